@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import { projectRoot } from './project-root';
+
+/**
+ * The one configuration module. Everything configurable comes from the environment, is validated here once,
+ * and is documented in the README's configuration table (keep the two in step).
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+const schema = z.object({
+  FORESIGHT_HOME: optionalString,
+  DATABASE_URL: optionalString,
+  FORESIGHT_PG_PORT: port.default(54329),
+  FORESIGHT_PG_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _').default('foresight'),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('foresight'),
+  TEMPORAL_CLI_PATH: optionalString,
+  FORESIGHT_TEMPORAL_PORT: port.default(7233),
+  FORESIGHT_TEMPORAL_UI_PORT: port.default(8233),
+  XGBOOST_LIBRARY_PATH: optionalString,
+  FORESIGHT_SHARED_DIR: optionalString,
+  FORESIGHT_API_PORT: port.default(8080),
+  FORESIGHT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export interface Config {
+  /** Project-local state: embedded Postgres data, Temporal's SQLite file, logs, pid files. */
+  home: string;
+  logsDir: string;
+  postgres: { url?: string; port: number; database: string };
+  temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; port: number; uiPort: number };
+  xgboostLibraryPath?: string;
+  /** Read-only reference data (CDNOW) that sits beside the repository. */
+  sharedDir: string;
+  api: { port: number };
+  logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const home = path.resolve(projectRoot, e.FORESIGHT_HOME ?? '.foresight');
+  return {
+    home,
+    logsDir: path.join(home, 'logs'),
+    postgres: { url: e.DATABASE_URL, port: e.FORESIGHT_PG_PORT, database: e.FORESIGHT_PG_DATABASE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      port: e.FORESIGHT_TEMPORAL_PORT,
+      uiPort: e.FORESIGHT_TEMPORAL_UI_PORT,
+    },
+    xgboostLibraryPath: e.XGBOOST_LIBRARY_PATH,
+    sharedDir: path.resolve(projectRoot, e.FORESIGHT_SHARED_DIR ?? '../shared'),
+    api: { port: e.FORESIGHT_API_PORT },
+    logLevel: e.FORESIGHT_LOG_LEVEL,
+  };
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration, validated on first use (start-up). */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

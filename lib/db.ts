@@ -1,0 +1,32 @@
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import type { Config } from './config';
+import { databaseUrl } from '../stack/postgres';
+
+// Postgres returns numeric as strings on purpose: money stays exact until a caller decides how to sum it.
+const migrationsDir = path.resolve(__dirname, '..', 'migrations');
+const migrationExtension = path.extname(__filename); // .ts under tsx, .js once compiled
+
+export function createDb(url: string, pool: Knex.PoolConfig = { min: 0, max: 8 }): Knex {
+  return knex({ client: 'pg', connection: url, pool });
+}
+
+export function openDb(cfg: Config): Knex {
+  return createDb(databaseUrl(cfg));
+}
+
+const migrationConfig: Knex.MigratorConfig = {
+  directory: migrationsDir,
+  loadExtensions: [migrationExtension],
+  tableName: 'knex_migrations',
+};
+
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollbackAll(db: Knex): Promise<string[]> {
+  const [, rolledBack] = (await db.migrate.rollback(migrationConfig, true)) as [number, string[]];
+  return rolledBack;
+}

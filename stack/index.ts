@@ -1,0 +1,27 @@
+import type { Config } from '../lib/config';
+import { postgresDown, postgresStatus, postgresUp, type PostgresStatus } from './postgres';
+import { temporalDown, temporalStatus, temporalUp, type TemporalStatus } from './temporal';
+import { xgboostStatus, type XGBoostStatus } from './xgboost';
+
+export interface StackStatus {
+  postgres: PostgresStatus;
+  temporal: TemporalStatus;
+  xgboost: XGBoostStatus;
+}
+
+export type StackPart = 'postgres' | 'temporal';
+
+/** Brings up the parts asked for (both by default); each is idempotent and health-checked. */
+export async function stackUp(cfg: Config, parts: StackPart[] = ['postgres', 'temporal']): Promise<StackStatus> {
+  await Promise.all([parts.includes('postgres') ? postgresUp(cfg) : undefined, parts.includes('temporal') ? temporalUp(cfg) : undefined]);
+  return stackStatus(cfg);
+}
+
+export async function stackDown(cfg: Config): Promise<void> {
+  await Promise.all([temporalDown(cfg), postgresDown(cfg)]);
+}
+
+export async function stackStatus(cfg: Config): Promise<StackStatus> {
+  const [postgres, temporal] = await Promise.all([postgresStatus(cfg), temporalStatus(cfg)]);
+  return { postgres, temporal, xgboost: xgboostStatus(cfg) };
+}
