@@ -182,9 +182,7 @@ export class Booster {
       throw new ValidationError(`type must be one of ${Object.keys(NATIVE_PREDICTION_TYPES).join(', ')}`, 'type');
     }
     const iterationEnd =
-      options.iterationEnd === undefined
-        ? this.defaultIterationEnd()
-        : requireNonNegativeInteger(options.iterationEnd, 'iterationEnd');
+      options.iterationEnd === undefined ? this.defaultIterationEnd() : requireNonNegativeInteger(options.iterationEnd, 'iterationEnd');
     return this.library.predict(this.handle, data.handle, NATIVE_PREDICTION_TYPES[type], iterationEnd);
   }
 
@@ -205,10 +203,7 @@ export class Booster {
     return best === undefined ? 0 : best + 1;
   }
 
-  private earlyStoppingFor(
-    earlyStoppingRounds: number | undefined,
-    evalSets: readonly EvalSet[],
-  ): EarlyStopping | undefined {
+  private earlyStoppingFor(earlyStoppingRounds: number | undefined, evalSets: readonly EvalSet[]): EarlyStopping | undefined {
     if (earlyStoppingRounds === undefined) return undefined;
     const patience = requirePositiveInteger(earlyStoppingRounds, 'earlyStoppingRounds');
     if (evalSets.length === 0) {

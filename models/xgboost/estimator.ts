@@ -132,9 +132,7 @@ export class XGBoostModel {
     let dvalidation: DMatrix | undefined;
     let booster: Booster | undefined;
     try {
-      dvalidation = evalSet
-        ? new DMatrix(evalSet.X, evalSet.nrow, ncol, { label: evalSet.y, weight: evalSet.weight, library })
-        : undefined;
+      dvalidation = evalSet ? new DMatrix(evalSet.X, evalSet.nrow, ncol, { label: evalSet.y, weight: evalSet.weight, library }) : undefined;
       const cache = dvalidation ? [dtrain, dvalidation] : [dtrain];
       booster = Booster.create(this.boosterParams(), cache, library);
       const summary = booster.train(dtrain, {

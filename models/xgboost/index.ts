@@ -14,12 +14,6 @@ export type { DMatrixOptions } from './dmatrix';
 export { isMaximisedMetric } from './early-stopping';
 export type { IterationEvaluation, MetricValue } from './evaluation';
 export { XGBoostModel } from './estimator';
-export type {
-  EvalData,
-  FitOptions,
-  ResolvedXGBoostModelOptions,
-  XGBoostModelOptions,
-  XGBoostModelState,
-} from './estimator';
+export type { EvalData, FitOptions, ResolvedXGBoostModelOptions, XGBoostModelOptions, XGBoostModelState } from './estimator';
 export { loadXGBoost } from './library';
 export type { XGBoostLibrary, XGBoostVersion } from './library';

@@ -8,8 +8,7 @@ import * as koffi from 'koffi';
 import { DependencyError, ModelError } from '../../lib/errors';
 
 const DEFAULT_LIBRARY_PATH = 'libxgboost.so.0';
-const INSTALL_HINT =
-  "Install it with 'apt-get install libxgboost0', or set XGBOOST_LIBRARY_PATH to the path of libxgboost.so";
+const INSTALL_HINT = "Install it with 'apt-get install libxgboost0', or set XGBOOST_LIBRARY_PATH to the path of libxgboost.so";
 
 /** koffi returns pointers as BigInt; the brands keep a DMatrix handle from being passed as a Booster. */
 export type DMatrixHandle = bigint & { readonly __brand: 'DMatrixHandle' };
@@ -40,18 +39,8 @@ export interface XGBoostLibrary {
   setBoosterParam(handle: BoosterHandle, name: string, value: string): void;
   updateOneIteration(handle: BoosterHandle, iteration: number, dtrain: DMatrixHandle): void;
   /** XGBoost's evaluation line, e.g. "[3]\ttrain-auc:0.98\tvalidation-auc:0.95". */
-  evaluateOneIteration(
-    handle: BoosterHandle,
-    iteration: number,
-    sets: readonly DMatrixHandle[],
-    names: readonly string[],
-  ): string;
-  predict(
-    handle: BoosterHandle,
-    dmatrix: DMatrixHandle,
-    type: NativePredictionType,
-    iterationEnd: number,
-  ): NativePrediction;
+  evaluateOneIteration(handle: BoosterHandle, iteration: number, sets: readonly DMatrixHandle[], names: readonly string[]): string;
+  predict(handle: BoosterHandle, dmatrix: DMatrixHandle, type: NativePredictionType, iterationEnd: number): NativePrediction;
   getBoosterAttribute(handle: BoosterHandle, key: string): string | undefined;
   setBoosterAttribute(handle: BoosterHandle, key: string, value: string): void;
   boostedRounds(handle: BoosterHandle): number;
@@ -91,10 +80,9 @@ function bind(native: koffi.LibraryHandle, path: string): XGBoostLibrary {
     try {
       return native.func(declaration);
     } catch (cause) {
-      throw new DependencyError(
-        `'${path}' is not a usable libxgboost (1.7 or later is needed): ${messageOf(cause)}. ${INSTALL_HINT}`,
-        { path },
-      );
+      throw new DependencyError(`'${path}' is not a usable libxgboost (1.7 or later is needed): ${messageOf(cause)}. ${INSTALL_HINT}`, {
+        path,
+      });
     }
   };
 
@@ -103,9 +91,7 @@ function bind(native: koffi.LibraryHandle, path: string): XGBoostLibrary {
   const XGDMatrixCreateFromMat = declare(
     'int XGDMatrixCreateFromMat(const float *data, uint64_t nrow, uint64_t ncol, float missing, _Out_ void **out)',
   );
-  const XGDMatrixSetFloatInfo = declare(
-    'int XGDMatrixSetFloatInfo(void *handle, const char *field, const float *array, uint64_t len)',
-  );
+  const XGDMatrixSetFloatInfo = declare('int XGDMatrixSetFloatInfo(void *handle, const char *field, const float *array, uint64_t len)');
   const XGDMatrixFree = declare('int XGDMatrixFree(void *handle)');
   const XGBoosterCreate = declare('int XGBoosterCreate(void **dmats, uint64_t len, _Out_ void **out)');
   const XGBoosterSetParam = declare('int XGBoosterSetParam(void *handle, const char *name, const char *value)');
@@ -116,17 +102,13 @@ function bind(native: koffi.LibraryHandle, path: string): XGBoostLibrary {
   const XGBoosterPredictFromDMatrix = declare(
     'int XGBoosterPredictFromDMatrix(void *handle, void *dmat, const char *config, _Out_ void **out_shape, _Out_ uint64_t *out_dim, _Out_ void **out_result)',
   );
-  const XGBoosterGetAttr = declare(
-    'int XGBoosterGetAttr(void *handle, const char *key, _Out_ const char **out, _Out_ int *success)',
-  );
+  const XGBoosterGetAttr = declare('int XGBoosterGetAttr(void *handle, const char *key, _Out_ const char **out, _Out_ int *success)');
   const XGBoosterSetAttr = declare('int XGBoosterSetAttr(void *handle, const char *key, const char *value)');
   const XGBoosterBoostedRounds = declare('int XGBoosterBoostedRounds(void *handle, _Out_ int *out)');
   const XGBoosterSaveModelToBuffer = declare(
     'int XGBoosterSaveModelToBuffer(void *handle, const char *config, _Out_ uint64_t *out_len, _Out_ void **out_dptr)',
   );
-  const XGBoosterLoadModelFromBuffer = declare(
-    'int XGBoosterLoadModelFromBuffer(void *handle, const void *buf, uint64_t len)',
-  );
+  const XGBoosterLoadModelFromBuffer = declare('int XGBoosterLoadModelFromBuffer(void *handle, const void *buf, uint64_t len)');
   const XGBoosterFree = declare('int XGBoosterFree(void *handle)');
 
   const check = (status: number, call: string): void => {
@@ -193,15 +175,11 @@ function bind(native: koffi.LibraryHandle, path: string): XGBoostLibrary {
       const shapePointer: unknown[] = [null];
       const dimension = [0];
       const resultPointer: unknown[] = [null];
-      check(
-        XGBoosterPredictFromDMatrix(handle, dmatrix, config, shapePointer, dimension, resultPointer),
-        'XGBoosterPredictFromDMatrix',
-      );
+      check(XGBoosterPredictFromDMatrix(handle, dmatrix, config, shapePointer, dimension, resultPointer), 'XGBoosterPredictFromDMatrix');
       const shape = Array.from(koffi.decode(shapePointer[0], 'uint64_t', dimension[0]) as BigUint64Array, Number);
       const count = shape.reduce((product, size) => product * size, 1);
       // koffi.decode copies, which is what we need: the booster reuses its result buffer.
-      const values =
-        count === 0 ? new Float32Array(0) : (koffi.decode(resultPointer[0], 'float', count) as Float32Array);
+      const values = count === 0 ? new Float32Array(0) : (koffi.decode(resultPointer[0], 'float', count) as Float32Array);
       return { values, shape };
     },
 

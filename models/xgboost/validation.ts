@@ -7,10 +7,7 @@ import { ValidationError } from '../../lib/errors';
 export function requireFloat32Array(value: unknown, parameter: string): Float32Array {
   if (value instanceof Float32Array) return value;
   const got = value === null ? 'null' : typeof value === 'object' ? value.constructor.name : typeof value;
-  throw new ValidationError(
-    `${parameter} must be a Float32Array (got ${got}); convert it with Float32Array.from(${parameter})`,
-    parameter,
-  );
+  throw new ValidationError(`${parameter} must be a Float32Array (got ${got}); convert it with Float32Array.from(${parameter})`, parameter);
 }
 
 export function requirePositiveInteger(value: unknown, parameter: string): number {
