@@ -17,7 +17,10 @@ const schema = z.object({
   FORESIGHT_HOME: optionalString,
   DATABASE_URL: optionalString,
   FORESIGHT_PG_PORT: port.default(54329),
-  FORESIGHT_PG_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _').default('foresight'),
+  FORESIGHT_PG_DATABASE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _')
+    .default('foresight'),
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('foresight'),

@@ -126,7 +126,16 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop view if exists data_quality');
-  for (const table of ['sessions', 'returns', 'order_items', 'orders', 'customer_identities', 'customers', 'ingest_rejects', 'ingest_batches']) {
+  for (const table of [
+    'sessions',
+    'returns',
+    'order_items',
+    'orders',
+    'customer_identities',
+    'customers',
+    'ingest_rejects',
+    'ingest_batches',
+  ]) {
     await knex.schema.dropTableIfExists(table);
   }
 }

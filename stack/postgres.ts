@@ -180,7 +180,22 @@ export async function postgresUp(cfg: Config): Promise<PostgresStatus> {
     const logFd = fs.openSync(logFile(cfg), 'a');
     const child = spawn(
       path.join(state.binDir, 'postgres'),
-      ['-D', state.dataDir, '-p', String(state.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'synchronous_commit=off', '-c', 'shared_buffers=256MB', '-c', 'max_connections=200'],
+      [
+        '-D',
+        state.dataDir,
+        '-p',
+        String(state.port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'shared_buffers=256MB',
+        '-c',
+        'max_connections=200',
+      ],
       { detached: true, stdio: ['ignore', logFd, logFd], ...(ids ?? {}) },
     );
     child.unref();

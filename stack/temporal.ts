@@ -79,19 +79,29 @@ export async function temporalUp(cfg: Config): Promise<TemporalStatus> {
   const current = await temporalStatus(cfg);
   if (current.running) return current;
   const binary = findTemporalCli(cfg);
-  if (!binary) throw new DependencyError('The Temporal CLI was not found; run `npm run setup` (it go-installs temporal v1.5.1) or set TEMPORAL_CLI_PATH');
+  if (!binary)
+    throw new DependencyError(
+      'The Temporal CLI was not found; run `npm run setup` (it go-installs temporal v1.5.1) or set TEMPORAL_CLI_PATH',
+    );
   fs.mkdirSync(cfg.logsDir, { recursive: true });
   const logFd = fs.openSync(logFile(cfg), 'a');
   const child = spawn(
     binary,
     [
-      'server', 'start-dev',
-      '--db-filename', path.join(cfg.home, 'temporal.db'),
-      '--ip', '127.0.0.1',
-      '--port', String(cfg.temporal.port),
-      '--ui-port', String(cfg.temporal.uiPort),
-      '--namespace', cfg.temporal.namespace,
-      '--log-level', 'warn',
+      'server',
+      'start-dev',
+      '--db-filename',
+      path.join(cfg.home, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(cfg.temporal.port),
+      '--ui-port',
+      String(cfg.temporal.uiPort),
+      '--namespace',
+      cfg.temporal.namespace,
+      '--log-level',
+      'warn',
     ],
     { detached: true, stdio: ['ignore', logFd, logFd] },
   );

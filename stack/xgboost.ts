@@ -7,7 +7,12 @@ export interface XGBoostStatus {
   detail?: string;
 }
 
-const SYSTEM_CANDIDATES = ['/usr/lib/x86_64-linux-gnu/libxgboost.so.0', '/usr/lib/aarch64-linux-gnu/libxgboost.so.0', '/usr/lib/libxgboost.so.0', '/usr/local/lib/libxgboost.so'];
+const SYSTEM_CANDIDATES = [
+  '/usr/lib/x86_64-linux-gnu/libxgboost.so.0',
+  '/usr/lib/aarch64-linux-gnu/libxgboost.so.0',
+  '/usr/lib/libxgboost.so.0',
+  '/usr/local/lib/libxgboost.so',
+];
 
 /** Where libxgboost is: XGBOOST_LIBRARY_PATH, else the usual system locations. Loading it is models/xgboost's job. */
 export function xgboostStatus(cfg: Config): XGBoostStatus {
@@ -18,5 +23,9 @@ export function xgboostStatus(cfg: Config): XGBoostStatus {
   const hit = SYSTEM_CANDIDATES.find((p) => fs.existsSync(p));
   return hit
     ? { found: true, path: hit }
-    : { found: false, path: 'libxgboost.so.0', detail: 'not installed: run `npm run setup` (Debian: apt-get install libxgboost0) or set XGBOOST_LIBRARY_PATH' };
+    : {
+        found: false,
+        path: 'libxgboost.so.0',
+        detail: 'not installed: run `npm run setup` (Debian: apt-get install libxgboost0) or set XGBOOST_LIBRARY_PATH',
+      };
 }

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { currency, integer, money, oneOf, optionalEmail, optionalText, requiredText, timestamp, type ParseContext } from './fields';
+
+/**
+ * What each ingestible file holds: its known columns (others are kept as metadata), the columns a header
+ * must have, how a row is validated, its natural key, and its event time (for freshness).
+ */
+export const ENTITY_NAMES = ['customers', 'identities', 'orders', 'order_items', 'returns', 'sessions'] as const;
+export type EntityName = (typeof ENTITY_NAMES)[number];
+
+export const ORDER_STATUSES = ['completed', 'cancelled', 'refunded'] as const;
+
+function schemas(ctx: ParseContext) {
+  return {
+    customers: z.object({
+      customer_id: requiredText,
+      email: optionalEmail,
+      first_name: optionalText,
+      country: optionalText,
+      signup_at: timestamp(ctx, { optional: true }),
+    }),
+    identities: z.object({
+      source: requiredText.transform((s) => s.toLowerCase()),
+      external_id: requiredText,
+      email: optionalEmail,
+      customer_id: optionalText,
+    }),
+    orders: z.object({
+      order_id: requiredText,
+      customer_id: requiredText,
+      ordered_at: timestamp(ctx),
+      amount: money(),
+      currency,
+      discount_amount: money({ optional: true }),
+      channel: optionalText,
+      status: oneOf(ORDER_STATUSES, 'completed'),
+    }),
+    order_items: z.object({
+      order_id: requiredText,
+      sku: requiredText,
+      category: optionalText,
+      quantity: integer(1, 100_000),
+      unit_price: money(),
+    }),
+    returns: z.object({
+      return_id: requiredText,
+      order_id: optionalText,
+      customer_id: optionalText,
+      returned_at: timestamp(ctx),
+      amount: money(),
+    }),
+    sessions: z.object({
+      session_id: requiredText,
+      customer_id: requiredText,
+      started_at: timestamp(ctx),
+      duration_s: integer(0, 7 * 24 * 3600),
+      page_views: integer(0, 1_000_000),
+      device: optionalText,
+    }),
+  };
+}
+
+export type EntityRecords = { [K in EntityName]: z.output<ReturnType<typeof schemas>[K]> };
+
+export interface EntitySpec<K extends EntityName> {
+  name: K;
+  columns: readonly string[];
+  requiredColumns: readonly string[];
+  schema: z.ZodType<EntityRecords[K], z.ZodTypeDef, unknown>;
+  key: (r: EntityRecords[K]) => string;
+  eventTime: (r: EntityRecords[K]) => Date | null;
+}
+
+const definitions: {
+  [K in EntityName]: { requiredColumns: string[]; key: (r: EntityRecords[K]) => string; eventTime: (r: EntityRecords[K]) => Date | null };
+} = {
+  customers: { requiredColumns: ['customer_id'], key: (r) => r.customer_id, eventTime: (r) => r.signup_at },
+  identities: { requiredColumns: ['source', 'external_id'], key: (r) => `${r.source}\u0000${r.external_id}`, eventTime: () => null },
+  orders: { requiredColumns: ['order_id', 'customer_id', 'ordered_at', 'amount'], key: (r) => r.order_id, eventTime: (r) => r.ordered_at },
+  order_items: {
+    requiredColumns: ['order_id', 'sku', 'quantity', 'unit_price'],
+    key: (r) => `${r.order_id}\u0000${r.sku}`,
+    eventTime: () => null,
+  },
+  returns: { requiredColumns: ['return_id', 'returned_at', 'amount'], key: (r) => r.return_id, eventTime: (r) => r.returned_at },
+  sessions: {
+    requiredColumns: ['session_id', 'customer_id', 'started_at', 'duration_s', 'page_views'],
+    key: (r) => r.session_id,
+    eventTime: (r) => r.started_at,
+  },
+};
+
+export function entitySpec<K extends EntityName>(name: K, ctx: ParseContext): EntitySpec<K> {
+  const schema = schemas(ctx)[name];
+  const def = definitions[name];
+  return {
+    name,
+    columns: Object.keys(schema.shape),
+    requiredColumns: def.requiredColumns,
+    schema: schema as unknown as EntitySpec<K>['schema'],
+    key: def.key,
+    eventTime: def.eventTime,
+  };
+}

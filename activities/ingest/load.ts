@@ -1,0 +1,415 @@
+import type { Knex } from 'knex';
+import type { EntityName, EntityRecords } from './entities';
+import type { RejectReason } from './fields';
+
+/**
+ * Set-based upserts for one chunk of validated rows: each chunk is one or two statements whose columns travel
+ * as arrays (unnest), so a chunk of thousands of rows costs a couple of round trips. Rows are written only when
+ * they differ from what is stored, so re-ingesting a file changes nothing.
+ */
+export interface Validated<K extends EntityName> {
+  line: number;
+  raw: string;
+  record: EntityRecords[K];
+  metadata: Record<string, string>;
+}
+
+export interface LoadRejection {
+  line: number;
+  raw: string;
+  reasons: { field: string; reason: RejectReason; value?: string }[];
+}
+
+/** knex's binding types do not admit arrays with nulls; Postgres arrays of nullable values are what unnest needs. */
+function sql<T = unknown>(db: Knex, text: string, bindings: unknown[]): Promise<T> {
+  return db.raw(text, bindings as Knex.RawBinding[]) as unknown as Promise<T>;
+}
+
+const col = <T, V>(rows: T[], pick: (r: T) => V) => rows.map(pick);
+const json = (m: Record<string, string>) => JSON.stringify(m);
+
+/** Resolves a customer reference (a customer id, a merged id, or a source id) to the canonical customer id. */
+const RESOLVE_CUSTOMER = `
+  left join customers c on c.customer_id = i.customer_ref
+  left join lateral (
+    select x.customer_id from customer_identities x where x.external_id = i.customer_ref order by x.source limit 1
+  ) ci on c.customer_id is null`;
+
+// Events that name a customer nobody has sent yet create a stub customer, so no event is lost.
+const STUBS = (batchParam: string) => `
+  stubs as (
+    insert into customers (customer_id, is_stub, batch_id)
+    select distinct customer_id, true, ${batchParam} from resolved where is_new
+    on conflict (customer_id) do nothing
+  )`;
+
+type Loader<K extends EntityName> = (db: Knex, rows: Validated<K>[], batchId: number) => Promise<LoadRejection[]>;
+
+const loadOrders: Loader<'orders'> = async (db, rows, batchId) => {
+  const r = rows.map((x) => x.record);
+  await sql(
+    db,
+    `with input as (
+       select * from unnest(?::text[], ?::text[], ?::timestamptz[], ?::numeric[], ?::text[], ?::numeric[], ?::text[], ?::text[], ?::jsonb[])
+         as t(order_id, customer_ref, ordered_at, amount, currency, discount_amount, channel, status, metadata)
+     ), resolved as (
+       select i.*, coalesce(c.customer_id, ci.customer_id, i.customer_ref) as customer_id,
+              (c.customer_id is null and ci.customer_id is null) as is_new
+         from input i ${RESOLVE_CUSTOMER}
+     ), ${STUBS('?::bigint')}
+     insert into orders (order_id, customer_id, ordered_at, amount, currency, discount_amount, channel, status, metadata, batch_id)
+     select order_id, customer_id, ordered_at, amount, currency, discount_amount, channel, status, metadata, ?::bigint from resolved
+     on conflict (order_id) do update set
+       customer_id = excluded.customer_id, ordered_at = excluded.ordered_at, amount = excluded.amount, currency = excluded.currency,
+       discount_amount = excluded.discount_amount, channel = excluded.channel, status = excluded.status,
+       metadata = excluded.metadata, batch_id = excluded.batch_id
+     where (orders.customer_id, orders.ordered_at, orders.amount, orders.currency, orders.discount_amount, orders.channel, orders.status, orders.metadata)
+       is distinct from (excluded.customer_id, excluded.ordered_at, excluded.amount, excluded.currency, excluded.discount_amount, excluded.channel, excluded.status, excluded.metadata)`,
+    [
+      col(r, (x) => x.order_id),
+      col(r, (x) => x.customer_id),
+      col(r, (x) => x.ordered_at),
+      col(r, (x) => x.amount),
+      col(r, (x) => x.currency),
+      col(r, (x) => x.discount_amount),
+      col(r, (x) => x.channel),
+      col(r, (x) => x.status),
+      col(rows, (x) => json(x.metadata)),
+      batchId,
+      batchId,
+    ],
+  );
+  return [];
+};
+
+const loadSessions: Loader<'sessions'> = async (db, rows, batchId) => {
+  const r = rows.map((x) => x.record);
+  await sql(
+    db,
+    `with input as (
+       select * from unnest(?::text[], ?::text[], ?::timestamptz[], ?::int[], ?::int[], ?::text[], ?::jsonb[])
+         as t(session_id, customer_ref, started_at, duration_s, page_views, device, metadata)
+     ), resolved as (
+       select i.*, coalesce(c.customer_id, ci.customer_id, i.customer_ref) as customer_id,
+              (c.customer_id is null and ci.customer_id is null) as is_new
+         from input i ${RESOLVE_CUSTOMER}
+     ), ${STUBS('?::bigint')}
+     insert into sessions (session_id, customer_id, started_at, duration_s, page_views, device, metadata, batch_id)
+     select session_id, customer_id, started_at, duration_s, page_views, device, metadata, ?::bigint from resolved
+     on conflict (session_id) do update set
+       customer_id = excluded.customer_id, started_at = excluded.started_at, duration_s = excluded.duration_s,
+       page_views = excluded.page_views, device = excluded.device, metadata = excluded.metadata, batch_id = excluded.batch_id
+     where (sessions.customer_id, sessions.started_at, sessions.duration_s, sessions.page_views, sessions.device, sessions.metadata)
+       is distinct from (excluded.customer_id, excluded.started_at, excluded.duration_s, excluded.page_views, excluded.device, excluded.metadata)`,
+    [
+      col(r, (x) => x.session_id),
+      col(r, (x) => x.customer_id),
+      col(r, (x) => x.started_at),
+      col(r, (x) => x.duration_s),
+      col(r, (x) => x.page_views),
+      col(r, (x) => x.device),
+      col(rows, (x) => json(x.metadata)),
+      batchId,
+      batchId,
+    ],
+  );
+  return [];
+};
+
+async function knownOrders(db: Knex, orderIds: string[]): Promise<Map<string, string>> {
+  const found = await sql<{
+    rows: { order_id: string; customer_id: string }[];
+  }>(db, 'select order_id, customer_id from orders where order_id = any(?::text[])', [orderIds]);
+  return new Map(found.rows.map((o) => [o.order_id, o.customer_id]));
+}
+
+function unknownOrderRejection<K extends EntityName>(x: Validated<K>, orderId: string): LoadRejection {
+  return {
+    line: x.line,
+    raw: x.raw,
+    reasons: [{ field: 'order_id', reason: 'unknown_order', value: orderId }],
+  };
+}
+
+const loadOrderItems: Loader<'order_items'> = async (db, rows, batchId) => {
+  const orders = await knownOrders(db, [...new Set(rows.map((x) => x.record.order_id))]);
+  const rejections = rows.filter((x) => !orders.has(x.record.order_id)).map((x) => unknownOrderRejection(x, x.record.order_id));
+  const ok = rows.filter((x) => orders.has(x.record.order_id));
+  if (ok.length === 0) return rejections;
+  const r = ok.map((x) => x.record);
+  await sql(
+    db,
+    `insert into order_items (order_id, sku, category, quantity, unit_price, metadata, batch_id)
+     select t.*, ?::bigint from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::jsonb[])
+       as t(order_id, sku, category, quantity, unit_price, metadata)
+     on conflict (order_id, sku) do update set
+       category = excluded.category, quantity = excluded.quantity, unit_price = excluded.unit_price,
+       metadata = excluded.metadata, batch_id = excluded.batch_id
+     where (order_items.category, order_items.quantity, order_items.unit_price, order_items.metadata)
+       is distinct from (excluded.category, excluded.quantity, excluded.unit_price, excluded.metadata)`,
+    [
+      batchId,
+      col(r, (x) => x.order_id),
+      col(r, (x) => x.sku),
+      col(r, (x) => x.category),
+      col(r, (x) => x.quantity),
+      col(r, (x) => x.unit_price),
+      col(ok, (x) => json(x.metadata)),
+    ],
+  );
+  return rejections;
+};
+
+const loadReturns: Loader<'returns'> = async (db, rows, batchId) => {
+  const orders = await knownOrders(db, [...new Set(rows.flatMap((x) => (x.record.order_id ? [x.record.order_id] : [])))]);
+  const rejections: LoadRejection[] = [];
+  const ok: Validated<'returns'>[] = [];
+  for (const x of rows) {
+    const { order_id, customer_id } = x.record;
+    if (order_id && !orders.has(order_id)) rejections.push(unknownOrderRejection(x, order_id));
+    else if (!order_id && !customer_id) {
+      rejections.push({
+        line: x.line,
+        raw: x.raw,
+        reasons: [{ field: 'customer_id', reason: 'missing' }],
+      });
+    } else ok.push(x);
+  }
+  if (ok.length === 0) return rejections;
+  const r = ok.map((x) => x.record);
+  // A return without customer_id belongs to its order's customer.
+  await sql(
+    db,
+    `with input as (
+       select * from unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::numeric[], ?::jsonb[])
+         as t(return_id, order_id, customer_ref, returned_at, amount, metadata)
+     ), resolved as (
+       select i.return_id, i.order_id, i.returned_at, i.amount, i.metadata,
+              coalesce(o.customer_id, c.customer_id, ci.customer_id, i.customer_ref) as customer_id,
+              (o.customer_id is null and c.customer_id is null and ci.customer_id is null) as is_new
+         from input i
+         left join orders o on o.order_id = i.order_id
+         ${RESOLVE_CUSTOMER}
+     ), ${STUBS('?::bigint')}
+     insert into returns (return_id, order_id, customer_id, returned_at, amount, metadata, batch_id)
+     select return_id, order_id, customer_id, returned_at, amount, metadata, ?::bigint from resolved
+     on conflict (return_id) do update set
+       order_id = excluded.order_id, customer_id = excluded.customer_id, returned_at = excluded.returned_at,
+       amount = excluded.amount, metadata = excluded.metadata, batch_id = excluded.batch_id
+     where (returns.order_id, returns.customer_id, returns.returned_at, returns.amount, returns.metadata)
+       is distinct from (excluded.order_id, excluded.customer_id, excluded.returned_at, excluded.amount, excluded.metadata)`,
+    [
+      col(r, (x) => x.return_id),
+      col(r, (x) => x.order_id),
+      col(r, (x) => x.customer_id),
+      col(r, (x) => x.returned_at),
+      col(r, (x) => x.amount),
+      col(ok, (x) => json(x.metadata)),
+      batchId,
+      batchId,
+    ],
+  );
+  return rejections;
+};
+
+/**
+ * Customers: a row whose normalised email already belongs to another customer is the same person under another
+ * id. It is merged: recorded as an identity (source 'customer') of the first customer, not as a customer of its own.
+ */
+const loadCustomers: Loader<'customers'> = async (db, rows, batchId) => {
+  const emails = [...new Set(rows.flatMap((x) => (x.record.email ? [x.record.email] : [])))];
+  const ids = rows.map((x) => x.record.customer_id);
+  const [owners, existing, aliases] = await Promise.all([
+    sql<{ rows: { email_normalized: string; customer_id: string }[] }>(
+      db,
+      `select email_normalized, min(customer_id) as customer_id from customers
+        where email_normalized = any(?::text[]) and not is_stub group by email_normalized`,
+      [emails],
+    ),
+    sql<{ rows: { customer_id: string }[] }>(db, 'select customer_id from customers where customer_id = any(?::text[])', [ids]),
+    sql<{ rows: { external_id: string; customer_id: string }[] }>(
+      db,
+      `select external_id, customer_id from customer_identities where source = 'customer' and external_id = any(?::text[])`,
+      [ids],
+    ),
+  ]);
+  const ownerByEmail = new Map(owners.rows.map((o) => [o.email_normalized, o.customer_id]));
+  const isCustomer = new Set(existing.rows.map((c) => c.customer_id));
+  const aliasOf = new Map(aliases.rows.map((a) => [a.external_id, a.customer_id]));
+  const upserts: Validated<'customers'>[] = [];
+  const merges: { id: string; email: string | null; owner: string }[] = [];
+  for (const x of rows) {
+    const { customer_id: id, email } = x.record;
+    const owner = aliasOf.get(id) ?? (email && !isCustomer.has(id) ? ownerByEmail.get(email) : undefined);
+    if (owner && owner !== id) {
+      merges.push({ id, email, owner });
+    } else {
+      upserts.push(x);
+      if (email && !ownerByEmail.has(email)) ownerByEmail.set(email, id);
+    }
+  }
+  if (upserts.length > 0) {
+    const r = upserts.map((x) => x.record);
+    await sql(
+      db,
+      `insert into customers (customer_id, email_normalized, first_name, country, signup_at, metadata, is_stub, batch_id)
+       select t.*, false, ?::bigint from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::jsonb[])
+         as t(customer_id, email_normalized, first_name, country, signup_at, metadata)
+       on conflict (customer_id) do update set
+         email_normalized = excluded.email_normalized, first_name = excluded.first_name, country = excluded.country,
+         signup_at = excluded.signup_at, metadata = excluded.metadata, is_stub = false, batch_id = excluded.batch_id, updated_at = now()
+       where (customers.email_normalized, customers.first_name, customers.country, customers.signup_at, customers.metadata, customers.is_stub)
+         is distinct from (excluded.email_normalized, excluded.first_name, excluded.country, excluded.signup_at, excluded.metadata, false)`,
+      [
+        batchId,
+        col(r, (x) => x.customer_id),
+        col(r, (x) => x.email),
+        col(r, (x) => x.first_name),
+        col(r, (x) => x.country),
+        col(r, (x) => x.signup_at),
+        col(upserts, (x) => json(x.metadata)),
+      ],
+    );
+  }
+  if (merges.length > 0) {
+    await upsertIdentities(
+      db,
+      merges.map((m) => ({
+        source: 'customer',
+        external_id: m.id,
+        email: m.email,
+        customer_id: m.owner,
+        resolved_by: 'email_merge',
+      })),
+      batchId,
+    );
+  }
+  return [];
+};
+
+interface IdentityRow {
+  source: string;
+  external_id: string;
+  email: string | null;
+  customer_id: string;
+  resolved_by: 'customer_id' | 'email' | 'email_merge' | 'new_customer';
+}
+
+async function upsertIdentities(db: Knex, rows: IdentityRow[], batchId: number): Promise<void> {
+  await sql(
+    db,
+    `insert into customer_identities (source, external_id, email_normalized, customer_id, resolved_by, batch_id)
+     select t.*, ?::bigint from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+       as t(source, external_id, email_normalized, customer_id, resolved_by)
+     on conflict (source, external_id) do update set
+       email_normalized = excluded.email_normalized, batch_id = excluded.batch_id
+     where customer_identities.email_normalized is distinct from excluded.email_normalized`,
+    [
+      batchId,
+      col(rows, (x) => x.source),
+      col(rows, (x) => x.external_id),
+      col(rows, (x) => x.email),
+      col(rows, (x) => x.customer_id),
+      col(rows, (x) => x.resolved_by),
+    ],
+  );
+}
+
+/**
+ * Identities: the merge rule (README "Identity resolution"). A (source, external_id) maps to
+ * 1) the customer named by its customer_id (following merges), else 2) the customer owning its normalised email,
+ * else 3) a new customer `source:external_id`. A mapping, once made, is kept: a later row mapping the same
+ * source id elsewhere is rejected as identity_conflict (kept in ingest_rejects with both ids).
+ */
+const loadIdentities: Loader<'identities'> = async (db, rows, batchId) => {
+  const refs = [...new Set(rows.flatMap((x) => (x.record.customer_id ? [x.record.customer_id] : [])))];
+  const emails = [...new Set(rows.flatMap((x) => (x.record.email ? [x.record.email] : [])))];
+  const [direct, viaAlias, owners, existing] = await Promise.all([
+    sql<{ rows: { customer_id: string }[] }>(db, 'select customer_id from customers where customer_id = any(?::text[])', [refs]),
+    sql<{ rows: { external_id: string; customer_id: string }[] }>(
+      db,
+      `select external_id, customer_id from customer_identities where source = 'customer' and external_id = any(?::text[])`,
+      [refs],
+    ),
+    sql<{ rows: { email_normalized: string; customer_id: string }[] }>(
+      db,
+      `select email_normalized, min(customer_id) as customer_id from customers
+        where email_normalized = any(?::text[]) and not is_stub group by email_normalized`,
+      [emails],
+    ),
+    sql<{
+      rows: { source: string; external_id: string; customer_id: string }[];
+    }>(
+      db,
+      `select source, external_id, customer_id from customer_identities
+        where (source, external_id) in (select * from unnest(?::text[], ?::text[]))`,
+      [rows.map((x) => x.record.source), rows.map((x) => x.record.external_id)],
+    ),
+  ]);
+  const canonical = new Map<string, string>(direct.rows.map((c) => [c.customer_id, c.customer_id]));
+  for (const a of viaAlias.rows) canonical.set(a.external_id, a.customer_id);
+  const ownerByEmail = new Map(owners.rows.map((o) => [o.email_normalized, o.customer_id]));
+  const mapped = new Map(existing.rows.map((e) => [`${e.source}\u0000${e.external_id}`, e.customer_id]));
+
+  const rejections: LoadRejection[] = [];
+  const upserts: IdentityRow[] = [];
+  const newCustomers: { customer_id: string; email: string | null }[] = [];
+  for (const x of rows) {
+    const { source, external_id, email, customer_id } = x.record;
+    let target: string;
+    let resolvedBy: IdentityRow['resolved_by'];
+    if (customer_id && canonical.has(customer_id)) [target, resolvedBy] = [canonical.get(customer_id)!, 'customer_id'];
+    else if (email && ownerByEmail.has(email)) [target, resolvedBy] = [ownerByEmail.get(email)!, 'email'];
+    else {
+      target = customer_id ?? `${source}:${external_id}`;
+      resolvedBy = 'new_customer';
+      newCustomers.push({ customer_id: target, email });
+      canonical.set(target, target);
+      if (email) ownerByEmail.set(email, target);
+    }
+    const key = `${source}\u0000${external_id}`;
+    const previous = mapped.get(key);
+    if (previous !== undefined && previous !== target) {
+      rejections.push({
+        line: x.line,
+        raw: x.raw,
+        reasons: [
+          {
+            field: 'external_id',
+            reason: 'identity_conflict',
+            value: `${source}:${external_id} is ${previous}, this row says ${target}`,
+          },
+        ],
+      });
+      continue;
+    }
+    mapped.set(key, target);
+    upserts.push({
+      source,
+      external_id,
+      email,
+      customer_id: target,
+      resolved_by: resolvedBy,
+    });
+  }
+  if (newCustomers.length > 0) {
+    await sql(
+      db,
+      `insert into customers (customer_id, email_normalized, is_stub, batch_id)
+       select t.*, true, ?::bigint from unnest(?::text[], ?::text[]) as t(customer_id, email_normalized)
+       on conflict (customer_id) do nothing`,
+      [batchId, col(newCustomers, (c) => c.customer_id), col(newCustomers, (c) => c.email)],
+    );
+  }
+  if (upserts.length > 0) await upsertIdentities(db, upserts, batchId);
+  return rejections;
+};
+
+export const LOADERS: { [K in EntityName]: Loader<K> } = {
+  customers: loadCustomers,
+  identities: loadIdentities,
+  orders: loadOrders,
+  order_items: loadOrderItems,
+  returns: loadReturns,
+  sessions: loadSessions,
+};
