@@ -123,6 +123,8 @@ function initialise(cfg: Config, ids: { uid: number; gid: number } | undefined):
   const binDir = reachableBinDir(ids);
   const dataDir = reachableDataDir(cfg, ids);
   const password = crypto.randomBytes(18).toString('base64url');
+  // Without its state file (a fresh clone at a path used before) an old cluster is unusable: its password is gone.
+  fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pwFile = path.join(path.dirname(dataDir), `.pwfile-${process.pid}`);
   fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });

@@ -16,7 +16,9 @@ describe('CDNOW import', () => {
     const first = await importCdnow(t.db, master);
     expect(first.orders).to.include({ accepted: 69_659, rejected: 0 });
     expect(first.customers).to.include({ accepted: 23_570, rejected: 0 });
-    const totals = await t.db('orders').select(t.db.raw('count(*)::int as n, count(distinct customer_id)::int as customers, sum(amount)::text as total'));
+    const totals = await t
+      .db('orders')
+      .select(t.db.raw('count(*)::int as n, count(distinct customer_id)::int as customers, sum(amount)::text as total'));
     // Summed in numeric by Postgres: exact to the cent.
     expect(totals[0]).to.deep.equal({ n: 69_659, customers: 23_570, total: '2500315.63' });
 

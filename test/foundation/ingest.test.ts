@@ -65,19 +65,32 @@ describe('ingestion', () => {
     ]);
     const so = await ingest('orders', orders);
     expect(so).to.include({ accepted: 4, rejected: 0, latestEventAt: '2025-03-02T08:00:00.000Z' });
-    const byOrder = Object.fromEntries((await t.db('orders').select('order_id', 'customer_id', 'amount', 'metadata')).map((o) => [o.order_id, o]));
+    const byOrder = Object.fromEntries(
+      (await t.db('orders').select('order_id', 'customer_id', 'amount', 'metadata')).map((o) => [o.order_id, o]),
+    );
     expect(byOrder.O1).to.deep.include({ customer_id: 'C1', amount: '100.50', metadata: { coupon: 'WELCOME' } });
     expect(byOrder.O2!.customer_id, 'merged id resolves to the first customer').to.equal('C1');
     expect(byOrder.O3!.customer_id, 'source id resolves through identities').to.equal('C2');
     expect(await t.db('customers').where({ customer_id: 'C404' }).first()).to.include({ is_stub: true });
 
-    const items = write('order_items.csv', ['order_id,sku,category,quantity,unit_price', 'O1,SKU-1,music,2,55.25', 'O2,SKU-2,books,1,20.00']);
+    const items = write('order_items.csv', [
+      'order_id,sku,category,quantity,unit_price',
+      'O1,SKU-1,music,2,55.25',
+      'O2,SKU-2,books,1,20.00',
+    ]);
     expect(await ingest('order_items', items)).to.include({ accepted: 2 });
     const returns = write('returns.csv', ['return_id,order_id,customer_id,returned_at,amount', 'R1,O1,,2025-01-20T00:00:00Z,55.25']);
     expect(await ingest('returns', returns)).to.include({ accepted: 1 });
     expect(await t.db('returns').where({ return_id: 'R1' }).first()).to.include({ customer_id: 'C1', amount: '55.25' });
     const sessions = write('sessions.ndjson', [
-      JSON.stringify({ session_id: 'S1', customer_id: 'C1', started_at: '2025-01-10T11:50:00Z', duration_s: 300, page_views: 7, device: 'mobile' }),
+      JSON.stringify({
+        session_id: 'S1',
+        customer_id: 'C1',
+        started_at: '2025-01-10T11:50:00Z',
+        duration_s: 300,
+        page_views: 7,
+        device: 'mobile',
+      }),
       JSON.stringify({ session_id: 'S2', customer_id: 'W-7', started_at: '2025-01-11T11:50:00Z', duration_s: 30, page_views: 1 }),
     ]);
     expect(await ingest('sessions', sessions)).to.include({ accepted: 2 });
@@ -122,7 +135,9 @@ describe('ingestion', () => {
     const s = await ingest('orders', file);
     expect(s).to.include({ rowsTotal: 13, accepted: 1, rejected: 11, duplicates: 1 });
     const rejects = await t.db('ingest_rejects').where({ batch_id: s.batchId }).orderBy('line_no');
-    const byLine = Object.fromEntries(rejects.map((r) => [r.line_no, r.reasons.map((x: { field: string; reason: string }) => `${x.field}:${x.reason}`)]));
+    const byLine = Object.fromEntries(
+      rejects.map((r) => [r.line_no, r.reasons.map((x: { field: string; reason: string }) => `${x.field}:${x.reason}`)]),
+    );
     expect(byLine).to.deep.equal({
       3: ['amount:malformed_amount'],
       4: ['ordered_at:missing'],
@@ -140,12 +155,21 @@ describe('ingestion', () => {
   });
 
   it('rejects rows that reference unknown orders, malformed JSON lines and conflicting identities', async () => {
-    const items = write('items-bad.csv', ['order_id,sku,category,quantity,unit_price', 'O1,SKU-9,music,1,1.00', 'NOPE,SKU-1,music,1,1.00', 'O1,SKU-8,music,1.5,1.00']);
+    const items = write('items-bad.csv', [
+      'order_id,sku,category,quantity,unit_price',
+      'O1,SKU-9,music,1,1.00',
+      'NOPE,SKU-1,music,1,1.00',
+      'O1,SKU-8,music,1.5,1.00',
+    ]);
     const si = await ingest('order_items', items);
     expect(si).to.include({ accepted: 1, rejected: 2 });
     expect(si.rejectsByReason).to.deep.equal({ unknown_order: 1, malformed_integer: 1 });
 
-    const sessions = write('sessions-bad.ndjson', ['{"session_id":"S9","customer_id":"C1","started_at":"2025-01-01T00:00:00Z","duration_s":1,"page_views":1}', '{not json', '[1,2]']);
+    const sessions = write('sessions-bad.ndjson', [
+      '{"session_id":"S9","customer_id":"C1","started_at":"2025-01-01T00:00:00Z","duration_s":1,"page_views":1}',
+      '{not json',
+      '[1,2]',
+    ]);
     const ss = await ingest('sessions', sessions);
     expect(ss).to.include({ accepted: 1, rejected: 2 });
     expect(ss.rejectsByReason).to.deep.equal({ malformed_json: 2 });

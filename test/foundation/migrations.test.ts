@@ -2,10 +2,20 @@ import { expect } from 'chai';
 import { migrateLatest, migrateRollbackAll } from '../../lib/db';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
-const foundationTables = ['customers', 'customer_identities', 'orders', 'order_items', 'returns', 'sessions', 'ingest_batches', 'ingest_rejects'];
+const foundationTables = [
+  'customers',
+  'customer_identities',
+  'orders',
+  'order_items',
+  'returns',
+  'sessions',
+  'ingest_batches',
+  'ingest_rejects',
+];
 
 async function userTables(t: TestDatabase): Promise<string[]> {
-  const rows = await t.db('information_schema.tables')
+  const rows = await t
+    .db('information_schema.tables')
     .where({ table_schema: 'public' })
     .whereNot('table_name', 'like', 'knex_%')
     .pluck('table_name');
@@ -32,7 +42,8 @@ describe('migrations', () => {
   });
 
   it('stores money as numeric', async () => {
-    const money = await t.db('information_schema.columns')
+    const money = await t
+      .db('information_schema.columns')
       .where({ table_schema: 'public' })
       .whereIn('column_name', ['amount', 'discount_amount', 'unit_price'])
       .select('table_name', 'column_name', 'data_type');

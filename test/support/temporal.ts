@@ -1,0 +1,29 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { createActivities } from '../../activities';
+import { config } from '../../lib/config';
+import { findTemporalCli } from '../../stack/temporal';
+
+let runtimeInstalled = false;
+
+/** A real Temporal dev server (the CLI binary the stack uses) on free ports, private to the test file. */
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  const path = findTemporalCli(config());
+  if (!path) throw new Error('The Temporal CLI is not installed: run `npm run setup`');
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger((process.env.FORESIGHT_TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    runtimeInstalled = true;
+  }
+  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path } } });
+}
+
+/** The production workflows bundle and activities, bound to a test database. */
+export function testWorker(env: TestWorkflowEnvironment, db: Knex, taskQueue: string): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../../workflows'),
+    activities: createActivities(db),
+  });
+}

@@ -1,0 +1,2 @@
+// Everything exported here is registered as a workflow by the worker (cli/worker.ts).
+export { ingestShopWorkflow } from './ingest-shop';
