@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ForesightError } from '../lib/errors';
+import { registerDatabase } from './commands/database';
+import { registerDemo } from './commands/demo';
+import { registerGenerate } from './commands/generate';
+import { registerIngest } from './commands/ingest';
+import { registerStack } from './commands/stack';
+import { registerWorker } from './commands/worker';
+
+const program = new Command('foresight')
+  .description('Foresight: predictive customer profiles (churn risk, lifetime value, segments) and the decisions they drive')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDemo(program);
+registerStack(program);
+registerDatabase(program);
+registerGenerate(program);
+registerIngest(program);
+registerWorker(program);
+
+/** One place turns errors into exit codes: known errors print their message, nothing else prints a stack unless asked. */
+program.parseAsync(process.argv).then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    if (err instanceof ForesightError) {
+      console.error(`foresight: ${err.message}`);
+      process.exit(err.httpStatus >= 500 ? 3 : 2);
+    }
+    console.error(`foresight: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.FORESIGHT_DEBUG) console.error(err);
+    process.exit(1);
+  },
+);
