@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import type { Config } from './config';
@@ -15,11 +16,25 @@ export function openDb(cfg: Config): Knex {
   return createDb(databaseUrl(cfg));
 }
 
-const migrationConfig: Knex.MigratorConfig = {
-  directory: migrationsDir,
-  loadExtensions: [migrationExtension],
-  tableName: 'knex_migrations',
+/**
+ * Migrations are named without their extension, so a database migrated by the compiled CLI (.js) and by the
+ * tests under tsx (.ts) agrees on what has run.
+ */
+const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return fs
+      .readdirSync(migrationsDir)
+      .filter((f) => f.endsWith(migrationExtension) && !f.endsWith('.d.ts'))
+      .map((f) => path.basename(f, migrationExtension))
+      .sort();
+  },
+  getMigrationName: (name) => name,
+  async getMigration(name) {
+    return require(path.join(migrationsDir, name + migrationExtension)) as Knex.Migration;
+  },
 };
+
+const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
 export async function migrateLatest(db: Knex): Promise<string[]> {
   const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { currency, integer, money, oneOf, optionalEmail, optionalText, requiredText, timestamp, type ParseContext } from './fields';
 
 /**
@@ -66,7 +66,7 @@ export interface EntitySpec<K extends EntityName> {
   name: K;
   columns: readonly string[];
   requiredColumns: readonly string[];
-  schema: z.ZodType<EntityRecords[K], z.ZodTypeDef, unknown>;
+  schema: z.ZodType<EntityRecords[K], unknown>;
   key: (r: EntityRecords[K]) => string;
   eventTime: (r: EntityRecords[K]) => Date | null;
 }

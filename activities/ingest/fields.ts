@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /**
  * Field parsers shared by every ingested entity. Each issue's message is a stable reason code
