@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ingestFile } from '../../activities/ingest/ingest-file';
+import { generateShop, type GenerateSummary } from '../../datagen/generate';
+import { freshDatabase, type TestDatabase } from './db';
+
+export interface IngestedShop extends TestDatabase {
+  shop: GenerateSummary;
+  /** The export instant: the data's "now". */
+  exportInstant: Date;
+}
+
+const shops = new Map<string, Promise<IngestedShop>>();
+
+/**
+ * A generated shop ingested into its own database, made once per test run and shared by the test files that ask
+ * for the same size and seed (read-only: tests must not write to it). Generated files are cached in the temp folder.
+ */
+export function ingestedShop(customers = 50_000, seed = 42): Promise<IngestedShop> {
+  const key = `${customers}-${seed}`;
+  let shop = shops.get(key);
+  if (!shop) {
+    shop = (async () => {
+      const outDir = path.join(os.tmpdir(), `foresight-test-shop-${key}`);
+      const marker = path.join(outDir, 'summary.json');
+      let summary: GenerateSummary;
+      if (fs.existsSync(marker)) summary = JSON.parse(fs.readFileSync(marker, 'utf8')) as GenerateSummary;
+      else {
+        summary = await generateShop({ customers, seed, outDir });
+        fs.writeFileSync(marker, JSON.stringify(summary));
+      }
+      const t = await freshDatabase(`shop_${key}`);
+      const notAfter = new Date(summary.exportInstant);
+      const f = summary.files;
+      for (const [entity, file] of [
+        ['customers', f.customers.path],
+        ['identities', f.identities.path],
+        ['orders', f.orders.path],
+        ['order_items', f.orderItems.path],
+        ['returns', f.returns.path],
+        ['sessions', f.sessions.path],
+      ] as const) {
+        await ingestFile(t.db, { entity, file, notAfter });
+      }
+      return { ...t, shop: summary, exportInstant: notAfter };
+    })();
+    shops.set(key, shop);
+  }
+  return shop;
+}
+
+/** Ground truth of a generated shop, keyed by customer id (the answer key for model evaluation). */
+export function readGroundTruth(shop: GenerateSummary): Map<string, Record<string, string>> {
+  const [header, ...lines] = fs.readFileSync(shop.files.groundTruth.path, 'utf8').trimEnd().split('\n');
+  const columns = header!.split(',');
+  const out = new Map<string, Record<string, string>>();
+  for (const line of lines) {
+    const cells = line.split(',');
+    const row = Object.fromEntries(columns.map((c, i) => [c, cells[i] ?? '']));
+    out.set(row.customer_id!, row);
+  }
+  return out;
+}
