@@ -20,14 +20,14 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('run_id').notNullable().references('scoring_runs.run_id').onDelete('CASCADE');
     t.timestamp('as_of', { useTz: true }).notNullable();
     t.text('customer_id').notNullable().references('customers.customer_id');
-    t.real('churn_probability');
+    t.specificType('churn_probability', 'real');
     t.integer('churn_horizon_days').notNullable();
     t.text('risk_band');
     t.jsonb('churn_drivers').notNullable().defaultTo('[]');
     t.decimal('clv_expected_net_revenue', 14, 2);
     t.integer('clv_horizon_months').notNullable();
-    t.real('p_alive');
-    t.real('expected_orders');
+    t.specificType('p_alive', 'real');
+    t.specificType('expected_orders', 'real');
     t.decimal('expected_spend_per_order', 14, 2);
     t.timestamp('expected_next_order_at', { useTz: true });
     t.text('segment');
