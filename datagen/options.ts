@@ -1,0 +1,136 @@
+/**
+ * Options of `foresight generate`: defaults and validation. Every error names the parameter at fault.
+ */
+import { ValidationError } from '../lib/errors';
+import { parseCalendarDate } from './calendar';
+import { CUSTOMER_TYPES, DEFAULT_TYPE_MIX, type TypeMix } from './customer-types';
+
+/** Kinds of deliberate dirt, as named in the summary and in dirty_rows.csv. */
+export const DIRTY_KINDS = ['malformed_amount', 'missing_timestamp', 'future_timestamp', 'duplicate_row', 'conflicting_id'] as const;
+export type DirtyKind = (typeof DIRTY_KINDS)[number];
+export type DirtyRates = Record<DirtyKind, number>;
+
+export interface GenerateOptions {
+  /** Number of customers to generate. */
+  customers: number;
+  /** Any non-negative safe integer; the same options give byte-identical files. */
+  seed: number;
+  /** Directory for the files; created if missing, files in it overwritten. */
+  outDir: string;
+  /** Export date 'YYYY-MM-DD': the history ends at the end of this day (UTC). */
+  asOf: string;
+  /** Length of the history before the export, in days. */
+  historyDays: number;
+  /** Days after the export simulated for ground_truth.csv only. */
+  horizonDays: number;
+  /** ISO 4217 code of the shop's single currency. */
+  currency: string;
+  /** Weights of the latent customer types; a given mix replaces the default (missing types get 0). */
+  typeMix: TypeMix;
+  /**
+   * Probability that an eligible row gets each kind of dirt (see dirty.ts for which rows are eligible).
+   * Kinds are exclusive per row, so the rates of kinds sharing a file must sum to at most 1.
+   */
+  dirtyRates: DirtyRates;
+}
+
+export type GenerateOptionsInput = Partial<Omit<GenerateOptions, 'typeMix' | 'dirtyRates'>> & {
+  outDir: string;
+  typeMix?: Partial<TypeMix>;
+  dirtyRates?: Partial<DirtyRates>;
+};
+
+export const MAX_CUSTOMERS = 100_000_000;
+
+export const DEFAULT_GENERATE_OPTIONS: Omit<GenerateOptions, 'outDir'> = {
+  customers: 10_000,
+  seed: 42,
+  asOf: '2026-06-30',
+  historyDays: 3 * 365,
+  horizonDays: 365,
+  currency: 'EUR',
+  typeMix: DEFAULT_TYPE_MIX,
+  dirtyRates: {
+    malformed_amount: 0.005,
+    missing_timestamp: 0.005,
+    future_timestamp: 0.005,
+    duplicate_row: 0.005,
+    conflicting_id: 0.005,
+  },
+};
+
+function requireInteger(value: number, field: string, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ValidationError(`${field} must be an integer from ${min} to ${max}, got ${String(value)}`, field);
+  }
+}
+
+function requireProbability(value: number, field: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ValidationError(`${field} must be a number from 0 to 1, got ${String(value)}`, field);
+  }
+}
+
+function resolveTypeMix(input: Partial<TypeMix> | undefined): TypeMix {
+  if (input === undefined) return DEFAULT_TYPE_MIX;
+  for (const key of Object.keys(input)) {
+    if (!(CUSTOMER_TYPES as readonly string[]).includes(key)) {
+      throw new ValidationError(`typeMix has unknown customer type '${key}'; known: ${CUSTOMER_TYPES.join(', ')}`, 'typeMix');
+    }
+  }
+  const mix = Object.fromEntries(CUSTOMER_TYPES.map((type) => [type, input[type] ?? 0])) as TypeMix;
+  for (const type of CUSTOMER_TYPES) {
+    const weight = mix[type];
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+      throw new ValidationError(`typeMix.${type} must be a non-negative number, got ${String(weight)}`, `typeMix.${type}`);
+    }
+  }
+  if (CUSTOMER_TYPES.every((type) => mix[type] === 0)) {
+    throw new ValidationError('typeMix must give at least one customer type a positive weight', 'typeMix');
+  }
+  return mix;
+}
+
+function resolveDirtyRates(input: Partial<DirtyRates> | undefined): DirtyRates {
+  for (const key of Object.keys(input ?? {})) {
+    if (!(DIRTY_KINDS as readonly string[]).includes(key)) {
+      throw new ValidationError(`dirtyRates has unknown kind '${key}'; known: ${DIRTY_KINDS.join(', ')}`, 'dirtyRates');
+    }
+  }
+  const rates = { ...DEFAULT_GENERATE_OPTIONS.dirtyRates, ...input };
+  for (const kind of DIRTY_KINDS) requireProbability(rates[kind], `dirtyRates.${kind}`);
+  // orders.csv is eligible for every kind except conflicting_id, and a row gets at most one.
+  const ordersTotal = rates.malformed_amount + rates.missing_timestamp + rates.future_timestamp + rates.duplicate_row;
+  if (ordersTotal > 1) {
+    throw new ValidationError(
+      `dirtyRates for malformed_amount, missing_timestamp, future_timestamp and duplicate_row sum to ${ordersTotal}; at most 1`,
+      'dirtyRates',
+    );
+  }
+  return rates;
+}
+
+/** Applies defaults and validates; throws ValidationError naming the parameter. */
+export function resolveGenerateOptions(input: GenerateOptionsInput): GenerateOptions {
+  const options: GenerateOptions = {
+    ...DEFAULT_GENERATE_OPTIONS,
+    ...Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)),
+    outDir: input.outDir,
+    typeMix: resolveTypeMix(input.typeMix),
+    dirtyRates: resolveDirtyRates(input.dirtyRates),
+  };
+  requireInteger(options.customers, 'customers', 1, MAX_CUSTOMERS);
+  requireInteger(options.seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  if (typeof options.outDir !== 'string' || options.outDir.trim() === '') {
+    throw new ValidationError('outDir must be a directory path', 'outDir');
+  }
+  if (typeof options.asOf !== 'string' || parseCalendarDate(options.asOf) === null) {
+    throw new ValidationError(`asOf must be a date YYYY-MM-DD, got '${String(options.asOf)}'`, 'asOf');
+  }
+  requireInteger(options.historyDays, 'historyDays', 30, 36_500);
+  requireInteger(options.horizonDays, 'horizonDays', 1, 3_650);
+  if (typeof options.currency !== 'string' || !/^[A-Z]{3}$/.test(options.currency)) {
+    throw new ValidationError(`currency must be a three-letter ISO 4217 code, got '${String(options.currency)}'`, 'currency');
+  }
+  return options;
+}
