@@ -82,7 +82,7 @@ function daylightSavingPeriods(zone: TimeZone, year: number): Float64Array {
   return periods;
 }
 
-export function offsetMinutesAt(zone: TimeZone, epochSeconds: number): number {
+function offsetMinutesAt(zone: TimeZone, epochSeconds: number): number {
   if (zone.daylightSaving === 'none') return zone.standardOffsetMinutes;
   const year = yearOf(epochSeconds);
   const periods = daylightSavingPeriods(zone, year);
@@ -134,7 +134,7 @@ const RAW_HOUR_ACTIVITY = [
   0.25, 0.12, 0.07, 0.05, 0.05, 0.1, 0.3, 0.6, 0.9, 1.1, 1.2, 1.35, 1.45, 1.35, 1.2, 1.2, 1.3, 1.45, 1.6, 1.8, 1.95, 1.75, 1.2, 0.6,
 ];
 const MEAN_HOUR_ACTIVITY = RAW_HOUR_ACTIVITY.reduce((sum, w) => sum + w, 0) / 24;
-export const HOUR_ACTIVITY = RAW_HOUR_ACTIVITY.map((w) => w / MEAN_HOUR_ACTIVITY);
+const HOUR_ACTIVITY = RAW_HOUR_ACTIVITY.map((w) => w / MEAN_HOUR_ACTIVITY);
 export const MAX_HOUR_ACTIVITY = Math.max(...HOUR_ACTIVITY);
 
 /** Activity weight at an instant given in epoch days, in the zone's standard time. */

@@ -15,12 +15,12 @@ const MAX_BYTES_PER_CHAR = 3;
  * Quotes a field if it holds a comma, quote or line break, or starts or ends with a space (which
  * lenient readers would otherwise trim away).
  */
-export function csvField(value: string): string {
+function csvField(value: string): string {
   if (/[",\r\n]|^\s|\s$/.test(value)) return `"${value.replace(/"/g, '""')}"`;
   return value;
 }
 
-export function csvLine(fields: readonly string[]): string {
+function csvLine(fields: readonly string[]): string {
   let line = csvField(fields[0]);
   for (let i = 1; i < fields.length; i++) line += ',' + csvField(fields[i]);
   return line + '\n';

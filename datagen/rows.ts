@@ -23,7 +23,7 @@ export interface CustomerRows {
 }
 
 /** Integer cents as a decimal with two places. */
-export function formatCents(cents: number): string {
+function formatCents(cents: number): string {
   const sign = cents < 0 ? '-' : '';
   const absolute = Math.abs(cents);
   const fraction = absolute % 100;
