@@ -1,5 +1,16 @@
 import { z } from 'zod/v4';
-import { currency, integer, money, oneOf, optionalEmail, optionalText, requiredText, timestamp, type ParseContext } from './fields';
+import {
+  currency,
+  integer,
+  money,
+  oneOf,
+  optionalEmail,
+  optionalText,
+  optionalTimestamp,
+  requiredText,
+  timestamp,
+  type ParseContext,
+} from './fields';
 
 /**
  * What each ingestible file holds: its known columns (others are kept as metadata), the columns a header
@@ -17,7 +28,7 @@ function schemas(ctx: ParseContext) {
       email: optionalEmail,
       first_name: optionalText,
       country: optionalText,
-      signup_at: timestamp(ctx, { optional: true }),
+      signup_at: optionalTimestamp(ctx),
     }),
     identities: z.object({
       source: requiredText.transform((s) => s.toLowerCase()),

@@ -78,29 +78,36 @@ export function integer(min: number, max: number) {
   });
 }
 
-export function timestamp(context: ParseContext, options: { optional?: boolean } = {}) {
-  return trimmed.transform((v, ctx): Date | null => {
+function parseTimestamp(v: string, context: ParseContext, ctx: z.RefinementCtx): Date {
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(v) && v.length > 10;
+  const parsed = ISO_TIMESTAMP.test(v) ? new Date(hasZone || v.length === 10 ? v : `${v.replace(' ', 'T')}Z`) : undefined;
+  if (!parsed || Number.isNaN(parsed.getTime())) {
+    ctx.addIssue({ code: 'custom', message: 'malformed_timestamp' });
+    return z.NEVER;
+  }
+  if (parsed.getTime() > context.notAfter.getTime()) {
+    ctx.addIssue({ code: 'custom', message: 'future_timestamp' });
+    return z.NEVER;
+  }
+  if (parsed.getTime() < EARLIEST_PLAUSIBLE) {
+    ctx.addIssue({ code: 'custom', message: 'implausible_timestamp' });
+    return z.NEVER;
+  }
+  return parsed;
+}
+
+export function timestamp(context: ParseContext) {
+  return trimmed.transform((v, ctx): Date => {
     if (v === '') {
-      if (options.optional) return null;
       ctx.addIssue({ code: 'custom', message: 'missing' });
       return z.NEVER;
     }
-    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(v) && v.length > 10;
-    const parsed = ISO_TIMESTAMP.test(v) ? new Date(hasZone || v.length === 10 ? v : `${v.replace(' ', 'T')}Z`) : undefined;
-    if (!parsed || Number.isNaN(parsed.getTime())) {
-      ctx.addIssue({ code: 'custom', message: 'malformed_timestamp' });
-      return z.NEVER;
-    }
-    if (parsed.getTime() > context.notAfter.getTime()) {
-      ctx.addIssue({ code: 'custom', message: 'future_timestamp' });
-      return z.NEVER;
-    }
-    if (parsed.getTime() < EARLIEST_PLAUSIBLE) {
-      ctx.addIssue({ code: 'custom', message: 'implausible_timestamp' });
-      return z.NEVER;
-    }
-    return parsed;
+    return parseTimestamp(v, context, ctx);
   });
+}
+
+export function optionalTimestamp(context: ParseContext) {
+  return trimmed.transform((v, ctx): Date | null => (v === '' ? null : parseTimestamp(v, context, ctx)));
 }
 
 export const currency = trimmed.transform((v, ctx) => {

@@ -28,12 +28,16 @@ function sql<T = unknown>(db: Knex, text: string, bindings: unknown[]): Promise<
 const col = <T, V>(rows: T[], pick: (r: T) => V) => rows.map(pick);
 const json = (m: Record<string, string>) => JSON.stringify(m);
 
-/** Resolves a customer reference (a customer id, a merged id, or a source id) to the canonical customer id. */
-const RESOLVE_CUSTOMER = `
-  left join customers c on c.customer_id = i.customer_ref
-  left join lateral (
-    select x.customer_id from customer_identities x where x.external_id = i.customer_ref order by x.source limit 1
-  ) ci on c.customer_id is null`;
+/**
+ * Resolves a customer reference (a customer id, a merged id, or a source id) to the canonical customer id.
+ * Scalar subqueries on purpose: each is an index probe, and the identities probe runs only when the first misses
+ * (a join would hash the whole customers table for every chunk).
+ */
+const RESOLVED_CUSTOMER = `
+  cross join lateral (select coalesce(
+    (select c.customer_id from customers c where c.customer_id = i.customer_ref),
+    (select x.customer_id from customer_identities x where x.external_id = i.customer_ref order by x.source limit 1)
+  ) as id) r`;
 
 // Events that name a customer nobody has sent yet create a stub customer, so no event is lost.
 const STUBS = (batchParam: string) => `
@@ -53,9 +57,8 @@ const loadOrders: Loader<'orders'> = async (db, rows, batchId) => {
        select * from unnest(?::text[], ?::text[], ?::timestamptz[], ?::numeric[], ?::text[], ?::numeric[], ?::text[], ?::text[], ?::jsonb[])
          as t(order_id, customer_ref, ordered_at, amount, currency, discount_amount, channel, status, metadata)
      ), resolved as (
-       select i.*, coalesce(c.customer_id, ci.customer_id, i.customer_ref) as customer_id,
-              (c.customer_id is null and ci.customer_id is null) as is_new
-         from input i ${RESOLVE_CUSTOMER}
+       select i.*, coalesce(r.id, i.customer_ref) as customer_id, r.id is null as is_new
+         from input i ${RESOLVED_CUSTOMER}
      ), ${STUBS('?::bigint')}
      insert into orders (order_id, customer_id, ordered_at, amount, currency, discount_amount, channel, status, metadata, batch_id)
      select order_id, customer_id, ordered_at, amount, currency, discount_amount, channel, status, metadata, ?::bigint from resolved
@@ -68,7 +71,7 @@ const loadOrders: Loader<'orders'> = async (db, rows, batchId) => {
     [
       col(r, (x) => x.order_id),
       col(r, (x) => x.customer_id),
-      col(r, (x) => x.ordered_at),
+      col(r, (x) => x.ordered_at.toISOString()),
       col(r, (x) => x.amount),
       col(r, (x) => x.currency),
       col(r, (x) => x.discount_amount),
@@ -90,9 +93,8 @@ const loadSessions: Loader<'sessions'> = async (db, rows, batchId) => {
        select * from unnest(?::text[], ?::text[], ?::timestamptz[], ?::int[], ?::int[], ?::text[], ?::jsonb[])
          as t(session_id, customer_ref, started_at, duration_s, page_views, device, metadata)
      ), resolved as (
-       select i.*, coalesce(c.customer_id, ci.customer_id, i.customer_ref) as customer_id,
-              (c.customer_id is null and ci.customer_id is null) as is_new
-         from input i ${RESOLVE_CUSTOMER}
+       select i.*, coalesce(r.id, i.customer_ref) as customer_id, r.id is null as is_new
+         from input i ${RESOLVED_CUSTOMER}
      ), ${STUBS('?::bigint')}
      insert into sessions (session_id, customer_id, started_at, duration_s, page_views, device, metadata, batch_id)
      select session_id, customer_id, started_at, duration_s, page_views, device, metadata, ?::bigint from resolved
@@ -104,7 +106,7 @@ const loadSessions: Loader<'sessions'> = async (db, rows, batchId) => {
     [
       col(r, (x) => x.session_id),
       col(r, (x) => x.customer_id),
-      col(r, (x) => x.started_at),
+      col(r, (x) => x.started_at.toISOString()),
       col(r, (x) => x.duration_s),
       col(r, (x) => x.page_views),
       col(r, (x) => x.device),
@@ -185,11 +187,11 @@ const loadReturns: Loader<'returns'> = async (db, rows, batchId) => {
          as t(return_id, order_id, customer_ref, returned_at, amount, metadata)
      ), resolved as (
        select i.return_id, i.order_id, i.returned_at, i.amount, i.metadata,
-              coalesce(o.customer_id, c.customer_id, ci.customer_id, i.customer_ref) as customer_id,
-              (o.customer_id is null and c.customer_id is null and ci.customer_id is null) as is_new
+              coalesce(o.customer_id, r.id, i.customer_ref) as customer_id,
+              (o.customer_id is null and r.id is null) as is_new
          from input i
          left join orders o on o.order_id = i.order_id
-         ${RESOLVE_CUSTOMER}
+         ${RESOLVED_CUSTOMER}
      ), ${STUBS('?::bigint')}
      insert into returns (return_id, order_id, customer_id, returned_at, amount, metadata, batch_id)
      select return_id, order_id, customer_id, returned_at, amount, metadata, ?::bigint from resolved
@@ -202,7 +204,7 @@ const loadReturns: Loader<'returns'> = async (db, rows, batchId) => {
       col(r, (x) => x.return_id),
       col(r, (x) => x.order_id),
       col(r, (x) => x.customer_id),
-      col(r, (x) => x.returned_at),
+      col(r, (x) => x.returned_at.toISOString()),
       col(r, (x) => x.amount),
       col(ok, (x) => json(x.metadata)),
       batchId,
@@ -266,7 +268,7 @@ const loadCustomers: Loader<'customers'> = async (db, rows, batchId) => {
         col(r, (x) => x.email),
         col(r, (x) => x.first_name),
         col(r, (x) => x.country),
-        col(r, (x) => x.signup_at),
+        col(r, (x) => x.signup_at?.toISOString() ?? null),
         col(upserts, (x) => json(x.metadata)),
       ],
     );
