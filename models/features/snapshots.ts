@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { ConflictError, ForesightError, NotFoundError, ValidationError } from '../../lib/errors';
+import { FEATURE_NAMES, FEATURE_VERSION } from './catalog';
+import { asOfParameter, featureQuery, featureQuerySql, POPULATIONS, type Population } from './sql';
+
+/**
+ * Feature snapshots in Postgres: computed by one `insert … select` inside the database, and read back as a
+ * row-major Float32Array page by page, so neither direction holds a JS object per customer for long.
+ */
+
+// Names and SQL of this build's feature version: the same version computed from another definition is refused.
+const DEFINITION_SHA256 = createHash('sha256')
+  .update(JSON.stringify(FEATURE_NAMES))
+  .update(POPULATIONS.map(featureQuerySql).join('\n'))
+  .digest('hex');
+
+export interface ComputeFeatureSnapshotOptions {
+  /** The version the caller expects; a worker running older code fails instead of mislabelling rows. */
+  featureVersion?: string;
+  population?: Population;
+}
+
+export interface FeatureSnapshotSummary {
+  asOf: Date;
+  featureVersion: string;
+  population: Population;
+  customerCount: number;
+}
+
+/** Computes (or recomputes, replacing it atomically) the snapshot of (asOf, featureVersion). */
+export async function computeFeatureSnapshot(
+  db: Knex,
+  asOf: Date,
+  options: ComputeFeatureSnapshotOptions = {},
+): Promise<FeatureSnapshotSummary> {
+  const featureVersion = options.featureVersion ?? FEATURE_VERSION;
+  if (featureVersion !== FEATURE_VERSION) {
+    throw new ValidationError(`This build computes feature version ${FEATURE_VERSION}, not ${featureVersion}`, 'featureVersion');
+  }
+  const population = options.population ?? 'purchasers';
+  const query = featureQuery(asOf, population);
+  const key = { as_of: query.bindings.as_of, feature_version: featureVersion };
+
+  const customerCount = await db.transaction(async (trx) => {
+    await registerFeatureSet(trx, featureVersion);
+    // Upserting the header first locks it, so concurrent computations of one snapshot run one after the other.
+    await trx.raw(
+      `insert into feature_snapshot_headers (as_of, feature_version, population, customer_count)
+       values (:as_of, :feature_version, :population, 0)
+       on conflict (as_of, feature_version) do update set population = excluded.population, computed_at = now()`,
+      { ...key, population },
+    );
+    await trx('feature_snapshots').where(key).delete();
+    const inserted = await trx.raw(
+      `insert into feature_snapshots (as_of, feature_version, customer_id, "values")
+       select :as_of::timestamptz, :feature_version, customer_id, "values" from (${query.sql}) features`,
+      { ...query.bindings, feature_version: featureVersion },
+    );
+    const count = inserted.rowCount as number;
+    await trx('feature_snapshot_headers').where(key).update({ customer_count: count });
+    return count;
+  });
+  return { asOf, featureVersion, population, customerCount };
+}
+
+async function registerFeatureSet(trx: Knex.Transaction, featureVersion: string): Promise<void> {
+  await trx('feature_sets')
+    .insert({ feature_version: featureVersion, feature_names: FEATURE_NAMES, definition_sha256: DEFINITION_SHA256 })
+    .onConflict('feature_version')
+    .ignore();
+  const registered = await trx('feature_sets').where({ feature_version: featureVersion }).first('definition_sha256');
+  if (registered.definition_sha256 !== DEFINITION_SHA256) {
+    throw new ConflictError(
+      `Feature version ${featureVersion} is stored with another definition; bump FEATURE_VERSION in models/features/catalog.ts`,
+      { featureVersion },
+    );
+  }
+}
+
+export interface FeatureMatrix {
+  customerIds: string[];
+  featureNames: string[];
+  /** Row-major, nrow × ncol; NaN where a feature has no value. */
+  X: Float32Array;
+  nrow: number;
+  ncol: number;
+}
+
+export interface LoadFeatureMatrixOptions {
+  /** Only these customers, in this order; those not in the snapshot are left out. Default: all, by customer_id. */
+  customerIds?: readonly string[];
+  /** Rows fetched per query. */
+  pageSize?: number;
+}
+
+/** The snapshot of (asOf, featureVersion) as a matrix, read in one repeatable-read transaction. */
+export async function loadFeatureMatrix(
+  db: Knex,
+  asOf: Date,
+  featureVersion: string,
+  options: LoadFeatureMatrixOptions = {},
+): Promise<FeatureMatrix> {
+  const key = { as_of: asOfParameter(asOf), feature_version: featureVersion };
+  const pageSize = options.pageSize ?? 50_000;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new ValidationError('pageSize must be a positive integer', 'pageSize');
+
+  return db.transaction(
+    async (trx) => {
+      const header = await trx('feature_snapshot_headers as h')
+        .join('feature_sets as s', 's.feature_version', 'h.feature_version')
+        .where({ 'h.as_of': key.as_of, 'h.feature_version': featureVersion })
+        .first('h.customer_count', 's.feature_names');
+      if (!header) throw new NotFoundError(`No feature snapshot of version ${featureVersion} as of ${key.as_of}; compute it first`);
+      const featureNames = header.feature_names as string[];
+      const pageQuery = () =>
+        trx('feature_snapshots').where(key).select('customer_id', trx.raw(`array_to_string("values", ',', 'NaN') as csv`));
+
+      if (options.customerIds === undefined) {
+        const matrix = new MatrixBuilder(header.customer_count as number, featureNames);
+        let rows: CsvRow[] = await pageQuery().orderBy('customer_id').limit(pageSize);
+        while (rows.length > 0) {
+          for (const row of rows) matrix.push(row.customer_id, row.csv);
+          if (rows.length < pageSize) break;
+          rows = await pageQuery()
+            .where('customer_id', '>', rows[rows.length - 1].customer_id)
+            .orderBy('customer_id')
+            .limit(pageSize);
+        }
+        return matrix.build();
+      }
+
+      const wanted = [...new Set(options.customerIds)];
+      const matrix = new MatrixBuilder(wanted.length, featureNames);
+      for (let start = 0; start < wanted.length; start += pageSize) {
+        const chunk = wanted.slice(start, start + pageSize);
+        const rows: CsvRow[] = await pageQuery().whereRaw('customer_id = any(?::text[])', [chunk]);
+        const csvById = new Map(rows.map((row) => [row.customer_id, row.csv]));
+        for (const customerId of chunk) {
+          const csv = csvById.get(customerId);
+          if (csv !== undefined) matrix.push(customerId, csv);
+        }
+      }
+      return matrix.build();
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
+}
+
+interface CsvRow {
+  customer_id: string;
+  csv: string;
+}
+
+/** Fills a preallocated Float32Array row by row from `array_to_string(values, ',', 'NaN')`. */
+class MatrixBuilder {
+  readonly #customerIds: string[] = [];
+  readonly #X: Float32Array;
+  readonly #ncol: number;
+
+  constructor(
+    readonly capacity: number,
+    readonly featureNames: string[],
+  ) {
+    this.#ncol = featureNames.length;
+    this.#X = new Float32Array(capacity * this.#ncol);
+  }
+
+  push(customerId: string, csv: string): void {
+    const values = csv.split(',');
+    const row = this.#customerIds.length;
+    if (values.length !== this.#ncol || row >= this.capacity) {
+      throw new ForesightError(`Feature row of ${customerId} does not fit the ${this.capacity} × ${this.#ncol} snapshot matrix`);
+    }
+    const offset = row * this.#ncol;
+    for (let j = 0; j < this.#ncol; j++) this.#X[offset + j] = Number(values[j]);
+    this.#customerIds.push(customerId);
+  }
+
+  build(): FeatureMatrix {
+    const nrow = this.#customerIds.length;
+    const X = nrow === this.capacity ? this.#X : this.#X.slice(0, nrow * this.#ncol);
+    return { customerIds: this.#customerIds, featureNames: this.featureNames, X, nrow, ncol: this.#ncol };
+  }
+}
