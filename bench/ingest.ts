@@ -53,11 +53,21 @@ async function main() {
     const first = (Date.now() - t) / 1000;
     results.push({ entity, rows: s.rowsTotal, first, again: 0 });
   }
+  const tables = ['customers', 'customer_identities', 'orders', 'order_items', 'returns', 'sessions', 'ingest_batches', 'ingest_rejects'];
+  const countAll = async () => {
+    const counts: Record<string, number> = {};
+    for (const table of tables) counts[table] = Number((await db(table).count({ n: '*' }))[0]!.n);
+    return counts;
+  };
+  const countsAfterFirst = await countAll();
   for (const [i, [entity, file]] of order.entries()) {
     t = Date.now();
     await ingestFile(db, { entity, file, notAfter });
     results[i]!.again = (Date.now() - t) / 1000;
   }
+
+  const countsAfterSecond = await countAll();
+  const unchanged = JSON.stringify(countsAfterFirst) === JSON.stringify(countsAfterSecond);
 
   // Postgres alone: the same number of order rows, no parsing, no validation, no Node.
   await db.raw('create table bench_orders (like orders including all)');
@@ -71,14 +81,25 @@ async function main() {
   await db.destroy();
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`Ingestion benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `Ingestion benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg()[0]!.toFixed(1)}`,
+  );
   console.log(`shop: ${customers} customers, files in ${outDir}`);
   console.log('| file | rows | first ingest (s) | rows/s | re-ingest, no change (s) | rows/s |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    console.log(`| ${r.entity} | ${r.rows} | ${r.first.toFixed(1)} | ${Math.round(r.rows / r.first)} | ${r.again.toFixed(1)} | ${Math.round(r.rows / r.again)} |`);
+    console.log(
+      `| ${r.entity} | ${r.rows} | ${r.first.toFixed(1)} | ${Math.round(r.rows / r.first)} | ${r.again.toFixed(1)} | ${Math.round(r.rows / r.again)} |`,
+    );
   }
-  console.log(`baselines on orders.csv: CSV parse only ${Math.round(parseRate)} rows/s; Postgres bulk INSERT..SELECT (no FK) ${Math.round(pgRate)} rows/s`);
+  console.log(
+    `baselines on orders.csv: CSV parse only ${Math.round(parseRate)} rows/s; Postgres bulk INSERT..SELECT (no FK) ${Math.round(pgRate)} rows/s`,
+  );
+  console.log(`table counts after the first ingest: ${JSON.stringify(countsAfterFirst)}`);
+  console.log(
+    `second ingest of the same files left every table count unchanged: ${unchanged ? 'yes' : `NO: ${JSON.stringify(countsAfterSecond)}`}`,
+  );
+  if (!unchanged) process.exitCode = 1;
   fs.rmSync(outDir, { recursive: true, force: true });
 }
 
