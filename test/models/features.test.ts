@@ -273,11 +273,14 @@ describe('customer features', () => {
       expect(await queriedFeatures(t.db, 'any_event')).to.deep.equal(everyoneBefore);
     });
 
-    it('recompute idempotently, replacing the snapshot as a whole', async () => {
+    it('recompute idempotently, replacing the snapshot as a whole, also when two run at once', async () => {
       const first = await computeFeatureSnapshot(t.db, AS_OF);
       const rows = await storedSnapshot(t.db, AS_OF);
       const second = await computeFeatureSnapshot(t.db, AS_OF);
       expect(second.customerCount).to.equal(first.customerCount);
+      expect(await storedSnapshot(t.db, AS_OF)).to.deep.equal(rows);
+      const concurrent = await Promise.all([computeFeatureSnapshot(t.db, AS_OF), computeFeatureSnapshot(t.db, AS_OF)]);
+      expect(concurrent.map((s) => s.customerCount)).to.deep.equal([first.customerCount, first.customerCount]);
       expect(await storedSnapshot(t.db, AS_OF)).to.deep.equal(rows);
       const headers = await t.db('feature_snapshot_headers').where({ as_of: AS_OF, feature_version: FEATURE_VERSION });
       expect(headers.map((h) => h.customer_count)).to.deep.equal([first.customerCount]);
