@@ -1,0 +1,347 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import path from 'node:path';
+import { importCdnow } from '../../activities/import-cdnow';
+import { config } from '../../lib/config';
+import { ValidationError } from '../../lib/errors';
+import { backtestClv, chooseClvModel, clvBacktestToMarkdown, type ClvBacktestResult } from '../../models/clv/backtest';
+import { historicalAverageClv } from '../../models/clv/baseline';
+import { featuresAsOf } from '../../models/clv/features-as-of';
+import { GbmClv } from '../../models/clv/gbm-clv';
+import { ProbabilisticClv } from '../../models/clv/probabilistic-clv';
+import { clvSummary, DEFAULT_RETURN_SHARE_PRIOR_ORDERS, type ClvSummary } from '../../models/clv/summary-query';
+import type { RegressionMetrics } from '../../models/evaluation/regression';
+import { freshDatabase, type TestDatabase } from '../support/db';
+import { ingestedShop } from '../support/shop';
+
+const DAY_MS = 86_400_000;
+const AS_OF = new Date('2026-07-01T00:00:00Z');
+const at = (iso: string) => new Date(iso);
+const daysBetween = (from: string, to: Date) => (to.getTime() - at(from).getTime()) / DAY_MS;
+
+/**
+ * A small world as of 2026-07-01 (UTC):
+ * - alice buys twice on 2026-01-01 (one transaction of 120), twice on 2026-03-02 (80; one of those orders was later
+ *   refunded in full), cancels one order, and buys 60 on 2026-06-01; she returned 25 + 30 before as_of. After
+ *   as_of: two orders on 2026-07-15 (one transaction, 100) with a 40 return against one of them, a 20 return against
+ *   an old order, and an order after the 30-day holdout.
+ * - bob bought once, 5.5 days before as_of; dave bought at as_of exactly; frank bought 200 outside the last 365 days
+ *   (returning 50 of it back then) and 100 inside, refunded in full.
+ * - carol only cancelled; erin's first order comes after as_of: neither is in the summary.
+ */
+async function seedSmallWorld(db: Knex): Promise<void> {
+  await db('customers').insert(['c_alice', 'c_bob', 'c_carol', 'c_dave', 'c_erin', 'c_frank'].map((customer_id) => ({ customer_id })));
+  const order = (order_id: string, customer_id: string, ordered_at: string, amount: number, status = 'completed') => ({
+    order_id,
+    customer_id,
+    ordered_at: at(ordered_at),
+    amount,
+    status,
+    currency: 'EUR',
+  });
+  await db('orders').insert([
+    order('a1', 'c_alice', '2026-01-01T09:00:00Z', 100),
+    order('a2', 'c_alice', '2026-01-01T15:00:00Z', 20),
+    order('a3', 'c_alice', '2026-03-02T10:00:00Z', 50),
+    order('a4', 'c_alice', '2026-03-02T23:30:00Z', 30, 'refunded'),
+    order('a5', 'c_alice', '2026-05-01T12:00:00Z', 40, 'cancelled'),
+    order('a6', 'c_alice', '2026-06-01T09:00:00Z', 60),
+    order('a7', 'c_alice', '2026-07-15T10:00:00Z', 90),
+    order('a8', 'c_alice', '2026-07-15T12:00:00Z', 10),
+    order('a9', 'c_alice', '2026-08-15T12:00:00Z', 500),
+    order('b1', 'c_bob', '2026-06-25T12:00:00Z', 80),
+    order('c1', 'c_carol', '2026-05-01T12:00:00Z', 30, 'cancelled'),
+    order('d1', 'c_dave', '2026-07-01T00:00:00Z', 50),
+    order('e1', 'c_erin', '2026-07-02T12:00:00Z', 70),
+    order('f1', 'c_frank', '2025-01-01T12:00:00Z', 200),
+    order('f2', 'c_frank', '2026-02-01T12:00:00Z', 100, 'refunded'),
+  ]);
+  const ret = (return_id: string, order_id: string, customer_id: string, returned_at: string, amount: number) => ({
+    return_id,
+    order_id,
+    customer_id,
+    returned_at: at(returned_at),
+    amount,
+  });
+  await db('returns').insert([
+    ret('r1', 'a1', 'c_alice', '2026-01-05T10:00:00Z', 25),
+    ret('r2', 'a4', 'c_alice', '2026-03-10T10:00:00Z', 30),
+    ret('r3', 'a7', 'c_alice', '2026-07-20T10:00:00Z', 40),
+    ret('r4', 'a6', 'c_alice', '2026-07-05T10:00:00Z', 20),
+    ret('rf1', 'f1', 'c_frank', '2025-02-01T10:00:00Z', 50),
+    ret('rf2', 'f2', 'c_frank', '2026-02-10T10:00:00Z', 100),
+  ]);
+}
+
+/** The columns that must depend on data at or before as_of only. */
+function calibrationColumns(summary: ClvSummary) {
+  const { holdout: _holdout, ...calibration } = summary;
+  return calibration;
+}
+
+function expectSaneTotal(metrics: RegressionMetrics, label: string): void {
+  expect(metrics.predictedToActual, `${label}: total predicted ÷ actual`).to.be.within(0.67, 1.5);
+}
+
+describe('CLV as a served model', () => {
+  describe('clvSummary on a hand-made database', () => {
+    let t: TestDatabase;
+    let summary: ClvSummary;
+    const row = (id: string) => summary.customerIds.indexOf(id);
+    before(async () => {
+      t = await freshDatabase('clv_summary');
+      await seedSmallWorld(t.db);
+      summary = await clvSummary(t.db, { asOf: AS_OF, holdoutDays: 30 });
+    });
+    after(() => t.db.destroy());
+
+    it('covers the customers with a purchase at or before as_of, in customer_id order', () => {
+      expect(summary.customerIds).to.deep.equal(['c_alice', 'c_bob', 'c_dave', 'c_frank']);
+    });
+
+    it('merges same-day orders into one transaction and measures t_x and T in days', () => {
+      const i = row('c_alice');
+      // Transactions on 01-01 (09:00), 03-02 (10:00; the refunded 23:30 order merged in), 06-01; the cancelled one is not one.
+      expect(summary.frequency[i]).to.equal(2);
+      expect(summary.recency[i]).to.be.closeTo(151, 1e-9);
+      expect(summary.age[i]).to.be.closeTo(daysBetween('2026-01-01T09:00:00Z', AS_OF), 1e-9);
+      // Repeat transactions 50 + 30 and 60; the first day's 120 is left out.
+      expect(summary.meanRepeatValue[i]).to.be.closeTo(70, 1e-9);
+      expect(summary.purchasedAmount[i]).to.equal(260);
+      expect(summary.returnedAmount[i]).to.equal(55);
+    });
+
+    it('gives one-time buyers x = 0, t_x = 0 and z̄ = 0, and counts an order at as_of exactly', () => {
+      const bob = row('c_bob');
+      expect([summary.frequency[bob], summary.recency[bob], summary.meanRepeatValue[bob]]).to.deep.equal([0, 0, 0]);
+      expect(summary.age[bob]).to.be.closeTo(5.5, 1e-9);
+      const dave = row('c_dave');
+      expect([summary.frequency[dave], summary.age[dave], summary.purchasedAmount[dave]]).to.deep.equal([0, 0, 50]);
+    });
+
+    it('shrinks each return share toward the population share with a prior of five average transactions', () => {
+      const purchased = 260 + 80 + 50 + 300;
+      const returned = 55 + 150;
+      const transactions = 3 + 1 + 1 + 2;
+      const populationShare = returned / purchased;
+      const k = (DEFAULT_RETURN_SHARE_PRIOR_ORDERS * purchased) / transactions;
+      expect(summary.populationReturnShare).to.be.closeTo(populationShare, 1e-12);
+      expect(summary.returnSharePriorWeight).to.be.closeTo(k, 1e-9);
+      const expected = { c_alice: [55, 260], c_bob: [0, 80], c_dave: [0, 50], c_frank: [150, 300] };
+      for (const [id, [r, p]] of Object.entries(expected)) {
+        expect(summary.expectedReturnShare[row(id)], id).to.be.closeTo((r + k * populationShare) / (p + k), 1e-12);
+      }
+    });
+
+    it("takes the recent window's net spend for the baseline: frank's older purchase and return fall outside it", () => {
+      expect(summary.recentWindowDays).to.equal(365);
+      expect(summary.recentNetSpend[row('c_alice')]).to.equal(205);
+      expect(summary.recentNetSpend[row('c_frank')]).to.equal(0);
+      const baseline = historicalAverageClv(summary, 73);
+      expect(baseline[row('c_alice')]).to.be.closeTo(41, 1e-12);
+      expect(baseline[row('c_frank')]).to.equal(0);
+    });
+
+    it('reports the holdout: transactions (same-day merged) and net revenue after returns against them', () => {
+      const { transactions, netRevenue } = summary.holdout!;
+      // 07-15: 90 + 10 in one transaction, minus the 40 returned from it; the return of an older order and the
+      // order after the 30-day window do not count. Dave's order at as_of belongs to the calibration period.
+      expect([transactions[row('c_alice')], netRevenue[row('c_alice')]]).to.deep.equal([1, 60]);
+      expect([transactions[row('c_dave')], netRevenue[row('c_dave')]]).to.deep.equal([0, 0]);
+    });
+
+    it('reads nothing after as_of for the calibration part', async () => {
+      const before = calibrationColumns(await clvSummary(t.db, { asOf: AS_OF }));
+      expect(before).to.deep.equal(calibrationColumns(summary));
+      const trx = await t.db.transaction();
+      try {
+        // Bob's order is refunded after as_of (its status changes) and he buys again a second after as_of.
+        await trx('orders').where({ order_id: 'b1' }).update({ status: 'refunded' });
+        await trx('returns').insert({
+          return_id: 'rb1',
+          order_id: 'b1',
+          customer_id: 'c_bob',
+          returned_at: at('2026-07-03T10:00:00Z'),
+          amount: 80,
+        });
+        await trx('orders').insert({
+          order_id: 'b2',
+          customer_id: 'c_bob',
+          ordered_at: at('2026-07-01T00:00:01Z'),
+          amount: 15,
+          status: 'completed',
+          currency: 'EUR',
+        });
+        expect(calibrationColumns(await clvSummary(trx, { asOf: AS_OF }))).to.deep.equal(before);
+      } finally {
+        await trx.rollback();
+      }
+    });
+
+    it('refuses a holdout that is not a positive number of days', async () => {
+      const failure = await clvSummary(t.db, { asOf: AS_OF, holdoutDays: 0 }).catch((error: unknown) => error);
+      expect(failure).to.be.instanceOf(ValidationError);
+    });
+  });
+
+  describe('chooseClvModel', () => {
+    const metrics = (spearman: number, predictedToActual: number, meanAbsoluteError: number): RegressionMetrics => ({
+      rows: 100,
+      meanAbsoluteError,
+      rootMeanSquaredError: 2 * meanAbsoluteError,
+      spearman,
+      topDecileCapture: 0.5,
+      predictedToActual,
+    });
+    const result = (probabilistic: RegressionMetrics, gbm: RegressionMetrics | null) =>
+      ({ metrics: { probabilistic, gbm, baseline: metrics(0.1, 1, 100) } }) as ClvBacktestResult;
+
+    it('serves the best Spearman among the models whose total is within 25% of the actual', () => {
+      expect(chooseClvModel(result(metrics(0.5, 0.9, 10), metrics(0.6, 1.2, 20))).model).to.equal('gbm');
+      // The GBM ranks better but its total is 40% high: the probabilistic model serves.
+      expect(chooseClvModel(result(metrics(0.5, 0.9, 10), metrics(0.6, 1.4, 20))).model).to.equal('probabilistic');
+    });
+
+    it('falls back to the lower MAE when neither total is within 25%, and serves the only model when the GBM was skipped', () => {
+      const choice = chooseClvModel(result(metrics(0.6, 0.5, 30), metrics(0.5, 1.6, 20)));
+      expect(choice.model).to.equal('gbm');
+      expect(choice.reason).to.match(/MAE/);
+      expect(chooseClvModel(result(metrics(0.4, 3, 30), null)).model).to.equal('probabilistic');
+    });
+  });
+
+  describe('on the synthetic shop (50,000 customers, seed 42), forecasting the last year of its history', () => {
+    let db: Knex;
+    let asOf: Date;
+    let result: ClvBacktestResult;
+    const horizonDays = 365;
+    before(async function () {
+      this.timeout(600_000); // the shared shop's generation and ingestion, when this file is the first to ask for it
+      const shop = await ingestedShop(50_000, 42);
+      db = shop.db;
+      asOf = new Date(shop.exportInstant.getTime() - horizonDays * DAY_MS);
+      result = await backtestClv(db, { asOf, horizonDays, dataset: 'synthetic shop (50,000 customers, seed 42)' });
+    });
+
+    it('ranks customers better than the historical average with both models (Spearman), with sane totals', () => {
+      const { probabilistic, gbm, baseline } = result.metrics;
+      expect(gbm, result.gbmSkipped ?? '').not.to.equal(null);
+      expect(probabilistic.spearman).to.be.greaterThan(baseline.spearman);
+      expect(gbm!.spearman).to.be.greaterThan(baseline.spearman);
+      expectSaneTotal(probabilistic, 'probabilistic');
+      expectSaneTotal(gbm!, 'gbm');
+    });
+
+    it('reports every metric beside the baseline as JSON and Markdown, with the serving decision', () => {
+      const json = JSON.parse(JSON.stringify(result)) as ClvBacktestResult;
+      expect(json.comparison.rows.map((r) => r.key)).to.deep.equal([
+        'meanAbsoluteError',
+        'rootMeanSquaredError',
+        'spearman',
+        'topDecileCapture',
+        'predictedToActual',
+      ]);
+      expect(Object.keys(json.comparison.rows[0].values)).to.have.length(3);
+      const markdown = clvBacktestToMarkdown(result);
+      expect(markdown).to.include('| Spearman rank correlation ↑ |');
+      expect(markdown).to.include(`Serving: **`);
+    });
+
+    describe('ProbabilisticClv', () => {
+      let summary: ClvSummary;
+      let model: ProbabilisticClv;
+      before(async () => {
+        summary = await clvSummary(db, { asOf });
+        model = new ProbabilisticClv().fit(summary);
+      });
+
+      it('exposes convergence and standard errors of both fits', () => {
+        const state = model.fitState;
+        expect(state.betaGeo.convergence?.converged).to.equal(true);
+        expect(state.gammaGamma.convergence?.converged).to.equal(true);
+        expect(state.betaGeo.standardErrors).not.to.equal(null);
+        expect(state.gammaGamma.standardErrors).not.to.equal(null);
+      });
+
+      it("marks cold starts 'low' with a reason, one-order customers getting the population mean spend", () => {
+        const prediction = model.predict(summary);
+        const { populationMeanSpend } = model.fitState;
+        let singles = 0;
+        let young = 0;
+        for (let i = 0; i < summary.customerIds.length; i++) {
+          const reason = prediction.confidenceReason[i];
+          if (summary.frequency[i] === 0) {
+            singles++;
+            expect([prediction.confidence[i], reason]).to.deep.equal(['low', 'single-purchase']);
+            expect(prediction.expectedSpendPerOrder[i]).to.be.closeTo(populationMeanSpend, 1e-9 * populationMeanSpend);
+          } else if (summary.age[i] < 30) {
+            young++;
+            expect([prediction.confidence[i], reason]).to.deep.equal(['low', 'short-tenure']);
+          } else {
+            expect(prediction.confidence[i]).not.to.equal('low');
+            expect(reason === null).to.equal(prediction.confidence[i] === 'high');
+          }
+        }
+        expect(singles, 'one-order customers').to.be.greaterThan(0);
+        expect(young, 'repeat buyers younger than 30 days').to.be.greaterThan(0);
+      });
+
+      it('dates the next order within the horizon only when one is more likely than not, and discounts on request', () => {
+        const prediction = model.predict(summary);
+        const horizonEnd = asOf.getTime() + 365.25 * DAY_MS;
+        prediction.expectedNextOrderAt.forEach((date) => {
+          if (date !== null) expect(date.getTime()).to.be.within(asOf.getTime(), horizonEnd);
+        });
+        expect(prediction.expectedNextOrderAt.some((date) => date === null)).to.equal(true);
+        const discounted = ProbabilisticClv.fromJSON({
+          ...model.toJSON(),
+          options: { ...model.options, monthlyDiscountRate: 0.01 },
+        }).predict(summary);
+        discounted.expectedNetRevenue.forEach((value, i) => expect(value).to.be.at.most(prediction.expectedNetRevenue[i]));
+      });
+
+      it('round-trips through JSON with identical predictions', () => {
+        const restored = ProbabilisticClv.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+        expect(restored.predict(summary)).to.deep.equal(model.predict(summary));
+      });
+    });
+
+    it('GbmClv round-trips through JSON with identical predictions', async () => {
+      const cutoff = new Date(asOf.getTime() - horizonDays * DAY_MS);
+      const training = await clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays });
+      const features = await featuresAsOf(db, cutoff, training.customerIds);
+      const model = new GbmClv({ horizonDays, maxRounds: 50 }).fit(features, training.holdout!.netRevenue);
+      const restored = GbmClv.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+      try {
+        expect(restored.predict(features)).to.deep.equal(model.predict(features));
+      } finally {
+        model.dispose();
+        restored.dispose();
+      }
+    });
+  });
+
+  describe('on CDNOW (23,570 customers who first bought in Q1 1997), forecasting the 39 weeks after 1997-09-30', () => {
+    let t: TestDatabase;
+    let result: ClvBacktestResult;
+    before(async function () {
+      this.timeout(300_000);
+      t = await freshDatabase('clv_cdnow');
+      await importCdnow(t.db, path.join(config().sharedDir, 'data/cdnow/CDNOW_master.txt'));
+      result = await backtestClv(t.db, { asOf: new Date('1997-09-30T00:00:00Z'), horizonDays: 273, dataset: 'CDNOW master' });
+    });
+    after(() => t.db.destroy());
+
+    it('ranks customers better than the historical average with the probabilistic model', () => {
+      expect(result.customers).to.equal(23_570);
+      expect(result.metrics.probabilistic.spearman).to.be.greaterThan(result.metrics.baseline.spearman);
+      expectSaneTotal(result.metrics.probabilistic, 'probabilistic');
+    });
+
+    it('skips the GBM, whose training cutoff precedes every first purchase, and says so', () => {
+      expect(result.metrics.gbm).to.equal(null);
+      expect(result.gbmSkipped).to.match(/^0 customers had purchased by the training cutoff 1996-12-31/);
+      expect(chooseClvModel(result).model).to.equal('probabilistic');
+    });
+  });
+});
