@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import type { EntityName } from './ingest/entities';
 import { ingestFile, type IngestSummary } from './ingest/ingest-file';
+import { scoreCustomers, type ScoreSummary } from './pipeline/score-customers';
+import { trainModels, type TrainModelsResult } from './pipeline/train-models';
 
 /**
  * The activities a Foresight worker registers. Built around one database handle (no global state); every
@@ -10,6 +12,19 @@ export function createActivities(db: Knex) {
   return {
     async ingestEntityFile(input: { entity: EntityName; file: string; notAfter?: string }): Promise<IngestSummary> {
       return ingestFile(db, { entity: input.entity, file: input.file, notAfter: input.notAfter ? new Date(input.notAfter) : undefined });
+    },
+    /** Registers new model versions each time it runs; a retry after a crash adds versions, never changes old ones. */
+    async trainModels(input: {
+      asOf: string;
+      churnHorizonDays?: number;
+      clvHorizonMonths?: number;
+      createdBy: string;
+      promote?: boolean;
+    }): Promise<TrainModelsResult> {
+      return trainModels(db, { ...input, asOf: new Date(input.asOf) });
+    },
+    async scoreCustomers(input: { asOf: string }): Promise<ScoreSummary> {
+      return scoreCustomers(db, { asOf: new Date(input.asOf) });
     },
   };
 }

@@ -1,2 +1,3 @@
 // Everything exported here is registered as a workflow by the worker (cli/worker.ts).
 export { ingestShopWorkflow } from './ingest-shop';
+export { trainAndScoreWorkflow } from './train-and-score';

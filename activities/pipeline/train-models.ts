@@ -1,0 +1,139 @@
+import type { Knex } from 'knex';
+import { trainChurnModel } from '../../models/churn/training';
+import { backtestClv, chooseClvModel, type ClvModelChoice } from '../../models/clv/backtest';
+import { featuresAsOf } from '../../models/clv/features-as-of';
+import { GbmClv } from '../../models/clv/gbm-clv';
+import { DAYS_PER_MONTH, ProbabilisticClv } from '../../models/clv/probabilistic-clv';
+import { clvSummary } from '../../models/clv/summary-query';
+import { BehaviourEmbedding } from '../../models/embeddings/behaviour';
+import { FEATURE_VERSION } from '../../models/features/catalog';
+import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../../models/features/snapshots';
+import { BehaviourClusters } from '../../models/segments/kmeans';
+import { RfmModel } from '../../models/segments/rfm';
+import { getChampion, registerModel, setModelStatus, type RegisteredModel } from '../registry';
+
+export interface TrainModelsInput {
+  asOf: Date;
+  churnHorizonDays?: number;
+  clvHorizonMonths?: number;
+  createdBy: string;
+  /** Promote each new model to champion at once (the demo); otherwise a model becomes champion only when none exists. */
+  promote?: boolean;
+}
+
+export interface TrainModelsResult {
+  models: Pick<RegisteredModel, 'modelId' | 'kind' | 'version' | 'status' | 'metrics'>[];
+  clvChoice: ClvModelChoice;
+}
+
+const MS_PER_DAY = 86_400_000;
+/** k-means is fitted on at most this many customers (seeded sample); every customer is still assigned a cluster. */
+const CLUSTER_SAMPLE = 100_000;
+
+function sampleRows(matrix: FeatureMatrix, max: number, seed: number): FeatureMatrix {
+  if (matrix.nrow <= max) return matrix;
+  // Deterministic stride sample from a seeded offset: reproducible and spread over the id order.
+  const stride = matrix.nrow / max;
+  const offset = (seed % 997) / 997;
+  const rows = Array.from({ length: max }, (_, i) => Math.min(matrix.nrow - 1, Math.floor((i + offset) * stride)));
+  const X = new Float32Array(max * matrix.ncol);
+  rows.forEach((r, i) => X.set(matrix.X.subarray(r * matrix.ncol, (r + 1) * matrix.ncol), i * matrix.ncol));
+  return { ...matrix, X, nrow: max, customerIds: rows.map((r) => matrix.customerIds[r]!) };
+}
+
+async function keep(db: Knex, model: RegisteredModel, promote: boolean, actor: string): Promise<RegisteredModel> {
+  const champion = await getChampion(db, model.kind);
+  if (!champion || promote)
+    return setModelStatus(db, model.modelId, 'champion', actor, champion ? 'promoted by the training run' : 'first model of its kind');
+  // A challenger runs in shadow beside the champion until someone promotes it.
+  return setModelStatus(db, model.modelId, 'shadow', actor, 'new candidate, scored in shadow');
+}
+
+/**
+ * Trains every model Foresight serves, as of `asOf`, and records them in the registry: churn (XGBoost + calibration),
+ * CLV (BG/NBD + Gamma-Gamma, and the gradient-boosted model when a backtest says it serves better), and segments
+ * (RFM, behavioural clusters with ids kept stable against the current champion, the behaviour embedding).
+ */
+export async function trainModels(db: Knex, input: TrainModelsInput): Promise<TrainModelsResult> {
+  const { asOf, createdBy } = input;
+  const churnHorizonDays = input.churnHorizonDays ?? 90;
+  const clvHorizonMonths = input.clvHorizonMonths ?? 12;
+  const clvHorizonDays = Math.round(clvHorizonMonths * DAYS_PER_MONTH);
+  const registered: RegisteredModel[] = [];
+
+  // Churn.
+  const churn = await trainChurnModel(db, { trainAsOf: asOf, horizonDays: churnHorizonDays });
+  try {
+    const model = await registerModel(db, {
+      kind: 'churn',
+      parameters: { horizonDays: churnHorizonDays },
+      featureVersion: FEATURE_VERSION,
+      trainingFrom: churn.trainingCutoffs[churn.trainingCutoffs.length - 1],
+      trainingTo: asOf,
+      metrics: { calibrationCutoff: churn.metrics, rows: churn.rows },
+      artifact: churn.model.toJSON(),
+      createdBy,
+    });
+    registered.push(await keep(db, model, input.promote ?? false, createdBy));
+  } finally {
+    churn.model.dispose();
+  }
+
+  // CLV: which model serves is decided by a backtest one horizon back, on outcomes already observed.
+  let clvChoice: ClvModelChoice;
+  let backtestMetrics: unknown = null;
+  try {
+    const backtest = await backtestClv(db, { asOf: new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY), horizonDays: clvHorizonDays });
+    clvChoice = chooseClvModel(backtest);
+    backtestMetrics = backtest.metrics;
+  } catch (err) {
+    clvChoice = {
+      model: 'probabilistic',
+      reason: `no backtest possible (${(err as Error).message}); the probabilistic model needs no past window`,
+    };
+  }
+  const summary = await clvSummary(db, { asOf });
+  const probabilistic = new ProbabilisticClv({ horizonMonths: clvHorizonMonths }).fit(summary);
+  let gbmJson: unknown = null;
+  if (clvChoice.model === 'gbm') {
+    const cutoff = new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY);
+    const past = await clvSummary(db, { asOf: cutoff, holdoutDays: clvHorizonDays });
+    const gbm = new GbmClv({ horizonDays: clvHorizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
+    gbmJson = gbm.toJSON();
+    gbm.dispose();
+  }
+  const clv = await registerModel(db, {
+    kind: 'clv',
+    parameters: { horizonMonths: clvHorizonMonths, serving: clvChoice.model },
+    featureVersion: FEATURE_VERSION,
+    trainingTo: asOf,
+    metrics: { choice: clvChoice, backtest: backtestMetrics, fit: probabilistic.fitState },
+    artifact: { serving: clvChoice.model, probabilistic: probabilistic.toJSON(), gbm: gbmJson },
+    createdBy,
+  });
+  registered.push(await keep(db, clv, input.promote ?? false, createdBy));
+
+  // Segments and embedding on the scoring snapshot itself.
+  await computeFeatureSnapshot(db, asOf);
+  const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
+  const previous = await getChampion(db, 'segments');
+  const previousClusters = previous ? BehaviourClusters.fromJSON((previous.artifact as { clusters: unknown }).clusters) : undefined;
+  const rfm = new RfmModel().fit(matrix);
+  const clusters = new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters });
+  const embedding = new BehaviourEmbedding().fit(matrix);
+  const segments = await registerModel(db, {
+    kind: 'segments',
+    parameters: { clusterSample: CLUSTER_SAMPLE },
+    featureVersion: FEATURE_VERSION,
+    trainingTo: asOf,
+    metrics: { customers: matrix.nrow, clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })) },
+    artifact: { rfm: rfm.toJSON(), clusters: clusters.toJSON(), embedding: embedding.toJSON() },
+    createdBy,
+  });
+  registered.push(await keep(db, segments, input.promote ?? false, createdBy));
+
+  return {
+    models: registered.map(({ modelId, kind, version, status, metrics }) => ({ modelId, kind, version, status, metrics })),
+    clvChoice,
+  };
+}

@@ -1,0 +1,25 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ScoreSummary } from '../activities/pipeline/score-customers';
+import type { TrainModelsResult } from '../activities/pipeline/train-models';
+
+const { trainModels, scoreCustomers } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['ValidationError', 'NotFoundError'] },
+});
+
+export interface TrainAndScoreInput {
+  asOf: string;
+  churnHorizonDays?: number;
+  clvHorizonMonths?: number;
+  createdBy: string;
+  /** Promote the new models to champion before scoring (otherwise they go to shadow once a champion exists). */
+  promote?: boolean;
+}
+
+/** Trains every model as of a date, registers them, then scores every customer with the champions. */
+export async function trainAndScoreWorkflow(input: TrainAndScoreInput): Promise<{ training: TrainModelsResult; scoring: ScoreSummary }> {
+  const training = await trainModels(input);
+  const scoring = await scoreCustomers({ asOf: input.asOf });
+  return { training, scoring };
+}
