@@ -5,6 +5,7 @@ import { registerDatabase } from './commands/database';
 import { registerDemo } from './commands/demo';
 import { registerGenerate } from './commands/generate';
 import { registerIngest } from './commands/ingest';
+import { registerModels } from './commands/models';
 import { registerStack } from './commands/stack';
 import { registerWorker } from './commands/worker';
 
@@ -18,6 +19,7 @@ registerStack(program);
 registerDatabase(program);
 registerGenerate(program);
 registerIngest(program);
+registerModels(program);
 registerWorker(program);
 
 /** One place turns errors into exit codes: known errors print their message, nothing else prints a stack unless asked. */

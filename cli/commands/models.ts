@@ -1,0 +1,194 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Knex } from 'knex';
+import { importCdnow } from '../../activities/import-cdnow';
+import { runBacktest } from '../../activities/pipeline/backtest';
+import { scoreCustomers, type ScoreSummary } from '../../activities/pipeline/score-customers';
+import { trainModels, type TrainModelsResult } from '../../activities/pipeline/train-models';
+import { listModels, MODEL_STATUSES, setModelStatus, type ModelStatus } from '../../activities/registry';
+import { config } from '../../lib/config';
+import { createDb, migrateLatest } from '../../lib/db';
+import { NotFoundError, ValidationError } from '../../lib/errors';
+import { databaseUrl, ensureDatabase, postgresUp } from '../../stack/postgres';
+import { fmtInt, fmtSeconds, table } from '../format';
+import { parseDate } from './ingest';
+import { withDatabase } from '../with-db';
+
+const MS_PER_DAY = 86_400_000;
+
+/** The newest completed order: the data's "now" when no as-of is given. */
+async function latestOrderAt(db: Knex): Promise<Date> {
+  const row = await db('orders').max({ at: 'ordered_at' }).first();
+  if (!row?.at) throw new NotFoundError('There are no orders yet: ingest data first (npm run demo, or foresight ingest)');
+  return new Date(row.at as Date);
+}
+
+function positiveInt(value: string, name: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0)
+    throw new ValidationError(`--${name} must be a positive whole number, got "${value}"`, name);
+  return Number(value);
+}
+
+export function trainingReport(result: TrainModelsResult): string {
+  return (
+    table(
+      ['model', 'version', 'status', 'id'],
+      result.models.map((m) => [m.kind, m.version, m.status, m.modelId]),
+    ) + `\nCLV serving model: ${result.clvChoice.model} (${result.clvChoice.reason})`
+  );
+}
+
+export function scoringReport(s: ScoreSummary): string {
+  const share = (n: number) => `${((100 * n) / Math.max(s.customers, 1)).toFixed(1)}%`;
+  const rows = (o: Record<string, number>) =>
+    Object.entries(o)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => [k, fmtInt(n), share(n)]);
+  return [
+    table(['churn risk band', 'customers', 'share'], rows(s.riskBands)),
+    '',
+    table(['segment', 'customers', 'share'], rows(s.segments)),
+    '',
+    table(['confidence', 'customers', 'share'], rows(s.confidence)),
+    '',
+    `${fmtInt(s.customers)} customers scored as of ${s.asOf} in ${fmtSeconds(s.elapsedMs)} (run ${s.runId}); ` +
+      `expected net revenue over the CLV horizon: ${s.expectedNetRevenue}`,
+  ].join('\n');
+}
+
+export function registerModels(program: Command): void {
+  program
+    .command('train')
+    .description('Train churn, CLV and segment models as of a date and record them in the model registry')
+    .option('--as-of <time>', 'train on data up to this time (default: the newest order)')
+    .option('--churn-horizon-days <n>', 'churn = no order within this many days', '90')
+    .option('--clv-horizon-months <n>', 'CLV forecast horizon', '12')
+    .option('--by <name>', 'who trains (recorded in the registry)', process.env.USER ?? 'cli')
+    .option('--promote', 'make the new models champions at once (otherwise they run in shadow once a champion exists)')
+    .action(async (opts: { asOf?: string; churnHorizonDays: string; clvHorizonMonths: string; by: string; promote?: boolean }) => {
+      await withDatabase(async (db) => {
+        const asOf = opts.asOf ? parseDate(opts.asOf, '--as-of') : await latestOrderAt(db);
+        const result = await trainModels(db, {
+          asOf,
+          churnHorizonDays: positiveInt(opts.churnHorizonDays, 'churn-horizon-days'),
+          clvHorizonMonths: positiveInt(opts.clvHorizonMonths, 'clv-horizon-months'),
+          createdBy: opts.by,
+          promote: opts.promote,
+        });
+        console.log(trainingReport(result));
+      });
+    });
+
+  program
+    .command('score')
+    .description('Score every customer with the champion models into customer_risk_scores')
+    .option('--as-of <time>', 'score as of this time (default: the newest order)')
+    .action(async (opts: { asOf?: string }) => {
+      await withDatabase(async (db) => {
+        const asOf = opts.asOf ? parseDate(opts.asOf, '--as-of') : await latestOrderAt(db);
+        console.log(scoringReport(await scoreCustomers(db, { asOf })));
+      });
+    });
+
+  program
+    .command('profile')
+    .description("Print a customer's latest predictive profile (JSON)")
+    .argument('<customer_id>')
+    .action(async (customerId: string) => {
+      await withDatabase(async (db) => {
+        const profile = await db('customer_profiles_latest').where({ customer_id: customerId }).first();
+        if (!profile) throw new NotFoundError(`No profile for customer ${customerId}: unknown customer, or not scored yet`);
+        console.log(JSON.stringify(profile, null, 2));
+      });
+    });
+
+  const models = program.command('models').description('The model registry: list and promote models');
+  models
+    .command('list')
+    .description('List registered models, newest first')
+    .option('--kind <kind>', 'churn, clv or segments')
+    .action(async (opts: { kind?: string }) => {
+      await withDatabase(async (db) => {
+        const rows = await listModels(db, { kind: opts.kind });
+        console.log(
+          table(
+            ['id', 'kind', 'version', 'status', 'trained to', 'created by', 'promoted by'],
+            rows.map((m) => [m.modelId, m.kind, m.version, m.status, m.trainingTo?.slice(0, 10) ?? '-', m.createdBy, m.promotedBy ?? '-']),
+          ),
+        );
+      });
+    });
+  models
+    .command('promote')
+    .description('Move a model along its life cycle (candidate, shadow, champion, retired); audited')
+    .argument('<model_id>')
+    .requiredOption('--to <status>', MODEL_STATUSES.join(' | '))
+    .requiredOption('--by <name>', 'who decides (recorded)')
+    .option('--reason <text>', 'why')
+    .action(async (id: string, opts: { to: string; by: string; reason?: string }) => {
+      await withDatabase(async (db) => {
+        const m = await setModelStatus(db, positiveInt(id, 'model_id'), opts.to as ModelStatus, opts.by, opts.reason);
+        console.log(`Model ${m.modelId} (${m.kind} v${m.version}) is now ${m.status}.`);
+      });
+    });
+
+  program
+    .command('backtest')
+    .description('Train as of t − H, score as of t, compare with (t, t + H]: churn and CLV beside rule-based baselines')
+    .option('--dataset <name>', 'current (the Foresight database) or cdnow (the CDNOW log, imported into its own database)', 'current')
+    .option('--out <dir>', 'folder for backtest.json and backtest.md')
+    .option('--churn-horizon-days <n>', 'H for churn', '90')
+    .option('--clv-horizon-days <n>', 'H for CLV (default 365; 273 = 39 weeks for CDNOW)')
+    .action(async (opts: { dataset: string; out?: string; churnHorizonDays: string; clvHorizonDays?: string }) => {
+      const cfg = config();
+      const churnH = positiveInt(opts.churnHorizonDays, 'churn-horizon-days');
+      const outDir = path.resolve(opts.out ?? path.join(cfg.home, 'reports', `backtest-${opts.dataset}`));
+      const run = async (db: Knex, dataAsOf: Date, clvAsOf: Date, clvH: number) => {
+        const report = await runBacktest(db, {
+          dataset: opts.dataset,
+          churnAsOf: new Date(dataAsOf.getTime() - churnH * MS_PER_DAY),
+          churnHorizonDays: churnH,
+          clvAsOf,
+          clvHorizonDays: clvH,
+          dataAsOf,
+          outDir,
+        });
+        const auc = report.churn.model.rocAuc;
+        const best = Math.max(...report.churn.baselines.map((b) => b.metrics.rocAuc));
+        console.log(
+          `Churn AUC ${auc.toFixed(3)} (best baseline ${best.toFixed(3)}), ECE ${report.churn.model.expectedCalibrationError.toFixed(3)}`,
+        );
+        console.log(
+          `CLV Spearman: ${report.clv.metrics.probabilistic.spearman.toFixed(3)} probabilistic, ${report.clv.metrics.gbm?.spearman.toFixed(3) ?? '-'} GBM, ${report.clv.metrics.baseline.spearman.toFixed(3)} baseline; serving ${report.clvChoice.model}`,
+        );
+        console.log(`Report: ${report.files.markdown}\n        ${report.files.json}`);
+      };
+      if (opts.dataset === 'cdnow') {
+        // Its own database: the CDNOW log is a benchmark, not a shop to mix with the current one.
+        await postgresUp(cfg);
+        await ensureDatabase(databaseUrl(cfg, 'postgres'), 'foresight_cdnow');
+        const db = createDb(databaseUrl(cfg, 'foresight_cdnow'));
+        try {
+          await migrateLatest(db);
+          await importCdnow(db, path.join(cfg.sharedDir, 'data', 'cdnow', 'CDNOW_master.txt'));
+          // The standard split: calibration to 1997-09-30, then 39 weeks; data complete to 1998-07-01.
+          await run(
+            db,
+            new Date('1998-07-01T00:00:00Z'),
+            new Date('1997-09-30T00:00:00Z'),
+            positiveInt(opts.clvHorizonDays ?? '273', 'clv-horizon-days'),
+          );
+        } finally {
+          await db.destroy();
+        }
+      } else if (opts.dataset === 'current') {
+        await withDatabase(async (db) => {
+          const dataAsOf = await latestOrderAt(db);
+          const clvH = positiveInt(opts.clvHorizonDays ?? '365', 'clv-horizon-days');
+          await run(db, dataAsOf, new Date(dataAsOf.getTime() - clvH * MS_PER_DAY), clvH);
+        });
+      } else {
+        throw new ValidationError(`--dataset must be current or cdnow, got "${opts.dataset}"`, 'dataset');
+      }
+    });
+}
