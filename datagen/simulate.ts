@@ -133,18 +133,23 @@ function drawOrder(day: number, profile: CustomerProfile, shop: Shop, rng: Rng):
   }
   const lines: OrderLine[] = [];
   let grossCents = 0;
+  // One line per SKU, as a shop's order export has it: a SKU drawn twice adds to its line's quantity.
+  const addLine = (sku: Sku, quantity: number) => {
+    const index = lines.findIndex((line) => line.sku === sku);
+    if (index >= 0) lines[index] = { sku, quantity: lines[index]!.quantity + quantity };
+    else lines.push({ sku, quantity });
+    grossCents += quantity * sku.priceCents;
+  };
   for (const share of shares) {
     const category = rng.pickCumulative(profile.categoryCumulative);
     const quantity = drawQuantity(rng);
     const sku = pickSku(shop.catalog, category, (targetCents * share) / shareTotal / quantity, rng);
-    lines.push({ sku, quantity });
-    grossCents += quantity * sku.priceCents;
+    addLine(sku, quantity);
   }
   // Category price ceilings can leave a large basket short of its value: such customers buy more items.
   while (grossCents < BASKET_TOP_UP_BELOW * targetCents && lines.length < MAX_LINES) {
     const sku = pickSku(shop.catalog, rng.pickCumulative(profile.categoryCumulative), targetCents - grossCents, rng);
-    lines.push({ sku, quantity: 1 });
-    grossCents += sku.priceCents;
+    addLine(sku, 1);
   }
   const discountChance = isSalePeriod(day) ? Math.min(1, profile.discountPropensity + SALE_DISCOUNT_LIFT) : profile.discountPropensity;
   const discountCents = rng.chance(discountChance) ? Math.round(grossCents * rng.pick(traits.discountDepths)) : 0;

@@ -7,7 +7,8 @@ import { config } from '../../lib/config';
 import { migrateLatest, openDb } from '../../lib/db';
 import { stackUp } from '../../stack';
 import { temporalAddress } from '../../stack/temporal';
-import { ingestShopWorkflow } from '../../workflows';
+import { ingestShopWorkflow, trainAndScoreWorkflow } from '../../workflows';
+import { scoringReport, trainingReport } from './models';
 import { fmtInt, fmtSeconds, ingestTable, rejectReasons, table } from '../format';
 import { withWorker } from '../worker';
 import { describeStack } from './stack';
@@ -76,14 +77,47 @@ export function registerDemo(program: Command): void {
             ],
           }),
         );
-        await connection.close();
         console.log(ingestTable(summaries));
         console.log();
         console.log(rejectReasons(summaries));
 
-        step(5, 'What is in the database');
+        step(5, 'Models: train as of the export, score every customer (Temporal workflow trainAndScoreWorkflow)');
+        const { training, scoring } = await withWorker(cfg, db, () =>
+          client.workflow.execute(trainAndScoreWorkflow, {
+            taskQueue: cfg.temporal.taskQueue,
+            workflowId: `demo-train-score-${customers}-${seed}-${Date.now()}`,
+            args: [{ asOf: shop.exportInstant, createdBy: 'demo', promote: true }],
+          }),
+        );
+        await connection.close();
+        console.log(trainingReport(training));
+        console.log();
+        console.log(scoringReport(scoring));
+        const sample = await db('customer_profiles_latest')
+          .where({ risk_band: 'high' })
+          .orderBy('clv_expected_net_revenue', 'desc')
+          .first();
+        if (sample) {
+          console.log(
+            `\nA high-risk, high-value customer (${sample.customer_id}): churn ${(100 * sample.churn_probability).toFixed(0)}%, ` +
+              `CLV ${sample.clv_expected_net_revenue}, segment ${sample.segment}, confidence ${sample.confidence}. Why:`,
+          );
+          for (const d of sample.churn_drivers as { sentence: string }[]) console.log(`  - ${d.sentence}`);
+        }
+
+        step(6, 'What is in the database');
         const counts: (string | number)[][] = [];
-        for (const t of ['customers', 'customer_identities', 'orders', 'order_items', 'returns', 'sessions', 'ingest_rejects']) {
+        for (const t of [
+          'customers',
+          'customer_identities',
+          'orders',
+          'order_items',
+          'returns',
+          'sessions',
+          'ingest_rejects',
+          'model_registry',
+          'customer_risk_scores',
+        ]) {
           counts.push([t, fmtInt(Number((await db(t).count({ n: '*' }))[0]!.n))]);
         }
         console.log(table(['table', 'rows'], counts));
@@ -94,6 +128,10 @@ export function registerDemo(program: Command): void {
           `  database      psql postgres://postgres@127.0.0.1:${cfg.postgres.port}/${cfg.postgres.database}  (password in ${path.join(cfg.home, 'postgres.json')})`,
         );
         console.log(`  rejected rows select * from ingest_rejects;   data quality: select * from data_quality;`);
+        console.log(
+          `  profiles      select * from customer_profiles_latest;   or: npx foresight profile ${sample?.customer_id ?? '<customer_id>'}`,
+        );
+        console.log(`  models        npx foresight models list;   backtest: npx foresight backtest`);
         console.log(`  Temporal UI   http://127.0.0.1:${cfg.temporal.uiPort}  (workflow ingestShopWorkflow)`);
         console.log(`  demo files    ${outDir}  (ground_truth.csv is the answer key for model evaluation)`);
         console.log(`  logs          ${cfg.logsDir};  stop the stack with: npx foresight stack down`);

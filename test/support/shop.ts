@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,18 @@ export interface IngestedShop extends TestDatabase {
 
 const shops = new Map<string, Promise<IngestedShop>>();
 
+/** Cached shops are keyed by the generator's source too, so a changed generator never serves stale files. */
+function generatorFingerprint(): string {
+  const dir = path.resolve(__dirname, '..', '..', 'datagen');
+  const hash = crypto.createHash('sha1');
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => /\.(ts|js)$/.test(f))
+    .sort())
+    hash.update(fs.readFileSync(path.join(dir, file)));
+  return hash.digest('hex').slice(0, 10);
+}
+
 /**
  * A generated shop ingested into its own database, made once per test run and shared by the test files that ask
  * for the same size and seed (read-only: tests must not write to it). Generated files are cached in the temp folder.
@@ -22,7 +35,7 @@ export function ingestedShop(customers = 50_000, seed = 42): Promise<IngestedSho
   let shop = shops.get(key);
   if (!shop) {
     shop = (async () => {
-      const outDir = path.join(os.tmpdir(), `foresight-test-shop-${key}`);
+      const outDir = path.join(os.tmpdir(), `foresight-test-shop-${key}-${generatorFingerprint()}`);
       const marker = path.join(outDir, 'summary.json');
       let summary: GenerateSummary;
       if (fs.existsSync(marker)) summary = JSON.parse(fs.readFileSync(marker, 'utf8')) as GenerateSummary;

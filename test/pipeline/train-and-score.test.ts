@@ -1,0 +1,78 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { expect } from 'chai';
+import { getChampion, listModels } from '../../activities/registry';
+import { trainAndScoreWorkflow } from '../../workflows';
+import { ingestedShop, type IngestedShop } from '../support/shop';
+import { startTemporal, testWorker } from '../support/temporal';
+
+describe('trainAndScoreWorkflow (real Temporal, Postgres, libxgboost)', () => {
+  let env: TestWorkflowEnvironment;
+  let shop: IngestedShop;
+
+  before(async function () {
+    this.timeout(600_000);
+    [env, shop] = await Promise.all([startTemporal(), ingestedShop(8_000, 5)]);
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  it('trains and registers every model, then writes one profile per purchasing customer', async function () {
+    this.timeout(600_000);
+    const worker = await testWorker(env, shop.db, 'pipeline-test');
+    const asOf = shop.exportInstant.toISOString();
+    const run = (promote: boolean) =>
+      env.client.workflow.execute(trainAndScoreWorkflow, {
+        args: [{ asOf, createdBy: 'test', promote }],
+        taskQueue: 'pipeline-test',
+        workflowId: `pipeline-${promote}-${Date.now()}`,
+      });
+    const [first, second] = await worker.runUntil(async () => [await run(false), await run(false)]);
+
+    expect(first.training.models.map((m) => [m.kind, m.status])).to.deep.equal([
+      ['churn', 'champion'],
+      ['clv', 'champion'],
+      ['segments', 'champion'],
+    ]);
+    // Once a champion exists, a new model runs in shadow until someone promotes it.
+    expect(second.training.models.map((m) => m.status)).to.deep.equal(['shadow', 'shadow', 'shadow']);
+    expect((await getChampion(shop.db, 'churn'))!.version).to.equal(1);
+    expect((await listModels(shop.db)).length).to.equal(6);
+
+    const purchasers = await shop
+      .db('orders')
+      .where({ status: 'completed' })
+      .andWhere('ordered_at', '<=', asOf)
+      .countDistinct({ n: 'customer_id' });
+    expect(first.scoring.customers).to.equal(Number(purchasers[0]!.n));
+    // Re-scoring the same as_of replaces the run: one row per customer.
+    const rows = await shop.db('customer_risk_scores').where({ as_of: asOf }).count({ n: '*' });
+    expect(Number(rows[0]!.n)).to.equal(first.scoring.customers);
+
+    const profiles = await shop.db('customer_profiles_latest').select('*');
+    for (const p of profiles.slice(0, 500)) {
+      expect(p.churn_probability).to.be.within(0, 1);
+      expect(['low', 'medium', 'high']).to.include(p.risk_band);
+      expect(p.churn_drivers).to.have.length(3);
+      for (const d of p.churn_drivers) expect(d.sentence).to.be.a('string').and.not.equal('');
+      expect(Number(p.clv_expected_net_revenue)).to.be.at.least(0);
+      expect(p.p_alive).to.be.within(0, 1);
+      expect(p.segment).to.be.a('string');
+      expect(p.embedding).to.have.length(16);
+      expect(['low', 'medium', 'high']).to.include(p.confidence);
+      expect(p.model_versions).to.have.keys(['churn', 'clv', 'segments']);
+    }
+    // Cold start is said: single-order customers are low confidence with a fallback.
+    const coldStart = profiles.filter((p) => p.coverage.ordersLifetime === 1);
+    expect(coldStart.length).to.be.greaterThan(0);
+    expect(coldStart.every((p) => p.confidence === 'low' && p.coverage.fallback === 'population prior')).to.equal(true);
+    // Higher churn risk goes with lower expected value, on average.
+    const high = profiles.filter((p) => p.risk_band === 'high');
+    const low = profiles.filter((p) => p.risk_band === 'low');
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(high.map((p) => Number(p.clv_expected_net_revenue)))).to.be.lessThan(
+      mean(low.map((p) => Number(p.clv_expected_net_revenue))),
+    );
+    expect(second.scoring.runId).to.equal(first.scoring.runId);
+  });
+});
