@@ -68,9 +68,9 @@ export type ChurnModelOptions = Partial<Omit<ChurnModelParams, 'xgboost'>> & { x
 export const DEFAULT_CHURN_MODEL_PARAMS: ChurnModelParams = {
   horizonDays: 90,
   xgboost: {
-    maxDepth: 5,
-    eta: 0.05,
-    rounds: 400,
+    maxDepth: 4,
+    eta: 0.1,
+    rounds: 300,
     earlyStoppingRounds: 30,
     subsample: 0.8,
     colsampleByTree: 0.8,
