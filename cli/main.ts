@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { config } from '../lib/config';
 import { ForesightError } from '../lib/errors';
 import { registerDatabase } from './commands/database';
 import { registerDemo } from './commands/demo';
@@ -8,6 +9,14 @@ import { registerIngest } from './commands/ingest';
 import { registerModels } from './commands/models';
 import { registerStack } from './commands/stack';
 import { registerWorker } from './commands/worker';
+
+// Configuration is validated once, at start-up, before any command is built.
+try {
+  config();
+} catch (err) {
+  console.error(`foresight: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+}
 
 const program = new Command('foresight')
   .description('Foresight: predictive customer profiles (churn risk, lifetime value, segments) and the decisions they drive')
