@@ -2,6 +2,7 @@
  * The seeded split of training rows into the rows boosted on and the rows that decide when boosting stops.
  * Seeded so that the same data and parameters give the same model on every run.
  */
+import { mulberry32 } from '../../lib/random';
 
 export interface RowSplit {
   fitting: Uint32Array;
@@ -30,16 +31,4 @@ export function takeValues(values: Float32Array, rows: Uint32Array): Float32Arra
   const taken = new Float32Array(rows.length);
   for (let i = 0; i < rows.length; i++) taken[i] = values[rows[i]];
   return taken;
-}
-
-/** Mulberry32: a small, fast 32-bit generator, plenty for shuffling rows (not for cryptography). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

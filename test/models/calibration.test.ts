@@ -1,19 +1,8 @@
 import { expect } from 'chai';
 import { ModelError, ValidationError } from '../../lib/errors';
+import { mulberry32 } from '../../lib/random';
 import { calibratorFromJSON, createCalibrator, IsotonicCalibrator, PlattCalibrator } from '../../models/calibration';
 import { expectedCalibrationError } from '../../models/evaluation/classification';
-
-/** mulberry32: a tiny seeded PRNG, so that the synthetic samples are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const logit = (p: number) => Math.log(p / (1 - p));

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { NotFoundError, ValidationError } from '../../lib/errors';
+import { mulberry32 } from '../../lib/random';
 import { BehaviourEmbedding } from '../../models/embeddings/behaviour';
 import { SimilarCustomers } from '../../models/embeddings/similar';
 import { TopK } from '../../models/embeddings/top-k';
@@ -8,17 +9,6 @@ import type { FeatureMatrix } from '../../models/segments/types';
 
 const FEATURES = ['recency_days', 'orders_365d', 'spend_365d', 'discount_share', 'tenure_days'];
 const CATEGORIES = ['category_share_fashion', 'category_share_home', 'category_share_beauty', 'category_share_toys'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 const uniform = (random: Random, lo: number, hi: number) => lo + (hi - lo) * random();

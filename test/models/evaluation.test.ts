@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ValidationError } from '../../lib/errors';
+import { mulberry32 } from '../../lib/random';
 import {
   averagePrecision,
   brierScore,
@@ -26,18 +27,6 @@ import {
   reliabilityToMarkdown,
 } from '../../models/evaluation/report';
 import { CompensatedSum, compensatedSum } from '../../models/evaluation/sum';
-
-/** mulberry32: a tiny seeded PRNG, so that the synthetic samples are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Probabilities uniform on [0, 1) and labels drawn from `truth(p)`: calibrated when truth is the identity. */
 function syntheticSample(rows: number, seed: number, truth: (p: number) => number) {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ValidationError } from '../../lib/errors';
+import { mulberry32 } from '../../lib/random';
 import { minimumCostAssignment } from '../../models/segments/hungarian';
 import { BehaviourClusters } from '../../models/segments/kmeans';
 import { GONE_CUSTOMERS, NEW_CUSTOMERS, segmentMigration } from '../../models/segments/migration';
@@ -11,17 +12,6 @@ import { RFM_SEGMENTS, rfmSegment } from '../../models/segments/rfm-segments';
 import type { FeatureMatrix } from '../../models/segments/types';
 
 const FEATURES = ['recency_days', 'orders_365d', 'spend_365d', 'discount_share', 'tenure_days'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 const uniform = (random: Random, lo: number, hi: number) => lo + (hi - lo) * random();

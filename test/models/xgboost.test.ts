@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DependencyError, ModelError, ValidationError } from '../../lib/errors';
+import { mulberry32 } from '../../lib/random';
 import { Booster, DMatrix, XGBoostModel, isMaximisedMetric, loadXGBoost } from '../../models/xgboost';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'xgboost');
@@ -18,21 +19,9 @@ interface Dataset {
   ncol: number;
 }
 
-/** mulberry32: a tiny seeded generator, so every dataset here is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Uniform features in [-1, 1); label 1 when x0 + x1 > 0, or a coin flip when `noiseOnly`. */
 function makeDataset(nrow: number, ncol: number, seed: number, noiseOnly = false): Dataset {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const X = new Float32Array(nrow * ncol);
   const y = new Float32Array(nrow);
   for (let row = 0; row < nrow; row++) {
