@@ -22,7 +22,7 @@ import {
 } from '../evaluation/classification';
 import type { BinaryLabels, NumberArray } from '../evaluation/inputs';
 import { classificationMetricSpecs, compareModels, type ModelComparison, type NamedMetrics } from '../evaluation/report';
-import type { FeatureMatrix } from '../features/snapshots';
+import type { FeatureMatrix } from '../features/types';
 import { churnBaselines } from './baselines';
 import { backtestToMarkdown } from './backtest-report';
 import { addDays, observedLabelWindow, requireHorizonDays } from './labels';

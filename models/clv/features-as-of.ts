@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { FEATURE_NAMES } from '../features/catalog';
-import type { FeatureMatrix } from '../features/snapshots';
+import type { FeatureMatrix } from '../features/types';
 import { featureQuery } from '../features/sql';
 
 interface FeatureRow {

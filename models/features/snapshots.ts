@@ -3,6 +3,9 @@ import type { Knex } from 'knex';
 import { ConflictError, ForesightError, NotFoundError, ValidationError } from '../../lib/errors';
 import { FEATURE_NAMES, FEATURE_VERSION } from './catalog';
 import { asOfParameter, featureQuery, featureQuerySql, POPULATIONS, type Population } from './sql';
+import type { FeatureMatrix } from './types';
+
+export type { FeatureMatrix } from './types';
 
 /**
  * Feature snapshots in Postgres: computed by one `insert … select` inside the database, and read back as a
@@ -76,15 +79,6 @@ async function registerFeatureSet(trx: Knex.Transaction, featureVersion: string)
       { featureVersion },
     );
   }
-}
-
-export interface FeatureMatrix {
-  customerIds: string[];
-  featureNames: string[];
-  /** Row-major, nrow × ncol; NaN where a feature has no value. */
-  X: Float32Array;
-  nrow: number;
-  ncol: number;
 }
 
 export interface LoadFeatureMatrixOptions {

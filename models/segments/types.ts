@@ -1,15 +1,5 @@
-/**
- * The per-customer feature rows every Foresight model reads. A plain interface on purpose: the feature
- * builder produces it and the models only read it, so neither depends on the other's classes.
- */
-export interface FeatureMatrix {
-  customerIds: string[];
-  featureNames: string[];
-  /** Row-major, nrow × ncol; NaN marks a missing value. */
-  X: Float32Array;
-  nrow: number;
-  ncol: number;
-}
+/** The per-customer feature rows every model reads: defined once, beside the feature builder that produces them. */
+export type { FeatureMatrix } from '../features/types';
 
 /** Column names the feature builder publishes; every model takes its columns as parameters with these defaults. */
 export const DEFAULT_COLUMNS = {
