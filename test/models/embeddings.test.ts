@@ -6,74 +6,7 @@ import { SimilarCustomers } from '../../models/embeddings/similar';
 import { TopK } from '../../models/embeddings/top-k';
 import { Standardiser } from '../../models/segments/standardiser';
 import type { FeatureMatrix } from '../../models/segments/types';
-
-const FEATURES = ['recency_days', 'orders_365d', 'spend_365d', 'discount_share', 'tenure_days'];
-const CATEGORIES = ['category_share_fashion', 'category_share_home', 'category_share_beauty', 'category_share_toys'];
-
-type Random = () => number;
-const uniform = (random: Random, lo: number, hi: number) => lo + (hi - lo) * random();
-const normal = (random: Random, mean: number, sd: number) =>
-  mean + sd * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-const count = (random: Random, mean: number, sd: number) => Math.max(1, Math.round(normal(random, mean, sd)));
-const money = (random: Random, median: number, logSd: number) => median * Math.exp(normal(random, 0, logSd));
-const share = (random: Random, mean: number, sd: number) => Math.min(1, Math.max(0, normal(random, mean, sd)));
-
-/** Six behavioural groups, each with a favourite category: [recency, orders, spend, discount, tenure] + mix. */
-const GROUPS: Record<string, { draw: (random: Random) => number[]; favourite: number }> = {
-  champions: {
-    draw: (r) => [Math.round(uniform(r, 1, 20)), count(r, 20, 3), money(r, 3000, 0.25), share(r, 0.05, 0.03), normal(r, 1200, 150)],
-    favourite: 0,
-  },
-  slipping: {
-    draw: (r) => [Math.round(uniform(r, 250, 365)), count(r, 12, 2), money(r, 2000, 0.25), share(r, 0.1, 0.03), normal(r, 1500, 150)],
-    favourite: 1,
-  },
-  lost: { draw: (r) => [Math.round(uniform(r, 250, 365)), 1, money(r, 30, 0.3), share(r, 0.1, 0.05), normal(r, 400, 100)], favourite: 2 },
-  newcomers: { draw: (r) => [Math.round(uniform(r, 1, 25)), 1, money(r, 60, 0.3), share(r, 0.15, 0.05), uniform(r, 1, 30)], favourite: 3 },
-  bargainers: {
-    draw: (r) => [Math.round(uniform(r, 30, 120)), count(r, 6, 1.5), money(r, 300, 0.3), share(r, 0.6, 0.08), normal(r, 700, 150)],
-    favourite: 2,
-  },
-  steady: {
-    draw: (r) => [Math.round(uniform(r, 30, 120)), count(r, 5, 1.5), money(r, 400, 0.3), share(r, 0.05, 0.03), normal(r, 900, 150)],
-    favourite: 0,
-  },
-};
-
-interface Synthetic {
-  matrix: FeatureMatrix;
-  groupOf: Map<string, string>;
-}
-
-/** Customers of the six groups, shuffled; with `withCategoryMix`, shares that lean to the group's favourite. */
-function syntheticCustomers(seed: number, perGroup: number, withCategoryMix: boolean): Synthetic {
-  const random = mulberry32(seed);
-  const rows: { id: string; group: string; values: number[] }[] = [];
-  for (const [group, { draw, favourite }] of Object.entries(GROUPS)) {
-    for (let i = 0; i < perGroup; i++) {
-      const values = draw(random);
-      if (withCategoryMix) {
-        const weights = CATEGORIES.map((_, c) => (c === favourite ? 3 : 1) * uniform(random, 0.5, 1.5));
-        const total = weights.reduce((a, b) => a + b, 0);
-        values.push(...weights.map((w) => w / total));
-      }
-      rows.push({ id: `${group}-${i}`, group, values });
-    }
-  }
-  for (let i = rows.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [rows[i], rows[j]] = [rows[j], rows[i]];
-  }
-  const featureNames = withCategoryMix ? [...FEATURES, ...CATEGORIES] : [...FEATURES];
-  const matrix: FeatureMatrix = {
-    customerIds: rows.map((row) => row.id),
-    featureNames,
-    X: Float32Array.from(rows.flatMap((row) => row.values)),
-    nrow: rows.length,
-    ncol: featureNames.length,
-  };
-  return { matrix, groupOf: new Map(rows.map((row) => [row.id, row.group])) };
-}
+import { CATEGORIES, FEATURES, syntheticCustomers } from '../support/synthetic-matrix';
 
 function rowOf(values: Float32Array | Float64Array, i: number, width: number): number[] {
   return Array.from(values.subarray(i * width, (i + 1) * width));
@@ -85,7 +18,7 @@ function distance(a: number[], b: number[]): number {
 
 describe('models/embeddings', () => {
   describe('behaviour embedding', () => {
-    const { matrix, groupOf } = syntheticCustomers(424242, 400, true);
+    const { matrix, groupOf } = syntheticCustomers(424242, { perGroup: 400, categoryMix: true });
     const embedding = new BehaviourEmbedding().fit(matrix);
     const vectors = embedding.transform(matrix);
 
@@ -149,7 +82,7 @@ describe('models/embeddings', () => {
     });
 
     it('embeds only the behavioural columns when there is no category mix', () => {
-      const plain = syntheticCustomers(7, 50, false).matrix;
+      const plain = syntheticCustomers(7, { perGroup: 50 }).matrix;
       const model = new BehaviourEmbedding().fit(plain);
       expect(model.toJSON().standardiser.columns).to.deep.equal(FEATURES);
       expect(model.explainedVarianceRatio.slice(5).every((r) => r === 0)).to.equal(true);

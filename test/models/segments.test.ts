@@ -10,59 +10,7 @@ import { learnQuintileCuts, quintileScore } from '../../models/segments/quintile
 import { RfmModel } from '../../models/segments/rfm';
 import { RFM_SEGMENTS, rfmSegment } from '../../models/segments/rfm-segments';
 import type { FeatureMatrix } from '../../models/segments/types';
-
-const FEATURES = ['recency_days', 'orders_365d', 'spend_365d', 'discount_share', 'tenure_days'];
-
-type Random = () => number;
-const uniform = (random: Random, lo: number, hi: number) => lo + (hi - lo) * random();
-const normal = (random: Random, mean: number, sd: number) =>
-  mean + sd * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-const count = (random: Random, mean: number, sd: number) => Math.max(1, Math.round(normal(random, mean, sd)));
-const money = (random: Random, median: number, logSd: number) => median * Math.exp(normal(random, 0, logSd));
-const share = (random: Random, mean: number, sd: number) => Math.min(1, Math.max(0, normal(random, mean, sd)));
-
-/** Six behavioural groups a person would name; each row is [recency, orders, spend, discount share, tenure]. */
-const GROUPS: Record<string, (random: Random) => number[]> = {
-  champions: (r) => [Math.round(uniform(r, 1, 20)), count(r, 20, 3), money(r, 3000, 0.25), share(r, 0.05, 0.03), normal(r, 1200, 150)],
-  slipping: (r) => [Math.round(uniform(r, 250, 365)), count(r, 12, 2), money(r, 2000, 0.25), share(r, 0.1, 0.03), normal(r, 1500, 150)],
-  lost: (r) => [Math.round(uniform(r, 250, 365)), 1, money(r, 30, 0.3), share(r, 0.1, 0.05), normal(r, 400, 100)],
-  newcomers: (r) => [Math.round(uniform(r, 1, 25)), 1, money(r, 60, 0.3), share(r, 0.15, 0.05), uniform(r, 1, 30)],
-  bargainers: (r) => [Math.round(uniform(r, 30, 120)), count(r, 6, 1.5), money(r, 300, 0.3), share(r, 0.6, 0.08), normal(r, 700, 150)],
-  steady: (r) => [Math.round(uniform(r, 30, 120)), count(r, 5, 1.5), money(r, 400, 0.3), share(r, 0.05, 0.03), normal(r, 900, 150)],
-};
-
-interface Synthetic {
-  matrix: FeatureMatrix;
-  groupOf: Map<string, string>;
-}
-
-/** `perCustomer` groups of customers, shuffled; about 1% of discount shares and tenures are missing. */
-function syntheticCustomers(seed: number, perGroup = 800): Synthetic {
-  const random = mulberry32(seed);
-  const rows: { id: string; group: string; values: number[] }[] = [];
-  for (const [group, draw] of Object.entries(GROUPS)) {
-    for (let i = 0; i < perGroup; i++) rows.push({ id: `${group}-${i}`, group, values: draw(random) });
-  }
-  for (let i = rows.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [rows[i], rows[j]] = [rows[j], rows[i]];
-  }
-  for (const row of rows) {
-    if (random() < 0.01) row.values[3] = NaN;
-    if (random() < 0.01) row.values[4] = NaN;
-  }
-  return { matrix: toMatrix(rows), groupOf: new Map(rows.map((row) => [row.id, row.group])) };
-}
-
-function toMatrix(rows: { id: string; values: number[] }[]): FeatureMatrix {
-  return {
-    customerIds: rows.map((row) => row.id),
-    featureNames: [...FEATURES],
-    X: Float32Array.from(rows.flatMap((row) => row.values)),
-    nrow: rows.length,
-    ncol: FEATURES.length,
-  };
-}
+import { GROUPS, normal, syntheticCustomers, toMatrix } from '../support/synthetic-matrix';
 
 /** Rows shuffled and every value jittered by about 2%, as the next week's data might be; `keep` drops customers. */
 function perturbedCopy(matrix: FeatureMatrix, seed: number, keep: (customerId: string) => boolean = () => true): FeatureMatrix {
@@ -85,7 +33,7 @@ function shareOf<T>(values: T[], value: T): number {
 }
 
 describe('models/segments', () => {
-  const { matrix, groupOf } = syntheticCustomers(20261125);
+  const { matrix, groupOf } = syntheticCustomers(20261125, { perGroup: 800, missingRate: 0.01 });
 
   describe('quintile cuts', () => {
     it('never split a tie group and place each cut at the tie edge nearest its quintile', () => {
