@@ -35,7 +35,11 @@ async function main() {
   };
 
   const outDir = path.join(os.tmpdir(), `foresight-bench-pipeline-${customers}`);
-  const shop = await stage('generate shop', () => generateShop({ customers, seed: 3, outDir }), (s) => `${s.files.orders.rows} order rows`);
+  const shop = await stage(
+    'generate shop',
+    () => generateShop({ customers, seed: 3, outDir }),
+    (s) => `${s.files.orders.rows} order rows`,
+  );
   const dbName = 'foresight_bench_pipeline';
   const admin = new Client({ connectionString: databaseUrl(cfg, 'postgres') });
   await admin.connect();
@@ -50,21 +54,41 @@ async function main() {
     ['orders', shop.files.orders.path],
     ['returns', shop.files.returns.path],
   ] as const) {
-    await stage(`ingest ${entity}`, () => ingestFile(db, { entity, file, notAfter }), (s) => `${s.accepted} rows`);
+    await stage(
+      `ingest ${entity}`,
+      () => ingestFile(db, { entity, file, notAfter }),
+      (s) => `${s.accepted} rows`,
+    );
   }
   await db.raw('analyze');
   const asOf = notAfter;
-  const baseline = await stage('one feature snapshot (baseline unit of work)', () => computeFeatureSnapshot(db, asOf), (s) => `${s.customerCount} customers`);
-  const training = await stage('train all models', () => trainModels(db, { asOf, createdBy: 'bench', promote: true }), (r) => `CLV serving ${r.clvChoice.model}`);
-  const scoring = await stage('score every customer', () => scoreCustomers(db, { asOf }), (s) => `${s.customers} customers`);
+  const baseline = await stage(
+    'one feature snapshot (baseline unit of work)',
+    () => computeFeatureSnapshot(db, asOf),
+    (s) => `${s.customerCount} customers`,
+  );
+  const training = await stage(
+    'train all models',
+    () => trainModels(db, { asOf, createdBy: 'bench', promote: true }),
+    (r) => `CLV serving ${r.clvChoice.model}`,
+  );
+  const scoring = await stage(
+    'score every customer',
+    () => scoreCustomers(db, { asOf }),
+    (s) => `${s.customers} customers`,
+  );
   await db.destroy();
 
-  console.log(`Pipeline benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, ` +
-    `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg()[0]!.toFixed(1)}; ${customers} customers (${baseline.customerCount} with an order)`);
+  console.log(
+    `Pipeline benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg()[0]!.toFixed(1)}; ${customers} customers (${baseline.customerCount} with an order)`,
+  );
   console.log('| stage | seconds | note |');
   console.log('|---|---:|---|');
   for (const [name, seconds, note] of stages) console.log(`| ${name} | ${seconds.toFixed(1)} | ${note} |`);
-  console.log(`peak resident memory of the Node process: ${peakMiB()} MiB; models: ${training.models.map((m) => `${m.kind} v${m.version}`).join(', ')}; scored ${scoring.customers}`);
+  console.log(
+    `peak resident memory of the Node process: ${peakMiB()} MiB; models: ${training.models.map((m) => `${m.kind} v${m.version}`).join(', ')}; scored ${scoring.customers}`,
+  );
 }
 
 main().catch((err) => {
