@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { ingestFile } from '../activities/ingest/ingest-file';
 import { readRows } from '../activities/ingest/read-rows';
+import { shopIngestionFiles } from '../activities/ingest/shop-files';
 import { generateShop } from '../datagen/generate';
 import { config } from '../lib/config';
 import { createDb, migrateLatest } from '../lib/db';
@@ -37,15 +38,7 @@ async function main() {
   const parseRate = parsed / ((Date.now() - t) / 1000);
 
   const notAfter = new Date(shop.exportInstant);
-  const f = shop.files;
-  const order = [
-    ['customers', f.customers.path],
-    ['identities', f.identities.path],
-    ['orders', f.orders.path],
-    ['order_items', f.orderItems.path],
-    ['returns', f.returns.path],
-    ['sessions', f.sessions.path],
-  ] as const;
+  const order = shopIngestionFiles(shop);
   const results: { entity: string; rows: number; first: number; again: number }[] = [];
   for (const [entity, file] of order) {
     t = Date.now();

@@ -9,7 +9,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import type { EntityName } from '../activities/ingest/entities';
 import { ingestFile } from '../activities/ingest/ingest-file';
+import { shopIngestionFiles } from '../activities/ingest/shop-files';
 import { scoreCustomers } from '../activities/pipeline/score-customers';
 import { trainModels } from '../activities/pipeline/train-models';
 import { generateShop } from '../datagen/generate';
@@ -49,11 +51,9 @@ async function main() {
   const db = createDb(databaseUrl(cfg, dbName));
   await migrateLatest(db);
   const notAfter = new Date(shop.exportInstant);
-  for (const [entity, file] of [
-    ['customers', shop.files.customers.path],
-    ['orders', shop.files.orders.path],
-    ['returns', shop.files.returns.path],
-  ] as const) {
+  // Only customers, orders and returns (see above), in the shop's dependency order.
+  const loaded: EntityName[] = ['customers', 'orders', 'returns'];
+  for (const [entity, file] of shopIngestionFiles(shop).filter(([entity]) => loaded.includes(entity))) {
     await stage(
       `ingest ${entity}`,
       () => ingestFile(db, { entity, file, notAfter }),

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
+import { shopIngestionFiles } from '../../activities/ingest/shop-files';
 import type { GenerateSummary } from '../../datagen/generate';
 import { config } from '../../lib/config';
 import { migrateLatest, openDb } from '../../lib/db';
@@ -56,21 +57,13 @@ export function registerDemo(program: Command): void {
         step(4, 'Ingestion (Temporal workflow ingestShopWorkflow)');
         const connection = await Connection.connect({ address: temporalAddress(cfg) });
         const client = new Client({ connection, namespace: cfg.temporal.namespace });
-        const f = shop.files;
         const summaries = await withWorker(cfg, db, () =>
           client.workflow.execute(ingestShopWorkflow, {
             taskQueue: cfg.temporal.taskQueue,
             workflowId: `demo-ingest-${customers}-${seed}-${Date.now()}`,
             args: [
               {
-                files: {
-                  customers: f.customers.path,
-                  identities: f.identities.path,
-                  orders: f.orders.path,
-                  order_items: f.orderItems.path,
-                  returns: f.returns.path,
-                  sessions: f.sessions.path,
-                },
+                files: Object.fromEntries(shopIngestionFiles(shop)),
                 // Events after the export instant are impossible in an export: rejected as future_timestamp.
                 notAfter: shop.exportInstant,
               },

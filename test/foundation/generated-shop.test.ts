@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { ingestFile } from '../../activities/ingest/ingest-file';
+import { shopIngestionFiles } from '../../activities/ingest/shop-files';
 import { ingestedShop } from '../support/shop';
 
 const TABLES = ['customers', 'customer_identities', 'orders', 'order_items', 'returns', 'sessions', 'ingest_batches', 'ingest_rejects'];
@@ -34,15 +35,7 @@ describe('a generated shop, ingested', () => {
     const rejectedKeys = new Set(rejected.map((r) => r.key as string));
     expect(expected.filter((k) => !rejectedKeys.has(k))).to.deep.equal([]);
 
-    const f = shop.shop.files;
-    for (const [entity, file] of [
-      ['customers', f.customers.path],
-      ['identities', f.identities.path],
-      ['orders', f.orders.path],
-      ['order_items', f.orderItems.path],
-      ['returns', f.returns.path],
-      ['sessions', f.sessions.path],
-    ] as const) {
+    for (const [entity, file] of shopIngestionFiles(shop.shop)) {
       const s = await ingestFile(shop.db, { entity, file, notAfter: shop.exportInstant });
       expect(s.seenBefore, entity).to.equal(true);
     }

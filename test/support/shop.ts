@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ingestFile } from '../../activities/ingest/ingest-file';
+import { shopIngestionFiles } from '../../activities/ingest/shop-files';
 import { generateShop, type GenerateSummary } from '../../datagen/generate';
 import { freshDatabase, type TestDatabase } from './db';
 
@@ -45,17 +46,7 @@ export function ingestedShop(customers = 50_000, seed = 42): Promise<IngestedSho
       }
       const t = await freshDatabase(`shop_${key}`);
       const notAfter = new Date(summary.exportInstant);
-      const f = summary.files;
-      for (const [entity, file] of [
-        ['customers', f.customers.path],
-        ['identities', f.identities.path],
-        ['orders', f.orders.path],
-        ['order_items', f.orderItems.path],
-        ['returns', f.returns.path],
-        ['sessions', f.sessions.path],
-      ] as const) {
-        await ingestFile(t.db, { entity, file, notAfter });
-      }
+      for (const [entity, file] of shopIngestionFiles(summary)) await ingestFile(t.db, { entity, file, notAfter });
       return { ...t, shop: summary, exportInstant: notAfter };
     })();
     shops.set(key, shop);
