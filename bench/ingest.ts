@@ -7,14 +7,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { ingestFile } from '../activities/ingest/ingest-file';
 import { readRows } from '../activities/ingest/read-rows';
 import { shopIngestionFiles } from '../activities/ingest/shop-files';
 import { generateShop } from '../datagen/generate';
 import { config } from '../lib/config';
-import { createDb, migrateLatest } from '../lib/db';
-import { databaseUrl, ensureDatabase, postgresUp } from '../stack/postgres';
+import { postgresUp } from '../stack/postgres';
+import { scratchDatabase } from './scratch-database';
 
 async function main() {
   const customers = Number(process.argv[2] ?? 100_000);
@@ -22,14 +21,7 @@ async function main() {
   await postgresUp(cfg);
   const outDir = path.join(os.tmpdir(), `foresight-bench-shop-${customers}`);
   const shop = await generateShop({ customers, seed: 1, outDir });
-  const dbName = 'foresight_bench_ingest';
-  const admin = new Client({ connectionString: databaseUrl(cfg, 'postgres') });
-  await admin.connect();
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.end();
-  await ensureDatabase(databaseUrl(cfg, 'postgres'), dbName);
-  const db = createDb(databaseUrl(cfg, dbName));
-  await migrateLatest(db);
+  const db = await scratchDatabase(cfg, 'foresight_bench_ingest');
 
   const ordersFile = shop.files.orders.path;
   let t = Date.now();

@@ -8,7 +8,6 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import type { EntityName } from '../activities/ingest/entities';
 import { ingestFile } from '../activities/ingest/ingest-file';
 import { shopIngestionFiles } from '../activities/ingest/shop-files';
@@ -16,9 +15,9 @@ import { scoreCustomers } from '../activities/pipeline/score-customers';
 import { trainModels } from '../activities/pipeline/train-models';
 import { generateShop } from '../datagen/generate';
 import { config } from '../lib/config';
-import { createDb, migrateLatest } from '../lib/db';
 import { computeFeatureSnapshot } from '../models/features/snapshots';
-import { databaseUrl, ensureDatabase, postgresUp } from '../stack/postgres';
+import { postgresUp } from '../stack/postgres';
+import { scratchDatabase } from './scratch-database';
 
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -42,14 +41,7 @@ async function main() {
     () => generateShop({ customers, seed: 3, outDir }),
     (s) => `${s.files.orders.rows} order rows`,
   );
-  const dbName = 'foresight_bench_pipeline';
-  const admin = new Client({ connectionString: databaseUrl(cfg, 'postgres') });
-  await admin.connect();
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.end();
-  await ensureDatabase(databaseUrl(cfg, 'postgres'), dbName);
-  const db = createDb(databaseUrl(cfg, dbName));
-  await migrateLatest(db);
+  const db = await scratchDatabase(cfg, 'foresight_bench_pipeline');
   const notAfter = new Date(shop.exportInstant);
   // Only customers, orders and returns (see above), in the shop's dependency order.
   const loaded: EntityName[] = ['customers', 'orders', 'returns'];
