@@ -1,0 +1,54 @@
+import type { RequestHandler } from 'express';
+import type { Knex } from 'knex';
+import { ForbiddenError, UnauthorizedError } from '../lib/errors';
+import { findApiKey } from './keys';
+import type { Role } from './roles';
+
+/** Who may call a route: a list of roles, or everyone (only for routes that reveal nothing, like /health). */
+export type Access = readonly Role[] | 'public';
+
+// Marks the middlewares made by allow() and publicRoute, so route-table.ts can prove every route has one.
+const accessOfHandler = new WeakMap<object, Access>();
+
+export function accessOf(handler: unknown): Access | undefined {
+  return typeof handler === 'function' ? accessOfHandler.get(handler) : undefined;
+}
+
+function bearerKey(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+export interface Auth {
+  /** Per-route guard: authenticates the Bearer key (401) and requires one of the roles (403). */
+  allow(...roles: Role[]): RequestHandler;
+  /** The explicit opposite of allow(), so that "no guard" is always a visible decision. */
+  publicRoute: RequestHandler;
+}
+
+export function createAuth(db: Knex): Auth {
+  const allow = (...roles: Role[]): RequestHandler => {
+    if (roles.length === 0) throw new Error('allow() needs at least one role');
+    const guard: RequestHandler = async (req, res, next) => {
+      const key = bearerKey(req.get('authorization'));
+      if (!key) throw new UnauthorizedError('Missing API key: send "Authorization: Bearer <key>"');
+      // The lookup compares SHA-256 hashes inside Postgres. No constant-time comparison is needed: timing can at most
+      // reveal something about the hash of the key the caller sent, which does not help find a stored key's preimage.
+      const found = await findApiKey(db, key);
+      if (found === 'unknown') throw new UnauthorizedError('Unknown API key');
+      if (found === 'revoked') throw new UnauthorizedError('This API key has been revoked');
+      res.locals.principal = { keyId: found.keyId, name: found.name, role: found.role };
+      if (!roles.includes(found.role)) {
+        throw new ForbiddenError(
+          `Role ${found.role} may not call ${req.method} ${req.route?.path ?? req.path}; allowed: ${roles.join(', ')}`,
+        );
+      }
+      next();
+    };
+    accessOfHandler.set(guard, Object.freeze([...roles]));
+    return guard;
+  };
+  const publicRoute: RequestHandler = (_req, _res, next) => next();
+  accessOfHandler.set(publicRoute, 'public');
+  return { allow, publicRoute };
+}

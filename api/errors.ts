@@ -1,0 +1,59 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { ForesightError, NotFoundError, ValidationError } from '../lib/errors';
+
+/**
+ * The one place that turns errors into HTTP responses: `{ error: { code, message, field?, requestId } }`.
+ * Foresight's own errors keep their status and message; body-parser's client errors keep their status; anything else
+ * is a 500 with a generic message and the request id to find the logged details, never a stack trace.
+ */
+interface ErrorBody {
+  code: string;
+  message: string;
+  field?: string;
+  requestId: string;
+}
+
+// body-parser's errors (http-errors) carry a `type` and a 4xx `status`.
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  const e = err as Partial<BodyParserError> | null;
+  return typeof e?.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
+}
+
+function bodyParserError(err: BodyParserError): Omit<ErrorBody, 'requestId'> {
+  if (err.type === 'entity.parse.failed') return { code: 'malformed_json', message: 'The request body is not valid JSON' };
+  if (err.type === 'entity.too.large') return { code: 'payload_too_large', message: 'The request body is too large' };
+  return { code: 'bad_request', message: `The request body could not be read (${err.type})` };
+}
+
+export const notFound: RequestHandler = (req) => {
+  throw new NotFoundError(`No route ${req.method} ${req.path}`);
+};
+
+function toResponse(err: unknown, requestId: string): { status: number; body: ErrorBody } {
+  if (err instanceof ForesightError) {
+    const body: ErrorBody = { code: err.code, message: err.message, requestId };
+    if (err instanceof ValidationError && err.field) body.field = err.field;
+    return { status: err.httpStatus, body };
+  }
+  if (isBodyParserError(err)) return { status: err.status, body: { ...bodyParserError(err), requestId } };
+  return { status: 500, body: { code: 'internal', message: 'Internal error; quote the request id when reporting it', requestId } };
+}
+
+/** Unexpected errors are logged in full with their request id; 401 and 403 as warnings (who tried what). */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    const { status, body } = toResponse(err, res.locals.requestId);
+    const where = { requestId: body.requestId, method: req.method, path: req.path, actor: res.locals.principal?.name };
+    if (status >= 500) log.error({ ...where, err }, 'request failed');
+    else if (status === 401 || status === 403) log.warn({ ...where, status, reason: body.message }, 'access denied');
+    // A response already under way cannot change status: Express's default handler closes the connection.
+    if (res.headersSent) return next(err);
+    res.status(status).json({ error: body });
+  };
+}

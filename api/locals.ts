@@ -1,0 +1,19 @@
+import type { Role } from './roles';
+
+/** Who is calling: the API key that authenticated the request. */
+export interface Principal {
+  keyId: number;
+  name: string;
+  role: Role;
+}
+
+// Typed res.locals, set by the request-id middleware (app.ts) and by allow() (auth.ts).
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      requestId: string;
+      principal?: Principal;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import type { Express } from 'express';
+import { z } from 'zod';
+import { listModels, setModelStatus } from '../../activities/registry';
+import { ForbiddenError } from '../../lib/errors';
+import type { RouteContext } from '../app';
+import { recordAudit } from '../audit';
+import type { Role } from '../roles';
+import { parseWith, positiveIntParam } from '../validate';
+
+/**
+ * Who may move a model to each status. ML engineers put candidates in shadow to compare them on live data; making a
+ * model the one that decides (champion) or taking it out of service (retired) is the owner's call.
+ */
+const MAY_SET_STATUS = { shadow: ['ml', 'owner'], champion: ['owner'], retired: ['owner'] } as const satisfies Record<
+  string,
+  readonly Role[]
+>;
+type TargetStatus = keyof typeof MAY_SET_STATUS;
+
+const statusChange = z
+  .object({
+    status: z.enum(Object.keys(MAY_SET_STATUS) as [TargetStatus, ...TargetStatus[]]),
+    // Required: the audit log should say why a model was promoted or retired, not only who did it.
+    reason: z.string().trim().min(1).max(1000),
+  })
+  .strict();
+
+export function modelRoutes(app: Express, { db, auth }: RouteContext): void {
+  app.get('/models', auth.allow('ml', 'owner'), async (_req, res) => {
+    res.json({ models: await listModels(db) });
+  });
+
+  app.post('/models/:id/status', auth.allow('ml', 'owner'), async (req, res) => {
+    const id = positiveIntParam(req.params.id, 'id');
+    const { status, reason } = parseWith(statusChange, req.body, 'body');
+    const principal = res.locals.principal!;
+    const allowed: readonly Role[] = MAY_SET_STATUS[status];
+    if (!allowed.includes(principal.role)) {
+      throw new ForbiddenError(`Role ${principal.role} may not make a model ${status}; allowed: ${allowed.join(', ')}`);
+    }
+    const model = await db.transaction(async (trx) => {
+      // Locked so that `from` is the status this change replaced (setModelStatus reports a missing model).
+      const from = (await trx('model_registry').where({ model_id: id }).forUpdate().first('status'))?.status as string | undefined;
+      const changed = await setModelStatus(trx, id, status, principal.name, reason);
+      await recordAudit(trx, {
+        actor: principal.name,
+        role: principal.role,
+        action: 'model.status',
+        target: `model:${id}`,
+        details: { kind: changed.kind, version: changed.version, from, to: status, reason, keyId: principal.keyId },
+        ip: req.ip,
+      });
+      return changed;
+    });
+    const { artifact: _artifact, ...withoutArtifact } = model;
+    res.json({ model: withoutArtifact });
+  });
+}

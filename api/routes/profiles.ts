@@ -1,0 +1,35 @@
+import type { Express } from 'express';
+import { z } from 'zod';
+import type { RouteContext } from '../app';
+import { loadProfile, toConsumerProfile } from '../profile-view';
+import { ROLES } from '../roles';
+import { similarCustomers } from '../similar-customers';
+import { customerIdParam, parseWith } from '../validate';
+
+const profileQuery = z
+  .object({
+    // Comma-separated optional parts; only the embedding is optional today.
+    include: z
+      .string()
+      .regex(/^embedding(,embedding)*$/, 'the only optional part is "embedding"')
+      .optional(),
+  })
+  .strict();
+
+const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(100).default(10) }).strict();
+
+export function profileRoutes(app: Express, { db, auth }: RouteContext): void {
+  app.get('/customer/profile/:id', auth.allow(...ROLES), async (req, res) => {
+    const id = customerIdParam(req.params.id);
+    const query = parseWith(profileQuery, req.query, 'query');
+    res.json(toConsumerProfile(await loadProfile(db, id), { embedding: query.include !== undefined }));
+  });
+
+  // Look-alike audiences are a marketing tool; support and finance have no use for them.
+  app.get('/customer/profile/:id/similar', auth.allow('marketing', 'owner', 'ml'), async (req, res) => {
+    const id = customerIdParam(req.params.id);
+    const { k } = parseWith(similarQuery, req.query, 'query');
+    const { asOf, similar } = await similarCustomers(db, id, k);
+    res.json({ customerId: id, asOf, k, similar });
+  });
+}
