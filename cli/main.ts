@@ -7,6 +7,7 @@ import { registerDemo } from './commands/demo';
 import { registerGenerate } from './commands/generate';
 import { registerIngest } from './commands/ingest';
 import { registerModels } from './commands/models';
+import { registerServe } from './commands/serve';
 import { registerStack } from './commands/stack';
 import { registerWorker } from './commands/worker';
 
@@ -30,6 +31,7 @@ registerGenerate(program);
 registerIngest(program);
 registerModels(program);
 registerWorker(program);
+registerServe(program);
 
 /** One place turns errors into exit codes: known errors print their message, nothing else prints a stack unless asked. */
 program.parseAsync(process.argv).then(

@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { createApp } from '../../api/app';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../api/keys';
+import { ROLES } from '../../api/roles';
+import { shutdownSignal, startServer } from '../../api/server';
+import { config } from '../../lib/config';
+import { ValidationError } from '../../lib/errors';
+import { table } from '../format';
+import { withDatabase } from '../with-db';
+
+function wholeNumber(value: string, name: string, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new ValidationError(`${name} must be a whole number from 1 to ${max}, got "${value}"`, name);
+  }
+  return Number(value);
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the HTTP API (Bearer API keys, see "foresight api-key") until interrupted')
+    .option('--port <n>', 'port to listen on (default: FORESIGHT_API_PORT)')
+    // Loopback by default: the API speaks plain HTTP, so expose it through a TLS-terminating proxy, or choose to.
+    .option('--host <address>', 'address to listen on; 0.0.0.0 for every interface', '127.0.0.1')
+    .action(async (opts: { port?: string; host: string }) => {
+      const port = opts.port === undefined ? config().api.port : wholeNumber(opts.port, '--port', 65535);
+      await withDatabase(async (db) => {
+        const server = await startServer(createApp({ db }), { port, host: opts.host });
+        console.log(`Foresight API on ${server.url}; Ctrl-C to stop.`);
+        const signal = await shutdownSignal();
+        console.log(`${signal}: finishing requests in flight, then stopping.`);
+        await server.close();
+      });
+    });
+
+  const apiKey = program.command('api-key').description('Create, list and revoke API keys (creation and revocation are audited)');
+  apiKey
+    .command('create')
+    .description('Create an API key and print it once')
+    .requiredOption('--name <name>', 'who or what uses the key (recorded as the actor of its actions)')
+    .requiredOption('--role <role>', ROLES.join(' | '))
+    .requiredOption('--by <name>', 'who creates it (recorded)')
+    .action(async (opts: { name: string; role: string; by: string }) => {
+      await withDatabase(async (db) => {
+        const created = await createApiKey(db, { name: opts.name, role: opts.role, createdBy: opts.by });
+        // The key alone on stdout, so that it can be captured by a script; everything else on stderr.
+        console.error(`API key ${created.keyId} "${created.name}" (role ${created.role}) created.`);
+        console.error('This is the only time the key is shown: store it in a secret manager now. Foresight keeps only its hash.');
+        console.log(created.key);
+      });
+    });
+  apiKey
+    .command('list')
+    .description('List API keys (never the keys themselves)')
+    .action(async () => {
+      await withDatabase(async (db) => {
+        const keys = await listApiKeys(db);
+        console.log(
+          table(
+            ['id', 'name', 'role', 'prefix', 'created by', 'created', 'revoked'],
+            keys.map((k) => [
+              k.keyId,
+              k.name,
+              k.role,
+              `fs_${k.prefix}_…`,
+              k.createdBy,
+              k.createdAt.slice(0, 10),
+              k.revokedAt?.slice(0, 10) ?? '-',
+            ]),
+          ),
+        );
+      });
+    });
+  apiKey
+    .command('revoke')
+    .description('Revoke an API key at once')
+    .argument('<key_id>')
+    .requiredOption('--by <name>', 'who revokes it (recorded)')
+    .action(async (keyId: string, opts: { by: string }) => {
+      await withDatabase(async (db) => {
+        const revoked = await revokeApiKey(db, wholeNumber(keyId, 'key_id', Number.MAX_SAFE_INTEGER), opts.by);
+        console.log(`API key ${revoked.keyId} "${revoked.name}" (fs_${revoked.prefix}_…) is revoked.`);
+      });
+    });
+}
