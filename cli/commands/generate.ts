@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DIRTY_KINDS, generateShop, type DirtyRates, type GenerateSummary } from '../../datagen/generate';
 import { ValidationError } from '../../lib/errors';
 import { fmtInt, fmtSeconds, table } from '../format';
+import { wholeNumberOption } from '../options';
 import { progress } from '../progress';
 
 export interface GenerateCliOptions {
@@ -11,11 +12,6 @@ export interface GenerateCliOptions {
   out: string;
   asOf?: string;
   dirtyRate?: string;
-}
-
-function integerOption(value: string, name: string): number {
-  if (!/^\d+$/.test(value)) throw new ValidationError(`${name} must be a whole number, got "${value}"`, name);
-  return Number(value);
 }
 
 /** Generates with a progress bar; shared by `generate` and `demo`. */
@@ -68,8 +64,8 @@ export function registerGenerate(program: Command): void {
       if (dirtyRate !== undefined && !(dirtyRate >= 0 && dirtyRate <= 0.25))
         throw new ValidationError('--dirty-rate must be from 0 to 0.25', 'dirty-rate');
       const summary = await generateWithProgress({
-        customers: integerOption(opts.customers, 'customers'),
-        seed: integerOption(opts.seed, 'seed'),
+        customers: wholeNumberOption(opts.customers, 'customers'),
+        seed: wholeNumberOption(opts.seed, 'seed'),
         outDir: path.resolve(opts.out),
         asOf: opts.asOf,
         dirtyRate,

@@ -7,13 +7,8 @@ import { openDb, migrateLatest } from '../../lib/db';
 import { ValidationError } from '../../lib/errors';
 import { stackUp } from '../../stack';
 import { fmtInt, ingestTable, rejectReasons } from '../format';
+import { dateOption } from '../options';
 import { progress } from '../progress';
-
-export function parseDate(value: string, option: string): Date {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new ValidationError(`${option}: not a date: ${value}`, option);
-  return d;
-}
 
 export function registerIngest(program: Command): void {
   program
@@ -37,7 +32,7 @@ export function registerIngest(program: Command): void {
           entity: entity as EntityName,
           file: path.resolve(file),
           format: opts.format,
-          notAfter: opts.notAfter ? parseDate(opts.notAfter, '--not-after') : undefined,
+          notAfter: opts.notAfter ? dateOption(opts.notAfter, '--not-after') : undefined,
           onProgress: (done, total) => bar.update(done, total),
         });
         bar.stop();

@@ -11,7 +11,7 @@ import { createDb, migrateLatest } from '../../lib/db';
 import { NotFoundError, ValidationError } from '../../lib/errors';
 import { databaseUrl, ensureDatabase, postgresUp } from '../../stack/postgres';
 import { fmtInt, fmtSeconds, table } from '../format';
-import { parseDate } from './ingest';
+import { dateOption, positiveWholeNumberOption } from '../options';
 import { withDatabase } from '../with-db';
 
 const MS_PER_DAY = 86_400_000;
@@ -21,12 +21,6 @@ async function latestOrderAt(db: Knex): Promise<Date> {
   const row = await db('orders').max({ at: 'ordered_at' }).first();
   if (!row?.at) throw new NotFoundError('There are no orders yet: ingest data first (npm run demo, or foresight ingest)');
   return new Date(row.at as Date);
-}
-
-function positiveInt(value: string, name: string): number {
-  if (!/^\d+$/.test(value) || Number(value) <= 0)
-    throw new ValidationError(`--${name} must be a positive whole number, got "${value}"`, name);
-  return Number(value);
 }
 
 export function trainingReport(result: TrainModelsResult): string {
@@ -67,11 +61,11 @@ export function registerModels(program: Command): void {
     .option('--promote', 'make the new models champions at once (otherwise they run in shadow once a champion exists)')
     .action(async (opts: { asOf?: string; churnHorizonDays: string; clvHorizonMonths: string; by: string; promote?: boolean }) => {
       await withDatabase(async (db) => {
-        const asOf = opts.asOf ? parseDate(opts.asOf, '--as-of') : await latestOrderAt(db);
+        const asOf = opts.asOf ? dateOption(opts.asOf, '--as-of') : await latestOrderAt(db);
         const result = await trainModels(db, {
           asOf,
-          churnHorizonDays: positiveInt(opts.churnHorizonDays, 'churn-horizon-days'),
-          clvHorizonMonths: positiveInt(opts.clvHorizonMonths, 'clv-horizon-months'),
+          churnHorizonDays: positiveWholeNumberOption(opts.churnHorizonDays, 'churn-horizon-days'),
+          clvHorizonMonths: positiveWholeNumberOption(opts.clvHorizonMonths, 'clv-horizon-months'),
           createdBy: opts.by,
           promote: opts.promote,
         });
@@ -85,7 +79,7 @@ export function registerModels(program: Command): void {
     .option('--as-of <time>', 'score as of this time (default: the newest order)')
     .action(async (opts: { asOf?: string }) => {
       await withDatabase(async (db) => {
-        const asOf = opts.asOf ? parseDate(opts.asOf, '--as-of') : await latestOrderAt(db);
+        const asOf = opts.asOf ? dateOption(opts.asOf, '--as-of') : await latestOrderAt(db);
         console.log(scoringReport(await scoreCustomers(db, { asOf })));
       });
     });
@@ -127,7 +121,7 @@ export function registerModels(program: Command): void {
     .option('--reason <text>', 'why')
     .action(async (id: string, opts: { to: string; by: string; reason?: string }) => {
       await withDatabase(async (db) => {
-        const m = await setModelStatus(db, positiveInt(id, 'model_id'), opts.to as ModelStatus, opts.by, opts.reason);
+        const m = await setModelStatus(db, positiveWholeNumberOption(id, 'model_id'), opts.to as ModelStatus, opts.by, opts.reason);
         console.log(`Model ${m.modelId} (${m.kind} v${m.version}) is now ${m.status}.`);
       });
     });
@@ -141,7 +135,7 @@ export function registerModels(program: Command): void {
     .option('--clv-horizon-days <n>', 'H for CLV (default 365; 273 = 39 weeks for CDNOW)')
     .action(async (opts: { dataset: string; out?: string; churnHorizonDays: string; clvHorizonDays?: string }) => {
       const cfg = config();
-      const churnH = positiveInt(opts.churnHorizonDays, 'churn-horizon-days');
+      const churnH = positiveWholeNumberOption(opts.churnHorizonDays, 'churn-horizon-days');
       const outDir = path.resolve(opts.out ?? path.join(cfg.home, 'reports', `backtest-${opts.dataset}`));
       const run = async (db: Knex, dataAsOf: Date, clvAsOf: Date, clvH: number) => {
         const report = await runBacktest(db, {
@@ -176,7 +170,7 @@ export function registerModels(program: Command): void {
             db,
             new Date('1998-07-01T00:00:00Z'),
             new Date('1997-09-30T00:00:00Z'),
-            positiveInt(opts.clvHorizonDays ?? '273', 'clv-horizon-days'),
+            positiveWholeNumberOption(opts.clvHorizonDays ?? '273', 'clv-horizon-days'),
           );
         } finally {
           await db.destroy();
@@ -184,7 +178,7 @@ export function registerModels(program: Command): void {
       } else if (opts.dataset === 'current') {
         await withDatabase(async (db) => {
           const dataAsOf = await latestOrderAt(db);
-          const clvH = positiveInt(opts.clvHorizonDays ?? '365', 'clv-horizon-days');
+          const clvH = positiveWholeNumberOption(opts.clvHorizonDays ?? '365', 'clv-horizon-days');
           await run(db, dataAsOf, new Date(dataAsOf.getTime() - clvH * MS_PER_DAY), clvH);
         });
       } else {
