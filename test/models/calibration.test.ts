@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { ModelError } from '../../lib/errors';
 import { mulberry32 } from '../../lib/random';
 import { calibratorFromJSON, createCalibrator, IsotonicCalibrator, PlattCalibrator } from '../../models/calibration';
 import { expectedCalibrationError } from '../../models/evaluation/classification';
+import { expectValidationError } from '../support/expect-error';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -17,17 +18,6 @@ function overconfidentSample(rows: number, seed: number) {
     labels[i] = random() < sigmoid(logit(probabilities[i]) / 2) ? 1 : 0;
   }
   return { probabilities, labels };
-}
-
-function expectValidationError(run: () => unknown, field: string): void {
-  try {
-    run();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ValidationError);
-    expect((error as ValidationError).field).to.equal(field);
-    return;
-  }
-  expect.fail(`expected a ValidationError naming ${field}`);
 }
 
 function isNonDecreasing(values: ArrayLike<number>): boolean {

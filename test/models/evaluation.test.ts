@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { ValidationError } from '../../lib/errors';
 import { mulberry32 } from '../../lib/random';
 import {
   averagePrecision,
@@ -27,6 +26,7 @@ import {
   reliabilityToMarkdown,
 } from '../../models/evaluation/report';
 import { CompensatedSum, compensatedSum } from '../../models/evaluation/sum';
+import { expectValidationError } from '../support/expect-error';
 
 /** Probabilities uniform on [0, 1) and labels drawn from `truth(p)`: calibrated when truth is the identity. */
 function syntheticSample(rows: number, seed: number, truth: (p: number) => number) {
@@ -38,17 +38,6 @@ function syntheticSample(rows: number, seed: number, truth: (p: number) => numbe
     labels[i] = random() < truth(probabilities[i]) ? 1 : 0;
   }
   return { probabilities, labels };
-}
-
-function expectValidationError(run: () => unknown, field: string): void {
-  try {
-    run();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ValidationError);
-    expect((error as ValidationError).field).to.equal(field);
-    return;
-  }
-  expect.fail(`expected a ValidationError naming ${field}`);
 }
 
 /** Every (positive, negative) pair, by brute force: the definition that rocAuc computes in O(n log n). */
