@@ -162,7 +162,8 @@ describe('HTTP API', () => {
     const stored = JSON.stringify(rows);
     for (const key of Object.values(keys)) {
       expect(stored).not.to.contain(key);
-      expect(stored).not.to.contain(key.split('_')[2]);
+      // The secret is everything after fs_<8-hex prefix>_ (it may itself contain '_').
+      expect(stored).not.to.contain(key.slice('fs_12345678_'.length));
       expect(rows.map((r) => r.key_hash)).to.include(createHash('sha256').update(key).digest('hex'));
     }
     expect(Object.values(keys).every((k) => /^fs_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/.test(k))).to.equal(true);
