@@ -30,7 +30,7 @@ const migrationSource: Knex.MigrationSource<string> = {
   },
   getMigrationName: (name) => name,
   async getMigration(name) {
-    return require(path.join(migrationsDir, name + migrationExtension)) as Knex.Migration;
+    return (await import(path.join(migrationsDir, name + migrationExtension))) as Knex.Migration;
   },
 };
 
