@@ -30,7 +30,9 @@ const migrationSource: Knex.MigrationSource<string> = {
   },
   getMigrationName: (name) => name,
   async getMigration(name) {
-    return (await import(path.join(migrationsDir, name + migrationExtension))) as Knex.Migration;
+    // require, not import(): under the tests' CommonJS loader (tsx/cjs) import() of a .ts file is not transpiled.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.join(migrationsDir, name + migrationExtension)) as Knex.Migration;
   },
 };
 
