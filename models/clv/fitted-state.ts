@@ -15,12 +15,18 @@ export interface FittedState<Name extends string> {
   customers: number;
 }
 
-export const DEFAULT_FIT_OPTIONS: MaximumLikelihoodOptions = { penalizer: 0, maxIterations: 500, gradientTolerance: 1e-7 };
+export const DEFAULT_FIT_OPTIONS: MaximumLikelihoodOptions = {
+  penalizer: 0,
+  maxIterations: 500,
+  gradientTolerance: 1e-7,
+  stalledGradientTolerance: 1e-5,
+};
 
 export const fitOptionsSchema = z.object({
   penalizer: z.number().min(0),
   maxIterations: z.number().int().positive(),
   gradientTolerance: z.number().positive(),
+  stalledGradientTolerance: z.number().positive().optional(),
 });
 
 /** Validated fit options with defaults filled in. */

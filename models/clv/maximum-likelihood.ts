@@ -14,6 +14,12 @@ export interface MaximumLikelihoodOptions {
    * sample size. Values much below ~1e-8 (√ machine epsilon) cannot be reached: the objective stops changing.
    */
   gradientTolerance: number;
+  /**
+   * Accepted instead when the objective can no longer be decreased in double precision, which happens on large
+   * samples (a million customers) before gradientTolerance is reached. 1e-5 per customer in ln θ moves the
+   * estimate by far less than its standard error.
+   */
+  stalledGradientTolerance?: number;
 }
 
 export interface Convergence {

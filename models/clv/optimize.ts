@@ -16,10 +16,15 @@ export type ObjectiveWithGradient = (x: readonly number[], gradient: number[]) =
 export interface MinimizeOptions {
   /** Stop (converged) once max |∂f/∂x_i| falls to this. */
   gradientTolerance: number;
+  /**
+   * When no step decreases f any more (its rounding noise, which grows with the number of summed terms, hides the
+   * remaining decrease), the point still counts as converged if max |∂f/∂x_i| is at most this. Default: gradientTolerance.
+   */
+  stalledGradientTolerance?: number;
   maxIterations: number;
 }
 
-export type StopReason = 'gradient-tolerance' | 'max-iterations' | 'line-search-failed';
+export type StopReason = 'gradient-tolerance' | 'precision-limit' | 'max-iterations' | 'line-search-failed';
 
 export interface MinimizeResult {
   x: number[];
@@ -62,7 +67,7 @@ export function minimizeBfgs(objective: ObjectiveWithGradient, x0: readonly numb
     gradientNorm: maxAbs(gradient),
     iterations,
     functionEvaluations,
-    converged: reason === 'gradient-tolerance',
+    converged: reason === 'gradient-tolerance' || reason === 'precision-limit',
     reason,
   });
 
@@ -100,7 +105,10 @@ export function minimizeBfgs(objective: ObjectiveWithGradient, x0: readonly numb
       step = Math.min(0.5 * step, Math.max(0.1 * step, quadratic));
     }
     if (!accepted) {
-      if (hessianIsIdentity) return result(iteration, 'line-search-failed');
+      if (hessianIsIdentity) {
+        const stalledTolerance = options.stalledGradientTolerance ?? options.gradientTolerance;
+        return result(iteration, maxAbs(gradient) <= stalledTolerance ? 'precision-limit' : 'line-search-failed');
+      }
       inverseHessian = identity(n);
       hessianIsIdentity = true;
       continue;
