@@ -76,7 +76,7 @@ export function named<Name extends string>(names: readonly Name[], values: reado
 
 const convergenceSchema = z.object({
   converged: z.boolean(),
-  reason: z.enum(['gradient-tolerance', 'max-iterations', 'line-search-failed']),
+  reason: z.enum(['gradient-tolerance', 'precision-limit', 'max-iterations', 'line-search-failed']),
   iterations: z.number().int().nonnegative(),
   functionEvaluations: z.number().int().nonnegative(),
   logLikelihood: z.number(),

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { GammaGammaModel } from '../../models/clv/gamma-gamma';
 import { minimizeBfgs } from '../../models/clv/optimize';
 
 describe('BFGS at the limit of floating-point precision', () => {
@@ -18,5 +19,17 @@ describe('BFGS at the limit of floating-point precision', () => {
     const result = minimizeBfgs(objective, [2], { gradientTolerance: 1e-12, stalledGradientTolerance: 1e-2, maxIterations: 200 });
     expect(result).to.include({ reason: 'precision-limit', converged: true });
     expect(Math.abs(result.x[0]! - Math.LN2)).to.be.lessThan(5e-3);
+  });
+});
+
+describe('a fit that converged at the precision limit', () => {
+  it('round-trips through toJSON/fromJSON', () => {
+    const model = new GammaGammaModel({ gradientTolerance: 1e-15, stalledGradientTolerance: 1e-2 });
+    const frequency = [1, 2, 3, 4, 5, 2, 3, 1, 6, 2];
+    const value = [20, 35, 18, 50, 42, 27, 31, 60, 25, 22];
+    model.fit(frequency, value);
+    expect(model.fitState.convergence.reason).to.equal('precision-limit');
+    const copy = GammaGammaModel.fromJSON(model.toJSON());
+    expect(copy.conditionalExpectedAverageValue(3, 30)).to.equal(model.conditionalExpectedAverageValue(3, 30));
   });
 });
