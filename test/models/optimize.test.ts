@@ -28,7 +28,7 @@ describe('a fit that converged at the precision limit', () => {
     const frequency = [1, 2, 3, 4, 5, 2, 3, 1, 6, 2];
     const value = [20, 35, 18, 50, 42, 27, 31, 60, 25, 22];
     model.fit(frequency, value);
-    expect(model.fitState.convergence.reason).to.equal('precision-limit');
+    expect(model.fitState.convergence?.reason).to.equal('precision-limit');
     const copy = GammaGammaModel.fromJSON(model.toJSON());
     expect(copy.conditionalExpectedAverageValue(3, 30)).to.equal(model.conditionalExpectedAverageValue(3, 30));
   });
