@@ -43,7 +43,8 @@ const RESOLVED_CUSTOMER = `
 const STUBS = (batchParam: string) => `
   stubs as (
     insert into customers (customer_id, is_stub, batch_id)
-    select distinct customer_id, true, ${batchParam} from resolved where is_new
+    -- In id order: chunks loading side by side then take the stub rows' locks in one order and cannot deadlock.
+    select distinct customer_id, true, ${batchParam} from resolved where is_new order by customer_id
     on conflict (customer_id) do nothing
   )`;
 
