@@ -177,6 +177,9 @@ export async function postgresUp(cfg: Config): Promise<PostgresStatus> {
   }
   const adminUrl = embeddedUrl(state, 'postgres');
   const current = await postgresStatus(cfg);
+  // A server of this data directory that does not answer on the configured port (started with another port, or
+  // hung) is stopped first: two postmasters cannot share a data directory.
+  if (!current.running && current.pid !== undefined) await stopProcess(current.pid, 'SIGINT');
   if (!current.running) {
     fs.mkdirSync(cfg.logsDir, { recursive: true });
     const logFd = fs.openSync(logFile(cfg), 'a');

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { Client } from 'pg';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
-import { databaseUrl, ensureDatabase, postgresUp } from '../../stack/postgres';
+import { databaseUrl, ensureDatabase, postgresDown, postgresStatus, postgresUp } from '../../stack/postgres';
 
 /**
  * Each test file gets its own real Postgres database on the stack's server (embedded, or DATABASE_URL's):
@@ -10,6 +10,8 @@ import { databaseUrl, ensureDatabase, postgresUp } from '../../stack/postgres';
  */
 const created: string[] = [];
 let serverReady: Promise<unknown> | undefined;
+/** True when this test run started the embedded server: it then stops it at the end, leaving a developer's stack alone. */
+let startedByTests = false;
 
 function urlFor(database: string): string {
   const url = new URL(databaseUrl(config()));
@@ -24,7 +26,11 @@ export interface TestDatabase {
 }
 
 export async function freshDatabase(label: string, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  serverReady ??= postgresUp(config());
+  serverReady ??= (async () => {
+    const before = await postgresStatus(config());
+    await postgresUp(config());
+    startedByTests = before.mode === 'embedded' && !before.running;
+  })();
   await serverReady;
   const name = `foresight_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${created.length}`;
   await dropDatabase(name);
@@ -49,4 +55,5 @@ async function dropDatabase(name: string): Promise<void> {
 export async function dropTestDatabases(): Promise<void> {
   if (!serverReady) return;
   for (const name of created.splice(0)) await dropDatabase(name);
+  if (startedByTests) await postgresDown(config());
 }
