@@ -76,6 +76,8 @@ export type EntityRecords = { [K in EntityName]: z.output<ReturnType<typeof sche
 export interface EntitySpec<K extends EntityName> {
   name: K;
   columns: readonly string[];
+  /** The same columns as a set, for the per-row check of which values are metadata. */
+  knownColumns: ReadonlySet<string>;
   requiredColumns: readonly string[];
   schema: z.ZodType<EntityRecords[K], unknown>;
   key: (r: EntityRecords[K]) => string;
@@ -107,6 +109,7 @@ export function entitySpec<K extends EntityName>(name: K, ctx: ParseContext): En
   return {
     name,
     columns: Object.keys(schema.shape),
+    knownColumns: new Set(Object.keys(schema.shape)),
     requiredColumns: def.requiredColumns,
     schema: schema as unknown as EntitySpec<K>['schema'],
     key: def.key,

@@ -40,9 +40,8 @@ async function sha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** FNV-1a of the validated record: tells an exact duplicate from a conflicting one without keeping the rows. */
-function fingerprint(value: unknown): number {
-  const text = JSON.stringify(value);
+/** FNV-1a of the row's text: tells an exact repeat from a conflicting row with the same key, without keeping rows. */
+function fingerprint(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
@@ -60,8 +59,9 @@ function validate<K extends EntityName>(spec: EntitySpec<K>, row: RawRow): { ok:
     return { rejection: { line: row.line, raw: row.raw, reasons } };
   }
   const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(row.values)) {
-    if (!spec.columns.includes(key) && value !== '' && value !== null && value !== undefined) metadata[key] = String(value);
+  for (const key in row.values) {
+    const value = row.values[key];
+    if (!spec.knownColumns.has(key) && value !== '' && value !== null && value !== undefined) metadata[key] = String(value);
   }
   return { ok: { line: row.line, raw: row.raw, record: parsed.data, metadata } };
 }
@@ -157,7 +157,7 @@ export async function ingestFile(db: Knex, options: IngestOptions): Promise<Inge
       rejections.push(result.rejection);
     } else {
       const key = spec.key(result.ok.record);
-      const print = fingerprint([result.ok.record, result.ok.metadata]);
+      const print = fingerprint(row.raw);
       const earlier = seen.get(key);
       if (earlier === print) {
         summary.duplicates += 1;

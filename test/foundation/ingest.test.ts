@@ -180,6 +180,21 @@ describe('ingestion', () => {
     expect((await t.db('customer_identities').where({ source: 'pos', external_id: 'P-100' }).first()).customer_id).to.equal('C2');
   });
 
+  it('reports the file line of a bad row after blank lines and quoted multi-line values', async () => {
+    const file = write('customers-lines.csv', [
+      'customer_id,email,first_name,note',
+      'L1,l1@x.io,Ann,"first line',
+      'second line"',
+      '',
+      'L2,not-an-email,Bob,plain',
+    ]);
+    const s = await ingest('customers', file);
+    expect(s).to.include({ accepted: 1, rejected: 1 });
+    const rejects = await t.db('ingest_rejects').where({ batch_id: s.batchId }).select('line_no', 'raw');
+    expect(rejects).to.deep.equal([{ line_no: 5, raw: 'L2,not-an-email,Bob,plain' }]);
+    expect((await t.db('customers').where({ customer_id: 'L1' }).first()).metadata).to.deep.equal({ note: 'first line\nsecond line' });
+  });
+
   it('refuses a file without the required columns, naming them', async () => {
     const file = write('orders-no-amount.csv', ['order_id,customer_id,ordered_at', 'X,C1,2025-01-01']);
     try {
