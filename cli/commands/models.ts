@@ -6,6 +6,7 @@ import { runBacktest } from '../../activities/pipeline/backtest';
 import { scoreCustomers, type ScoreSummary } from '../../activities/pipeline/score-customers';
 import { trainModels, type TrainModelsResult } from '../../activities/pipeline/train-models';
 import { listModels, MODEL_STATUSES, setModelStatus, type ModelStatus } from '../../activities/registry';
+import { segmentMigration } from '../../models/segments/migration';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
 import { NotFoundError, ValidationError } from '../../lib/errors';
@@ -93,6 +94,31 @@ export function registerModels(program: Command): void {
         const profile = await db('customer_profiles_latest').where({ customer_id: customerId }).first();
         if (!profile) throw new NotFoundError(`No profile for customer ${customerId}: unknown customer, or not scored yet`);
         console.log(JSON.stringify(profile, null, 2));
+      });
+    });
+
+  program
+    .command('segment-migration')
+    .description('How customers moved between segments from one scoring run to another (counts and row shares)')
+    .requiredOption('--from <time>', 'as-of of the earlier scoring run')
+    .requiredOption('--to <time>', 'as-of of the later scoring run')
+    .action(async (opts: { from: string; to: string }) => {
+      await withDatabase(async (db) => {
+        const segmentsAt = async (option: '--from' | '--to', value: string) => {
+          const asOf = dateOption(value, option);
+          const rows = await db('customer_risk_scores').where({ as_of: asOf.toISOString() }).select('customer_id', 'segment');
+          if (rows.length === 0)
+            throw new NotFoundError(`No scoring run as of ${asOf.toISOString()} (${option}); see: select as_of from scoring_runs`);
+          return new Map(rows.map((r) => [r.customer_id as string, r.segment as string]));
+        };
+        const m = segmentMigration(await segmentsAt('--from', opts.from), await segmentsAt('--to', opts.to));
+        console.log(
+          table(
+            ['from \\ to', ...m.to],
+            m.from.map((name, i) => [name, ...m.counts[i]!.map((n, j) => `${fmtInt(n)} (${(100 * m.shares[i]![j]!).toFixed(0)}%)`)]),
+          ),
+        );
+        console.log(`\n${fmtInt(m.customers)} customers; each row's shares sum to 100%.`);
       });
     });
 
