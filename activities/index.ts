@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import type { EntityName } from './ingest/entities';
-import { ingestFile, type IngestSummary } from './ingest/ingest-file';
-import { scoreCustomers, type ScoreSummary } from './pipeline/score-customers';
-import { trainModels, type TrainModelsResult } from './pipeline/train-models';
+import type { EntityName } from '../ingestion/entities';
+import { ingestFile, type IngestSummary } from '../ingestion/ingest-file';
+import { scoreCustomers, type ScoreSummary } from '../scoring/score-customers';
+import { trainModels, type TrainModelsResult } from '../training/train-models';
 
 /**
  * The activities a Foresight worker registers. Built around one database handle (no global state); every

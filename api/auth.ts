@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { ForbiddenError, UnauthorizedError } from '../lib/errors';
-import { findApiKey } from './keys';
-import type { Role } from './roles';
+import { findApiKey } from '../access/api-keys';
+import type { Role } from '../lib/roles';
 
 /** Who may call a route: a list of roles, or everyone (only for routes that reveal nothing, like /health). */
 export type Access = readonly Role[] | 'public';

@@ -1,4 +1,4 @@
-import type { Role } from './roles';
+import type { Role } from '../lib/roles';
 
 /** Who is calling: the API key that authenticated the request. */
 export interface Principal {

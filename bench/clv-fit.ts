@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { config } from '../lib/config';
 import { BetaGeoModel } from '../models/clv/bgnbd';
 import { cdnowCalibrationSummary } from '../models/clv/cdnow';
 import { GammaGammaModel } from '../models/clv/gamma-gamma';
+import { cdnowDir } from '../lib/project-root';
 
 const WARM_RUNS = 5;
 
@@ -29,7 +29,7 @@ const format = (params: Record<string, number>, digits = 4) =>
     .map(([name, value]) => `${name}=${value.toFixed(digits)}`)
     .join(' ');
 
-const text = fs.readFileSync(path.join(config().sharedDir, 'data', 'cdnow', 'CDNOW_master.txt'), 'utf8');
+const text = fs.readFileSync(path.join(cdnowDir, 'CDNOW_master.txt'), 'utf8');
 const summary = timed(() => cdnowCalibrationSummary(text, 'master'));
 const customers = summary.value;
 // The Gamma-Gamma model needs a positive mean spend; one master customer's only repeat purchase is $0.00.

@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ingestFile } from '../activities/ingest/ingest-file';
-import { readRows } from '../activities/ingest/read-rows';
-import { shopIngestionFiles } from '../activities/ingest/shop-files';
+import { ingestFile } from '../ingestion/ingest-file';
+import { readRows } from '../ingestion/read-rows';
+import { shopIngestionFiles } from '../ingestion/shop-files';
 import { generateShop } from '../datagen/generate';
 import { config } from '../lib/config';
 import { postgresUp } from '../stack/postgres';

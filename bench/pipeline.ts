@@ -8,14 +8,14 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { EntityName } from '../activities/ingest/entities';
-import { ingestFile } from '../activities/ingest/ingest-file';
-import { shopIngestionFiles } from '../activities/ingest/shop-files';
-import { scoreCustomers } from '../activities/pipeline/score-customers';
-import { trainModels } from '../activities/pipeline/train-models';
+import type { EntityName } from '../ingestion/entities';
+import { ingestFile } from '../ingestion/ingest-file';
+import { shopIngestionFiles } from '../ingestion/shop-files';
+import { scoreCustomers } from '../scoring/score-customers';
+import { trainModels } from '../training/train-models';
 import { generateShop } from '../datagen/generate';
 import { config } from '../lib/config';
-import { computeFeatureSnapshot } from '../models/features/snapshots';
+import { computeFeatureSnapshot } from '../features/snapshots';
 import { postgresUp } from '../stack/postgres';
 import { scratchDatabase } from './scratch-database';
 

@@ -1,4 +1,4 @@
-import type { IngestSummary } from '../activities/ingest/ingest-file';
+import type { IngestSummary } from '../ingestion/ingest-file';
 
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 export const fmtSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { config, type Config } from '../lib/config';
-import { migrateLatest, openDb } from '../lib/db';
-import { stackUp, type StackPart } from '../stack';
+import { migrateLatest } from '../lib/db';
+import { openDb, stackUp, type StackPart } from '../stack';
 
 /** Brings up what a command needs, opens the migrated database, runs `work`, and always closes the pool. */
 export async function withDatabase<T>(work: (db: Knex, cfg: Config) => Promise<T>, parts: StackPart[] = ['postgres']): Promise<T> {

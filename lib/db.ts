@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
-import type { Config } from './config';
-import { databaseUrl } from '../stack/postgres';
 
 // Postgres returns numeric as strings on purpose: money stays exact until a caller decides how to sum it.
 const migrationsDir = path.resolve(__dirname, '..', 'migrations');
@@ -10,10 +8,6 @@ const migrationExtension = path.extname(__filename); // .ts under tsx, .js once 
 
 export function createDb(url: string, pool: Knex.PoolConfig = { min: 0, max: 8 }): Knex {
   return knex({ client: 'pg', connection: url, pool });
-}
-
-export function openDb(cfg: Config): Knex {
-  return createDb(databaseUrl(cfg));
 }
 
 /**

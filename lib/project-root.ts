@@ -17,3 +17,6 @@ function findProjectRoot(start: string): string {
 }
 
 export const projectRoot = findProjectRoot(__dirname);
+
+/** The CDNOW purchase log and its published reference numbers, kept in the repository (see data/cdnow/README.md). */
+export const cdnowDir = path.join(projectRoot, 'data', 'cdnow');

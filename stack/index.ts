@@ -1,5 +1,7 @@
+import type { Knex } from 'knex';
 import type { Config } from '../lib/config';
-import { postgresDown, postgresStatus, postgresUp, type PostgresStatus } from './postgres';
+import { createDb } from '../lib/db';
+import { databaseUrl, postgresDown, postgresStatus, postgresUp, type PostgresStatus } from './postgres';
 import { temporalDown, temporalStatus, temporalUp, type TemporalStatus } from './temporal';
 import { xgboostStatus, type XGBoostStatus } from './xgboost';
 
@@ -24,4 +26,9 @@ export async function stackDown(cfg: Config): Promise<void> {
 export async function stackStatus(cfg: Config): Promise<StackStatus> {
   const [postgres, temporal] = await Promise.all([postgresStatus(cfg), temporalStatus(cfg)]);
   return { postgres, temporal, xgboost: xgboostStatus(cfg) };
+}
+
+/** A pool on the configured database: DATABASE_URL's, or the embedded server's (whose password the stack keeps). */
+export function openDb(cfg: Config): Knex {
+  return createDb(databaseUrl(cfg));
 }

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { IngestSummary } from '../activities/ingest/ingest-file';
+import type { IngestSummary } from '../ingestion/ingest-file';
 
 const { ingestEntityFile } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',

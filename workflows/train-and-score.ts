@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ScoreSummary } from '../activities/pipeline/score-customers';
-import type { TrainModelsResult } from '../activities/pipeline/train-models';
+import type { ScoreSummary } from '../scoring/score-customers';
+import type { TrainModelsResult } from '../training/train-models';
 
 const { trainModels, scoreCustomers } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',

@@ -1,10 +1,10 @@
 import type { Express } from 'express';
 import { z } from 'zod';
-import { listModels, setModelStatus } from '../../activities/registry';
+import { listModels, setModelStatus } from '../../registry/model-registry';
 import { ForbiddenError } from '../../lib/errors';
 import type { RouteContext } from '../app';
-import { recordAudit } from '../audit';
-import type { Role } from '../roles';
+import { recordAudit } from '../../audit/audit-log';
+import type { Role } from '../../lib/roles';
 import { parseWith, positiveIntParam } from '../validate';
 
 /**

@@ -1,9 +1,9 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { RouteContext } from '../app';
-import { loadProfile, toConsumerProfile } from '../profile-view';
-import { ROLES } from '../roles';
-import { similarCustomers } from '../similar-customers';
+import { loadProfile, toConsumerProfile } from '../../scoring/profile-document';
+import { ROLES } from '../../lib/roles';
+import { similarCustomers } from '../../scoring/similar-customers';
 import { customerIdParam, parseWith } from '../validate';
 
 const profileQuery = z

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { importCdnow } from '../../activities/import-cdnow';
+import { importCdnow } from '../../ingestion/import-cdnow';
 import { config } from '../../lib/config';
-import { migrateLatest, migrateRollbackAll, openDb } from '../../lib/db';
-import { stackUp } from '../../stack';
+import { migrateLatest, migrateRollbackAll } from '../../lib/db';
+import { openDb, stackUp } from '../../stack';
 import { ingestTable } from '../format';
+import { cdnowDir } from '../../lib/project-root';
 
 export function registerDatabase(program: Command): void {
   program
@@ -26,7 +27,7 @@ export function registerDatabase(program: Command): void {
   program
     .command('import-cdnow')
     .description('Import the CDNOW purchase log (the classic CLV benchmark) as customers and orders')
-    .option('--file <path>', 'CDNOW_master.txt', path.join(config().sharedDir, 'data', 'cdnow', 'CDNOW_master.txt'))
+    .option('--file <path>', 'CDNOW_master.txt', path.join(cdnowDir, 'CDNOW_master.txt'))
     .action(async (opts: { file: string }) => {
       const cfg = config();
       await stackUp(cfg, ['postgres']);

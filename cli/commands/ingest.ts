@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ENTITY_NAMES, type EntityName } from '../../activities/ingest/entities';
-import { ingestFile } from '../../activities/ingest/ingest-file';
+import { ENTITY_NAMES, type EntityName } from '../../ingestion/entities';
+import { ingestFile } from '../../ingestion/ingest-file';
 import { config } from '../../lib/config';
-import { openDb, migrateLatest } from '../../lib/db';
+import { migrateLatest } from '../../lib/db';
 import { ValidationError } from '../../lib/errors';
-import { stackUp } from '../../stack';
+import { openDb, stackUp } from '../../stack';
 import { fmtInt, ingestTable, rejectReasons } from '../format';
 import { dateOption } from '../options';
 import { progress } from '../progress';

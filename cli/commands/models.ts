@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Knex } from 'knex';
-import { importCdnow } from '../../activities/import-cdnow';
-import { runBacktest } from '../../activities/pipeline/backtest';
-import { scoreCustomers, type ScoreSummary } from '../../activities/pipeline/score-customers';
-import { trainModels, type TrainModelsResult } from '../../activities/pipeline/train-models';
-import { listModels, MODEL_STATUSES, setModelStatus, type ModelStatus } from '../../activities/registry';
+import { importCdnow } from '../../ingestion/import-cdnow';
+import { runBacktest } from '../../training/backtest';
+import { scoreCustomers, type ScoreSummary } from '../../scoring/score-customers';
+import { trainModels, type TrainModelsResult } from '../../training/train-models';
+import { listModels, MODEL_STATUSES, setModelStatus, type ModelStatus } from '../../registry/model-registry';
 import { segmentMigration } from '../../models/segments/migration';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
@@ -14,6 +14,7 @@ import { databaseUrl, ensureDatabase, postgresUp } from '../../stack/postgres';
 import { fmtInt, fmtSeconds, table } from '../format';
 import { dateOption, positiveWholeNumberOption } from '../options';
 import { withDatabase } from '../with-db';
+import { cdnowDir } from '../../lib/project-root';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -190,7 +191,7 @@ export function registerModels(program: Command): void {
         const db = createDb(databaseUrl(cfg, 'foresight_cdnow'));
         try {
           await migrateLatest(db);
-          await importCdnow(db, path.join(cfg.sharedDir, 'data', 'cdnow', 'CDNOW_master.txt'));
+          await importCdnow(db, path.join(cdnowDir, 'CDNOW_master.txt'));
           // The standard split: calibration to 1997-09-30, then 39 weeks; data complete to 1998-07-01.
           await run(
             db,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createApp } from '../../api/app';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../api/keys';
-import { ROLES } from '../../api/roles';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../access/api-keys';
+import { ROLES } from '../../lib/roles';
 import { shutdownSignal, startServer } from '../../api/server';
 import { config } from '../../lib/config';
 import { ValidationError } from '../../lib/errors';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { config } from '../../lib/config';
-import { migrateLatest, openDb } from '../../lib/db';
-import { stackUp } from '../../stack';
+import { migrateLatest } from '../../lib/db';
+import { openDb, stackUp } from '../../stack';
 import { runWorker } from '../worker';
 
 export function registerWorker(program: Command): void {

@@ -6,7 +6,7 @@
  * Templates read the customer's whole feature row, not only the driver's value, because a number means
  * little on its own: 94 days without an order is alarming for a monthly buyer and normal for a yearly one.
  */
-import { FEATURE_CATALOG, type FeatureUnit } from '../features/catalog';
+import { FEATURE_CATALOG, type FeatureUnit } from '../../features/catalog';
 
 /** One customer's feature values by name; NaN where the feature has no value. */
 export type FeatureValues = Readonly<Record<string, number>>;

@@ -22,7 +22,7 @@ import {
   type CalibratorJSON,
 } from '../calibration';
 import type { BinaryLabels } from '../evaluation/inputs';
-import { FEATURE_VERSION } from '../features/catalog';
+import { FEATURE_VERSION } from '../../features/catalog';
 import { XGBoostModel, type XGBoostModelState } from '../xgboost';
 import { driverSentence, type FeatureValues } from './drivers';
 import { splitRows, takeRows, takeValues } from './validation-split';

@@ -1,5 +1,5 @@
 /** The per-customer feature rows every model reads: defined once, beside the feature builder that produces them. */
-export type { FeatureMatrix } from '../features/types';
+export type { FeatureMatrix } from '../../features/types';
 
 /** Column names the feature builder publishes; every model takes its columns as parameters with these defaults. */
 export const DEFAULT_COLUMNS = {

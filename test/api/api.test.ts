@@ -6,11 +6,11 @@ import knex from 'knex';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import { createAuth } from '../../api/auth';
-import { createApiKey, revokeApiKey } from '../../api/keys';
-import { ROLES, type Role } from '../../api/roles';
+import { createApiKey, revokeApiKey } from '../../access/api-keys';
+import { ROLES, type Role } from '../../lib/roles';
 import { assertEveryRouteGuarded, routeTable } from '../../api/route-table';
 import { startServer, type RunningServer } from '../../api/server';
-import { registerModel } from '../../activities/registry';
+import { registerModel } from '../../registry/model-registry';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 interface Reply {

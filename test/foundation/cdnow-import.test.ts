@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import { importCdnow } from '../../activities/import-cdnow';
-import { config } from '../../lib/config';
+import { importCdnow } from '../../ingestion/import-cdnow';
 import { freshDatabase, type TestDatabase } from '../support/db';
+import { cdnowDir } from '../../lib/project-root';
 
 describe('CDNOW import', () => {
   let t: TestDatabase;
@@ -12,7 +12,7 @@ describe('CDNOW import', () => {
   after(() => t.db.destroy());
 
   it('loads all 69,659 purchases of 23,570 customers, and again without change', async () => {
-    const master = path.join(config().sharedDir, 'data', 'cdnow', 'CDNOW_master.txt');
+    const master = path.join(cdnowDir, 'CDNOW_master.txt');
     const first = await importCdnow(t.db, master);
     expect(first.orders).to.include({ accepted: 69_659, rejected: 0 });
     expect(first.customers).to.include({ accepted: 23_570, rejected: 0 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
-import { ingestFile } from '../../activities/ingest/ingest-file';
-import { shopIngestionFiles } from '../../activities/ingest/shop-files';
+import { ingestFile } from '../../ingestion/ingest-file';
+import { shopIngestionFiles } from '../../ingestion/shop-files';
 import { ingestedShop } from '../support/shop';
 
 const TABLES = ['customers', 'customer_identities', 'orders', 'order_items', 'returns', 'sessions', 'ingest_batches', 'ingest_rejects'];

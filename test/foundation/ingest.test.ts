@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ingestFile } from '../../activities/ingest/ingest-file';
-import type { EntityName } from '../../activities/ingest/entities';
+import { ingestFile } from '../../ingestion/ingest-file';
+import type { EntityName } from '../../ingestion/entities';
 import { ValidationError } from '../../lib/errors';
 import { freshDatabase, type TestDatabase } from '../support/db';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { getChampion, listModels, modelHistory, registerModel, setModelStatus } from '../../activities/registry';
+import { getChampion, listModels, modelHistory, registerModel, setModelStatus } from '../../registry/model-registry';
 import { ConflictError } from '../../lib/errors';
 import { freshDatabase, type TestDatabase } from '../support/db';
 

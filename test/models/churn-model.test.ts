@@ -3,7 +3,7 @@ import { ModelError, ValidationError } from '../../lib/errors';
 import { RecencyBaseline, RecencyRuleBaseline, RfmHeuristicBaseline, churnBaselines } from '../../models/churn/baselines';
 import { driverSentence, type FeatureValues } from '../../models/churn/drivers';
 import { ChurnModel, DEFAULT_CHURN_MODEL_PARAMS } from '../../models/churn/model';
-import { FEATURE_NAMES } from '../../models/features/catalog';
+import { FEATURE_NAMES } from '../../features/catalog';
 
 /** A seeded matrix over the catalog's columns whose churn depends on recency relative to the usual gap. */
 function syntheticCustomers(nrow: number, seed: number) {

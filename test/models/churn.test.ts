@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { ValidationError } from '../../lib/errors';
-import { backtestChurn, MODEL_NAME, type ChurnBacktest } from '../../models/churn/backtest';
-import { loadChurnLabels } from '../../models/churn/labels';
+import { backtestChurn, MODEL_NAME, type ChurnBacktest } from '../../training/churn-backtest';
+import { loadChurnLabels } from '../../features/churn-labels';
 import { ChurnModel } from '../../models/churn/model';
-import { buildChurnTrainingData } from '../../models/churn/training';
+import { buildChurnTrainingData } from '../../training/churn-training';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { ingestedShop } from '../support/shop';
 

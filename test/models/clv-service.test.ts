@@ -1,18 +1,18 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import path from 'node:path';
-import { importCdnow } from '../../activities/import-cdnow';
-import { config } from '../../lib/config';
+import { importCdnow } from '../../ingestion/import-cdnow';
 import { ValidationError } from '../../lib/errors';
-import { backtestClv, chooseClvModel, clvBacktestToMarkdown, type ClvBacktestResult } from '../../models/clv/backtest';
+import { backtestClv, chooseClvModel, clvBacktestToMarkdown, type ClvBacktestResult } from '../../training/clv-backtest';
 import { historicalAverageClv } from '../../models/clv/baseline';
-import { featuresAsOf } from '../../models/clv/features-as-of';
+import { featuresAsOf } from '../../features/features-as-of';
 import { GbmClv } from '../../models/clv/gbm-clv';
 import { ProbabilisticClv } from '../../models/clv/probabilistic-clv';
-import { clvSummary, DEFAULT_RETURN_SHARE_PRIOR_ORDERS, type ClvSummary } from '../../models/clv/summary-query';
+import { clvSummary, DEFAULT_RETURN_SHARE_PRIOR_ORDERS, type ClvSummary } from '../../features/clv-summary';
 import type { RegressionMetrics } from '../../models/evaluation/regression';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { ingestedShop } from '../support/shop';
+import { cdnowDir } from '../../lib/project-root';
 
 const DAY_MS = 86_400_000;
 const AS_OF = new Date('2026-07-01T00:00:00Z');
@@ -327,7 +327,7 @@ describe('CLV as a served model', () => {
     before(async function () {
       this.timeout(300_000);
       t = await freshDatabase('clv_cdnow');
-      await importCdnow(t.db, path.join(config().sharedDir, 'data/cdnow/CDNOW_master.txt'));
+      await importCdnow(t.db, path.join(cdnowDir, 'CDNOW_master.txt'));
       result = await backtestClv(t.db, { asOf: new Date('1997-09-30T00:00:00Z'), horizonDays: 273, dataset: 'CDNOW master' });
     });
     after(() => t.db.destroy());

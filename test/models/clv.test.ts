@@ -1,15 +1,14 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { config } from '../../lib/config';
 import { ModelError, ValidationError } from '../../lib/errors';
 import { BetaGeoModel, type BetaGeoParams } from '../../models/clv/bgnbd';
 import { holdoutLength, type CustomerSummary } from '../../models/clv/calibration-summary';
 import { CDNOW_PERIODS, cdnowCalibrationSummary, parseCdnowTransactions } from '../../models/clv/cdnow';
 import { GammaGammaModel } from '../../models/clv/gamma-gamma';
+import { cdnowDir } from '../../lib/project-root';
 
-// Published CDNOW numbers (shared/data/cdnow/reference-numbers.json), reproduced from the raw files.
-const cdnowDir = path.join(config().sharedDir, 'data', 'cdnow');
+// Published CDNOW numbers (data/cdnow/reference-numbers.json), reproduced from the raw files.
 const readData = (name: string): string => fs.readFileSync(path.join(cdnowDir, name), 'utf8');
 
 interface Reference {

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { migrateLatest, migrateRollbackAll } from '../../lib/db';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors';
-import { FEATURE_CATALOG, FEATURE_NAMES, FEATURE_VERSION } from '../../models/features/catalog';
-import { computeFeatureSnapshot, loadFeatureMatrix } from '../../models/features/snapshots';
-import { featureQuery } from '../../models/features/sql';
+import { FEATURE_CATALOG, FEATURE_NAMES, FEATURE_VERSION } from '../../features/catalog';
+import { computeFeatureSnapshot, loadFeatureMatrix } from '../../features/snapshots';
+import { featureQuery } from '../../features/sql';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 const AS_OF = new Date('2026-07-01T00:00:00Z');

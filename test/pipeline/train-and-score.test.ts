@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { expect } from 'chai';
-import { getChampion, listModels } from '../../activities/registry';
+import { getChampion, listModels } from '../../registry/model-registry';
 import { trainAndScoreWorkflow } from '../../workflows';
 import { ingestedShop, type IngestedShop } from '../support/shop';
 import { startTemporal, testWorker } from '../support/temporal';

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ingestFile } from '../../activities/ingest/ingest-file';
-import { shopIngestionFiles } from '../../activities/ingest/shop-files';
+import { ingestFile } from '../../ingestion/ingest-file';
+import { shopIngestionFiles } from '../../ingestion/shop-files';
 import { generateShop, type GenerateSummary } from '../../datagen/generate';
 import { freshDatabase, type TestDatabase } from './db';
 

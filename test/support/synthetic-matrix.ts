@@ -1,5 +1,5 @@
 import { mulberry32 } from '../../lib/random';
-import type { FeatureMatrix } from '../../models/features/types';
+import type { FeatureMatrix } from '../../features/types';
 
 /**
  * Synthetic customers for the segment and embedding tests: six behavioural groups a person would name, drawn from a

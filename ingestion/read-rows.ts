@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { parse } from 'csv-parse';
-import { ValidationError } from '../../lib/errors';
+import { ValidationError } from '../lib/errors';
 
 export type FileFormat = 'csv' | 'ndjson';
 

@@ -1,16 +1,16 @@
 import type { Knex } from 'knex';
-import { NotFoundError } from '../../lib/errors';
-import { ChurnModel, type ChurnDriver } from '../../models/churn/model';
-import { GbmClv } from '../../models/clv/gbm-clv';
-import { ProbabilisticClv } from '../../models/clv/probabilistic-clv';
-import { clvSummary, type ClvSummary } from '../../models/clv/summary-query';
-import { assessCoverage } from '../../models/confidence';
-import { BehaviourEmbedding } from '../../models/embeddings/behaviour';
-import { FEATURE_VERSION } from '../../models/features/catalog';
-import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../../models/features/snapshots';
-import { BehaviourClusters } from '../../models/segments/kmeans';
-import { RfmModel } from '../../models/segments/rfm';
-import { getChampion, type RegisteredModel } from '../registry';
+import { NotFoundError } from '../lib/errors';
+import { ChurnModel, type ChurnDriver } from '../models/churn/model';
+import { GbmClv } from '../models/clv/gbm-clv';
+import { ProbabilisticClv } from '../models/clv/probabilistic-clv';
+import { clvSummary, type ClvSummary } from '../features/clv-summary';
+import { assessCoverage } from '../models/confidence';
+import { BehaviourEmbedding } from '../models/embeddings/behaviour';
+import { FEATURE_VERSION } from '../features/catalog';
+import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
+import { BehaviourClusters } from '../models/segments/kmeans';
+import { RfmModel } from '../models/segments/rfm';
+import { getChampion, type RegisteredModel } from '../registry/model-registry';
 
 export interface ScoreCustomersInput {
   asOf: Date;

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { ValidationError } from '../../lib/errors';
+import { ValidationError } from '../lib/errors';
 import { entitySpec, type EntityName, type EntitySpec } from './entities';
 import type { RejectReason } from './fields';
 import { LOADERS, type LoadRejection, type Validated } from './load';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { FEATURE_NAMES } from '../features/catalog';
-import type { FeatureMatrix } from '../features/types';
-import { featureQuery } from '../features/sql';
+import { FEATURE_NAMES } from './catalog';
+import type { FeatureMatrix } from './types';
+import { featureQuery } from './sql';
 
 interface FeatureRow {
   customer_id: string;

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
-import { IsotonicCalibrator } from '../calibration';
+import { IsotonicCalibrator } from '../models/calibration';
 import {
   averagePrecision,
   evaluateClassifier,
@@ -19,15 +19,15 @@ import {
   rocAuc,
   type ClassificationMetrics,
   type ReliabilityBin,
-} from '../evaluation/classification';
-import type { BinaryLabels, NumberArray } from '../evaluation/inputs';
-import { classificationMetricSpecs, compareModels, type ModelComparison, type NamedMetrics } from '../evaluation/report';
+} from '../models/evaluation/classification';
+import type { BinaryLabels, NumberArray } from '../models/evaluation/inputs';
+import { classificationMetricSpecs, compareModels, type ModelComparison, type NamedMetrics } from '../models/evaluation/report';
 import type { FeatureMatrix } from '../features/types';
-import { churnBaselines } from './baselines';
-import { backtestToMarkdown } from './backtest-report';
-import { addDays, observedLabelWindow, requireHorizonDays } from './labels';
-import type { ChurnModel } from './model';
-import { buildChurnTrainingData, fitChurnModel, labelledSnapshot, type TrainChurnModelOptions } from './training';
+import { churnBaselines } from '../models/churn/baselines';
+import { backtestToMarkdown } from './churn-backtest-report';
+import { addDays, observedLabelWindow, requireHorizonDays } from '../features/churn-labels';
+import type { ChurnModel } from '../models/churn/model';
+import { buildChurnTrainingData, fitChurnModel, labelledSnapshot, type TrainChurnModelOptions } from './churn-training';
 
 export interface BacktestChurnOptions extends Omit<TrainChurnModelOptions, 'trainAsOf'> {
   /** t: the model is trained as of t − horizonDays and scores the customers of t. */

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { backtestChurn, type ChurnBacktestReport } from '../../models/churn/backtest';
-import { backtestClv, chooseClvModel, clvBacktestToMarkdown, type ClvBacktestResult, type ClvModelChoice } from '../../models/clv/backtest';
+import { backtestChurn, type ChurnBacktestReport } from './churn-backtest';
+import { backtestClv, chooseClvModel, clvBacktestToMarkdown, type ClvBacktestResult, type ClvModelChoice } from './clv-backtest';
 
 export interface BacktestInput {
   dataset: string;

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
-import { recordAudit } from './audit';
-import { isRole, ROLES, type Role } from './roles';
+import { recordAudit } from '../audit/audit-log';
+import { isRole, ROLES, type Role } from '../lib/roles';
 
 /**
  * API keys look like fs_<prefix>_<secret>: the prefix (8 hex characters) is stored in clear so people can tell keys

@@ -1,16 +1,16 @@
 import type { Knex } from 'knex';
-import { trainChurnModel } from '../../models/churn/training';
-import { backtestClv, chooseClvModel, type ClvModelChoice } from '../../models/clv/backtest';
-import { featuresAsOf } from '../../models/clv/features-as-of';
-import { GbmClv } from '../../models/clv/gbm-clv';
-import { DAYS_PER_MONTH, ProbabilisticClv } from '../../models/clv/probabilistic-clv';
-import { clvSummary } from '../../models/clv/summary-query';
-import { BehaviourEmbedding } from '../../models/embeddings/behaviour';
-import { FEATURE_VERSION } from '../../models/features/catalog';
-import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../../models/features/snapshots';
-import { BehaviourClusters } from '../../models/segments/kmeans';
-import { RfmModel } from '../../models/segments/rfm';
-import { getChampion, registerModel, setModelStatus, type RegisteredModel } from '../registry';
+import { trainChurnModel } from './churn-training';
+import { backtestClv, chooseClvModel, type ClvModelChoice } from './clv-backtest';
+import { featuresAsOf } from '../features/features-as-of';
+import { GbmClv } from '../models/clv/gbm-clv';
+import { DAYS_PER_MONTH, ProbabilisticClv } from '../models/clv/probabilistic-clv';
+import { clvSummary } from '../features/clv-summary';
+import { BehaviourEmbedding } from '../models/embeddings/behaviour';
+import { FEATURE_VERSION } from '../features/catalog';
+import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
+import { BehaviourClusters } from '../models/segments/kmeans';
+import { RfmModel } from '../models/segments/rfm';
+import { getChampion, registerModel, setModelStatus, type RegisteredModel } from '../registry/model-registry';
 
 export interface TrainModelsInput {
   asOf: Date;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ValidationError } from '../../lib/errors';
+import { ValidationError } from '../lib/errors';
 
 /**
  * The per-customer repeat-purchase summary that the BG/NBD and Gamma-Gamma models (and the historical-average

@@ -9,12 +9,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
-import { ValidationError } from '../../lib/errors';
-import { evaluateClassifier, type ClassificationMetrics } from '../evaluation/classification';
+import { ValidationError } from '../lib/errors';
+import { evaluateClassifier, type ClassificationMetrics } from '../models/evaluation/classification';
 import { FEATURE_VERSION } from '../features/catalog';
 import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
-import { addDays, loadChurnLabels, requireDate, requireHorizonDays } from './labels';
-import { ChurnModel, DEFAULT_CHURN_MODEL_PARAMS, type ChurnModelOptions, type ChurnTrainingSet } from './model';
+import { addDays, loadChurnLabels, requireDate, requireHorizonDays } from '../features/churn-labels';
+import { ChurnModel, DEFAULT_CHURN_MODEL_PARAMS, type ChurnModelOptions, type ChurnTrainingSet } from '../models/churn/model';
 
 export interface ChurnTrainingDataOptions {
   trainAsOf: Date;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
-import { ingestFile, type IngestSummary } from './ingest/ingest-file';
+import { ingestFile, type IngestSummary } from './ingest-file';
 
 /**
  * The CDNOW master purchase log (whitespace-separated `customer_id yyyymmdd number_of_cds dollar_value`, one line

@@ -1,4 +1,4 @@
-import type { GenerateSummary } from '../../datagen/generate';
+import type { GenerateSummary } from '../datagen/generate';
 import type { EntityName } from './entities';
 
 /**

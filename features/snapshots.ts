@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ConflictError, ForesightError, NotFoundError, ValidationError } from '../../lib/errors';
+import { ConflictError, ForesightError, NotFoundError, ValidationError } from '../lib/errors';
 import { FEATURE_NAMES, FEATURE_VERSION } from './catalog';
 import { asOfParameter, featureQuery, featureQuerySql, POPULATIONS, type Population } from './sql';
 import type { FeatureMatrix } from './types';

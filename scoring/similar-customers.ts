@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { NotFoundError } from '../lib/errors';
-import { loadProfile } from './profile-view';
+import { loadProfile } from './profile-document';
 
 export interface SimilarCustomer {
   customerId: string;

@@ -1,13 +1,18 @@
 import type { Knex } from 'knex';
-import { ValidationError } from '../../lib/errors';
-import { evaluateRegressor, type RegressionMetrics } from '../evaluation/regression';
-import { compareModels, comparisonToMarkdown, regressionMetricSpecs, type ModelComparison } from '../evaluation/report';
-import { compensatedSum } from '../evaluation/sum';
-import { historicalAverageClv } from './baseline';
-import { featuresAsOf } from './features-as-of';
-import { GbmClv, type GbmClvOptionsInput } from './gbm-clv';
-import { DAYS_PER_MONTH, ProbabilisticClv, type ProbabilisticClvFitState, type ProbabilisticClvOptionsInput } from './probabilistic-clv';
-import { clvSummary, DEFAULT_RECENT_WINDOW_DAYS } from './summary-query';
+import { ValidationError } from '../lib/errors';
+import { evaluateRegressor, type RegressionMetrics } from '../models/evaluation/regression';
+import { compareModels, comparisonToMarkdown, regressionMetricSpecs, type ModelComparison } from '../models/evaluation/report';
+import { compensatedSum } from '../models/evaluation/sum';
+import { historicalAverageClv } from '../models/clv/baseline';
+import { featuresAsOf } from '../features/features-as-of';
+import { GbmClv, type GbmClvOptionsInput } from '../models/clv/gbm-clv';
+import {
+  DAYS_PER_MONTH,
+  ProbabilisticClv,
+  type ProbabilisticClvFitState,
+  type ProbabilisticClvOptionsInput,
+} from '../models/clv/probabilistic-clv';
+import { clvSummary, DEFAULT_RECENT_WINDOW_DAYS } from '../features/clv-summary';
 
 /**
  * Backtest of the CLV models on one database: as if it were time t, forecast each customer's net revenue over the

@@ -1,6 +1,6 @@
 /** The churn backtest as a Markdown run report: set-up, model against baselines, reliability, timings. */
-import { comparisonToMarkdown, reliabilityToMarkdown } from '../evaluation/report';
-import type { ChurnBacktestReport } from './backtest';
+import { comparisonToMarkdown, reliabilityToMarkdown } from '../models/evaluation/report';
+import type { ChurnBacktestReport } from './churn-backtest';
 
 export function backtestToMarkdown(report: ChurnBacktestReport): string {
   const day = (iso: string) => iso.slice(0, 10);

@@ -4,7 +4,7 @@
  * (models/features/catalog.ts), so features and labels agree on what "buying" means.
  */
 import type { Knex } from 'knex';
-import { ValidationError } from '../../lib/errors';
+import { ValidationError } from '../lib/errors';
 
 const DAY_MS = 86_400_000;
 
