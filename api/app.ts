@@ -3,17 +3,13 @@ import express, { type Express } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { log } from '../lib/log';
-import { createAuth, type Auth } from './auth';
+import { createAuth } from './auth';
+import type { RouteContext } from './route-context';
 import { errorHandler, notFound } from './errors';
 import { assertEveryRouteGuarded } from './route-table';
 import { healthRoutes } from './routes/health';
 import { modelRoutes } from './routes/models';
 import { profileRoutes } from './routes/profiles';
-
-export interface RouteContext {
-  db: Knex;
-  auth: Auth;
-}
 
 /** Request bodies are small JSON documents (a status and a reason); anything bigger is refused before parsing. */
 const BODY_LIMIT = '16kb';

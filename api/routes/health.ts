@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { DependencyError } from '../../lib/errors';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 
 /** Liveness and readiness in one: 200 when the database answers within two seconds, 503 otherwise. */
 export function healthRoutes(app: Express, { db, auth }: RouteContext): void {

@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { listModels, setModelStatus } from '../../registry/model-registry';
 import { ForbiddenError } from '../../lib/errors';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 import { recordAudit } from '../../audit/audit-log';
 import type { Role } from '../../lib/roles';
 import { parseWith, positiveIntParam } from '../validate';

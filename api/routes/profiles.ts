@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { z } from 'zod';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 import { loadProfile, toConsumerProfile } from '../../scoring/profile-document';
 import { ROLES } from '../../lib/roles';
 import { similarCustomers } from '../../scoring/similar-customers';
