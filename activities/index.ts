@@ -1,15 +1,17 @@
 import type { Knex } from 'knex';
+import { withFailureMapping } from './failures';
 import type { EntityName } from '../ingestion/entities';
 import { ingestFile, type IngestSummary } from '../ingestion/ingest-file';
 import { scoreCustomers, type ScoreSummary } from '../scoring/score-customers';
 import { trainModels, type TrainModelsResult } from '../training/train-models';
 
 /**
- * The activities a Foresight worker registers. Built around one database handle (no global state); every
- * activity is idempotent, so Temporal may retry it freely.
+ * The activities a Foresight worker registers: thin adapters that call a step. Built around one database handle (no
+ * global state); every activity is idempotent, so Temporal may retry it freely, and every error leaves as a classified
+ * failure (activities/failures.ts) that says whether a retry can help.
  */
 export function createActivities(db: Knex) {
-  return {
+  return withFailureMapping({
     async ingestEntityFile(input: { entity: EntityName; file: string; notAfter?: string }): Promise<IngestSummary> {
       return ingestFile(db, { entity: input.entity, file: input.file, notAfter: input.notAfter ? new Date(input.notAfter) : undefined });
     },
@@ -26,7 +28,7 @@ export function createActivities(db: Knex) {
     async scoreCustomers(input: { asOf: string }): Promise<ScoreSummary> {
       return scoreCustomers(db, { asOf: new Date(input.asOf) });
     },
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

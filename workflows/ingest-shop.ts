@@ -4,7 +4,8 @@ import type { IngestSummary } from '../ingestion/ingest-file';
 
 const { ingestEntityFile } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ValidationError'] },
+  // Each failure says itself whether a retry can help (activities/failures.ts): bad input fails at once.
+  retry: { maximumAttempts: 3 },
 });
 
 export interface IngestShopInput {

@@ -5,7 +5,8 @@ import type { TrainModelsResult } from '../training/train-models';
 
 const { trainModels, scoreCustomers } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
-  retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['ValidationError', 'NotFoundError'] },
+  // Each failure says itself whether a retry can help (activities/failures.ts): bad input fails at once.
+  retry: { maximumAttempts: 2 },
 });
 
 export interface TrainAndScoreInput {
