@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import { withFailureMapping } from './failures';
+import { heartbeating } from './heartbeat';
+import { fileUnderImportDir } from './import-dir';
 import type { EntityName } from '../ingestion/entities';
 import { ingestFile, type IngestSummary } from '../ingestion/ingest-file';
 import { scoreCustomers, type ScoreSummary } from '../scoring/score-customers';
@@ -10,10 +12,13 @@ import { trainModels, type TrainModelsResult } from '../training/train-models';
  * global state); every activity is idempotent, so Temporal may retry it freely, and every error leaves as a classified
  * failure (activities/failures.ts) that says whether a retry can help.
  */
-export function createActivities(db: Knex) {
+export function createActivities(db: Knex, options: { importDir: string }) {
   return withFailureMapping({
     async ingestEntityFile(input: { entity: EntityName; file: string; notAfter?: string }): Promise<IngestSummary> {
-      return ingestFile(db, { entity: input.entity, file: input.file, notAfter: input.notAfter ? new Date(input.notAfter) : undefined });
+      const file = fileUnderImportDir(options.importDir, input.file);
+      return heartbeating((onProgress) =>
+        ingestFile(db, { entity: input.entity, file, notAfter: input.notAfter ? new Date(input.notAfter) : undefined, onProgress }),
+      );
     },
     /** Registers new model versions each time it runs; a retry after a crash adds versions, never changes old ones. */
     async trainModels(input: {
@@ -23,10 +28,10 @@ export function createActivities(db: Knex) {
       createdBy: string;
       promote?: boolean;
     }): Promise<TrainModelsResult> {
-      return trainModels(db, { ...input, asOf: new Date(input.asOf) });
+      return heartbeating(() => trainModels(db, { ...input, asOf: new Date(input.asOf) }));
     },
     async scoreCustomers(input: { asOf: string }): Promise<ScoreSummary> {
-      return scoreCustomers(db, { asOf: new Date(input.asOf) });
+      return heartbeating((onProgress) => scoreCustomers(db, { asOf: new Date(input.asOf), onProgress }));
     },
   });
 }

@@ -19,7 +19,7 @@ export async function createWorker(cfg: Config, db: Knex, connection: NativeConn
     namespace: cfg.temporal.namespace,
     taskQueue: cfg.temporal.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities(db),
+    activities: createActivities(db, { importDir: cfg.importDir }),
   });
 }
 

@@ -28,6 +28,7 @@ const schema = z.object({
   FORESIGHT_TEMPORAL_PORT: port.default(7233),
   FORESIGHT_TEMPORAL_UI_PORT: port.default(8233),
   XGBOOST_LIBRARY_PATH: optionalString,
+  FORESIGHT_IMPORT_DIR: optionalString,
   FORESIGHT_API_PORT: port.default(8080),
   FORESIGHT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -39,6 +40,8 @@ export interface Config {
   postgres: { url?: string; port: number; database: string };
   temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; port: number; uiPort: number };
   xgboostLibraryPath?: string;
+  /** Workers ingest only files under this folder (workflow inputs name files on the worker's machine). */
+  importDir: string;
   api: { port: number };
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
 }
@@ -64,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.FORESIGHT_TEMPORAL_UI_PORT,
     },
     xgboostLibraryPath: e.XGBOOST_LIBRARY_PATH,
+    importDir: path.resolve(projectRoot, e.FORESIGHT_IMPORT_DIR ?? home),
     api: { port: e.FORESIGHT_API_PORT },
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };

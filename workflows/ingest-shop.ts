@@ -4,6 +4,8 @@ import type { IngestSummary } from '../ingestion/ingest-file';
 
 const { ingestEntityFile } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
+  // Ingestion heartbeats every few seconds while it reads: a crashed worker's file is retried within a minute.
+  heartbeatTimeout: '1 minute',
   // Each failure says itself whether a retry can help (activities/failures.ts): bad input fails at once.
   retry: { maximumAttempts: 3 },
 });

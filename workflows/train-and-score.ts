@@ -5,6 +5,8 @@ import type { TrainModelsResult } from '../training/train-models';
 
 const { trainModels, scoreCustomers } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
+  // Generous: a native XGBoost fit or SHAP pass blocks the event loop (and so the heartbeats) for minutes at a time.
+  heartbeatTimeout: '10 minutes',
   // Each failure says itself whether a retry can help (activities/failures.ts): bad input fails at once.
   retry: { maximumAttempts: 2 },
 });

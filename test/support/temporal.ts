@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
@@ -18,12 +19,12 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path } } });
 }
 
-/** The production workflows bundle and activities, bound to a test database. */
-export function testWorker(env: TestWorkflowEnvironment, db: Knex, taskQueue: string): Promise<Worker> {
+/** The production workflows bundle and activities, bound to a test database; test files live in the temp folder. */
+export function testWorker(env: TestWorkflowEnvironment, db: Knex, taskQueue: string, importDir = os.tmpdir()): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../workflows'),
-    activities: createActivities(db),
+    activities: createActivities(db, { importDir }),
   });
 }
