@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
@@ -10,7 +12,12 @@ import { authFailureCounts } from '../../access/auth-failures';
 import { config } from '../../lib/config';
 import { createDb } from '../../lib/db';
 import { projectRoot } from '../../lib/project-root';
+import { generateShop } from '../../datagen/generate';
+import { ingestFile } from '../../ingestion/ingest-file';
+import { shopIngestionFiles } from '../../ingestion/shop-files';
 import { registerModel } from '../../registry/model-registry';
+import { scoreCustomers } from '../../scoring/score-customers';
+import { trainModels } from '../../training/train-models';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db';
 
 async function rejection(promise: PromiseLike<unknown>): Promise<Error> {
@@ -165,6 +172,27 @@ describe('database roles: least privilege and an append-only trail', () => {
         revoked: before.revoked + 1,
       });
     });
+  });
+
+  it('the worker role ingests a shop, trains every model and scores every customer', async function () {
+    this.timeout(600_000);
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'foresight-worker-role-'));
+    const shopDb = await freshDatabase('worker_role');
+    const asWorker = createDb(urlFor(shopDb.name, 'worker'));
+    try {
+      const shop = await generateShop({ customers: 1500, seed: 11, outDir });
+      const asOf = new Date(shop.exportInstant);
+      for (const [entity, file] of shopIngestionFiles(shop)) await ingestFile(asWorker, { entity, file, notAfter: asOf });
+      const trained = await trainModels(asWorker, { asOf, createdBy: 'worker-test' });
+      expect(trained.models.map((m) => m.status)).to.deep.equal(['champion', 'champion', 'champion']);
+      const scored = await scoreCustomers(asWorker, { asOf });
+      expect(scored.customers).to.be.greaterThan(0);
+      expect(await shopDb.db('customer_risk_scores').count({ n: '*' })).to.deep.equal([{ n: String(scored.customers) }]);
+    } finally {
+      await asWorker.destroy();
+      await shopDb.db.destroy();
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
   });
 
   describe('foresight migrate --down (the built CLI)', () => {
