@@ -30,7 +30,7 @@ export function createApp(deps: { db: Knex; logger?: Logger }): Express {
   });
   app.use(express.json({ limit: BODY_LIMIT }));
 
-  const context: RouteContext = { db: deps.db, auth: createAuth(deps.db) };
+  const context: RouteContext = { db: deps.db, auth: createAuth(deps.db, deps.logger ?? log) };
   healthRoutes(app, context);
   profileRoutes(app, context);
   modelRoutes(app, context);

@@ -1,7 +1,10 @@
 import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
+import type { Logger } from 'pino';
 import { ForbiddenError, UnauthorizedError } from '../lib/errors';
-import { findApiKey } from '../access/api-keys';
+import { log } from '../lib/log';
+import { API_KEY_PATTERN, findApiKey } from '../access/api-keys';
+import { countAuthFailure, type AuthFailureReason } from '../access/auth-failures';
 import type { Role } from '../lib/roles';
 
 /** Who may call a route: a list of roles, or everyone (only for routes that reveal nothing, like /health). */
@@ -26,7 +29,12 @@ export interface Auth {
   publicRoute: RequestHandler;
 }
 
-export function createAuth(db: Knex): Auth {
+export function createAuth(db: Knex, logger: Logger = log): Auth {
+  /** Counts the refusal, then refuses; a failure to count is logged and does not change the answer (401). */
+  const refuse = async (reason: AuthFailureReason, message: string): Promise<never> => {
+    await countAuthFailure(db, reason).catch((err: unknown) => logger.error({ err, reason }, 'could not count a failed authentication'));
+    throw new UnauthorizedError(message);
+  };
   const allow = (...roles: Role[]): RequestHandler => {
     if (roles.length === 0) throw new Error('allow() needs at least one role');
     const guard: RequestHandler = async (req, res, next) => {
@@ -34,9 +42,12 @@ export function createAuth(db: Knex): Auth {
       if (!key) throw new UnauthorizedError('Missing API key: send "Authorization: Bearer <key>"');
       // The lookup compares SHA-256 hashes inside Postgres. No constant-time comparison is needed: timing can at most
       // reveal something about the hash of the key the caller sent, which does not help find a stored key's preimage.
+      // A malformed key is answered like an unknown one (the caller learns nothing) but counted apart: probing, not a
+      // stale key.
+      if (!API_KEY_PATTERN.test(key)) return refuse('malformed', 'Unknown API key');
       const found = await findApiKey(db, key);
-      if (found === 'unknown') throw new UnauthorizedError('Unknown API key');
-      if (found === 'revoked') throw new UnauthorizedError('This API key has been revoked');
+      if (found === 'unknown') return refuse('unknown', 'Unknown API key');
+      if (found === 'revoked') return refuse('revoked', 'This API key has been revoked');
       res.locals.principal = { keyId: found.keyId, name: found.name, role: found.role };
       if (!roles.includes(found.role)) {
         throw new ForbiddenError(

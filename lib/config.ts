@@ -16,6 +16,8 @@ const optionalString = z
 const schema = z.object({
   FORESIGHT_HOME: optionalString,
   DATABASE_URL: optionalString,
+  FORESIGHT_API_DATABASE_URL: optionalString,
+  FORESIGHT_WORKER_DATABASE_URL: optionalString,
   FORESIGHT_PG_PORT: port.default(54329),
   FORESIGHT_PG_DATABASE: z
     .string()
@@ -37,7 +39,8 @@ export interface Config {
   /** Project-local state: embedded Postgres data, Temporal's SQLite file, logs, pid files. */
   home: string;
   logsDir: string;
-  postgres: { url?: string; port: number; database: string };
+  /** `roleUrls`: the API's and workers' least-privilege logins on DATABASE_URL's server (default: DATABASE_URL itself). */
+  postgres: { url?: string; roleUrls: { api?: string; worker?: string }; port: number; database: string };
   temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; port: number; uiPort: number };
   xgboostLibraryPath?: string;
   /** Workers ingest only files under this folder (workflow inputs name files on the worker's machine). */
@@ -53,11 +56,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  for (const name of ['FORESIGHT_API_DATABASE_URL', 'FORESIGHT_WORKER_DATABASE_URL'] as const) {
+    if (e[name] && !e.DATABASE_URL) {
+      throw new ConfigError(`Invalid configuration: ${name} needs DATABASE_URL (the embedded server makes its own users)`);
+    }
+  }
   const home = path.resolve(projectRoot, e.FORESIGHT_HOME ?? '.foresight');
   return {
     home,
     logsDir: path.join(home, 'logs'),
-    postgres: { url: e.DATABASE_URL, port: e.FORESIGHT_PG_PORT, database: e.FORESIGHT_PG_DATABASE },
+    postgres: {
+      url: e.DATABASE_URL,
+      roleUrls: { api: e.FORESIGHT_API_DATABASE_URL, worker: e.FORESIGHT_WORKER_DATABASE_URL },
+      port: e.FORESIGHT_PG_PORT,
+      database: e.FORESIGHT_PG_DATABASE,
+    },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

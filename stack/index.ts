@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Config } from '../lib/config';
 import { createDb } from '../lib/db';
-import { databaseUrl, postgresDown, postgresStatus, postgresUp, type PostgresStatus } from './postgres';
+import { databaseUrl, postgresDown, postgresStatus, postgresUp, type DatabaseRole, type PostgresStatus } from './postgres';
 import { temporalDown, temporalStatus, temporalUp, type TemporalStatus } from './temporal';
 import { xgboostStatus, type XGBoostStatus } from './xgboost';
 
@@ -28,7 +28,10 @@ export async function stackStatus(cfg: Config): Promise<StackStatus> {
   return { postgres, temporal, xgboost: xgboostStatus(cfg) };
 }
 
-/** A pool on the configured database: DATABASE_URL's, or the embedded server's (whose password the stack keeps). */
-export function openDb(cfg: Config): Knex {
-  return createDb(databaseUrl(cfg));
+/**
+ * A pool on the configured database (DATABASE_URL's, or the embedded server's, whose passwords the stack keeps), as
+ * the owner by default, or as the API's or workers' least-privilege role.
+ */
+export function openDb(cfg: Config, role: DatabaseRole = 'owner'): Knex {
+  return createDb(databaseUrl(cfg, cfg.postgres.database, role));
 }

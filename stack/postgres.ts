@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Config } from '../lib/config';
-import { DependencyError } from '../lib/errors';
+import { ConfigError, DependencyError } from '../lib/errors';
 import { isProcessAlive, readPidFile, stopProcess, tailFile, waitFor } from './process';
 
 /**
@@ -18,8 +18,25 @@ interface EmbeddedState {
   binDir: string;
   dataDir: string;
   port: number;
+  /** The owner's (postgres) password: migrations and administration. */
   password: string;
+  /** Passwords of the login users of the least-privilege roles (see DATABASE_ROLES); added to older state files. */
+  roles?: Record<ServiceRole, string>;
 }
+
+/** Who a connection acts as: the owner (migrations, CLI), the HTTP API, or a Temporal worker. */
+export type DatabaseRole = 'owner' | ServiceRole;
+type ServiceRole = 'api' | 'worker';
+
+/**
+ * The least-privilege roles: NOLOGIN group roles that the migration grants rights to (per database), and the login
+ * users the stack creates in them for the embedded server. Never superusers: only the owner can switch
+ * session_replication_role or the append-only triggers off.
+ */
+export const DATABASE_ROLES: Record<ServiceRole, { group: string; login: string }> = {
+  api: { group: 'foresight_api', login: 'foresight_api_login' },
+  worker: { group: 'foresight_worker', login: 'foresight_worker_login' },
+};
 
 export interface PostgresStatus {
   mode: 'embedded' | 'external';
@@ -84,8 +101,12 @@ function reachableBinDir(ids: { uid: number; gid: number } | undefined): string 
 }
 
 function reachableDataDir(cfg: Config, ids: { uid: number; gid: number } | undefined): string {
-  fs.mkdirSync(cfg.home, { recursive: true });
+  // 0700: the home holds the state file with the database passwords, and the data directory.
+  fs.mkdirSync(cfg.home, { recursive: true, mode: 0o700 });
   if (userCanReach(ids, cfg.home)) return path.join(cfg.home, 'postgres', 'data');
+  // The postgres user must traverse the fallback folder to reach its own 0700 data directory inside.
+  fs.mkdirSync(SYSTEM_FALLBACK_DIR, { recursive: true, mode: 0o755 });
+  if (!userCanReach(ids, SYSTEM_FALLBACK_DIR)) fs.chmodSync(SYSTEM_FALLBACK_DIR, 0o755);
   const key = crypto.createHash('sha1').update(cfg.home).digest('hex').slice(0, 12);
   return path.join(SYSTEM_FALLBACK_DIR, `data-${key}`, 'data');
 }
@@ -94,16 +115,41 @@ function readState(cfg: Config): EmbeddedState | undefined {
   return fs.existsSync(stateFile(cfg)) ? (JSON.parse(fs.readFileSync(stateFile(cfg), 'utf8')) as EmbeddedState) : undefined;
 }
 
-function embeddedUrl(state: Pick<EmbeddedState, 'password' | 'port'>, database: string): string {
-  return `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${database}`;
+/** Write, fsync, rename: a crash leaves the old state file or the new one, never a truncated one (it holds passwords). */
+function writeState(cfg: Config, state: EmbeddedState): void {
+  const target = stateFile(cfg);
+  const temp = `${target}.${process.pid}.tmp`;
+  const fd = fs.openSync(temp, 'w', 0o600);
+  try {
+    fs.writeFileSync(fd, JSON.stringify(state, null, 2));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temp, target);
+  const dir = fs.openSync(path.dirname(target), 'r');
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
 }
 
-/** The connection URL of the configured database (embedded or DATABASE_URL), for `database`. */
-export function databaseUrl(cfg: Config, database = cfg.postgres.database): string {
-  if (cfg.postgres.url) return cfg.postgres.url;
+function embeddedUrl(state: EmbeddedState, database: string, role: DatabaseRole = 'owner'): string {
+  const [user, password] = role === 'owner' ? ['postgres', state.password] : [DATABASE_ROLES[role].login, state.roles?.[role]];
+  if (password === undefined) throw new DependencyError(`The embedded Postgres has no ${role} user yet; run \`foresight stack up\``);
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${state.port}/${database}`;
+}
+
+/**
+ * The connection URL of the configured database (embedded or DATABASE_URL), for `database`, as `role`. With
+ * DATABASE_URL, the API and worker URLs are FORESIGHT_API_DATABASE_URL / FORESIGHT_WORKER_DATABASE_URL when set.
+ */
+export function databaseUrl(cfg: Config, database = cfg.postgres.database, role: DatabaseRole = 'owner'): string {
+  if (cfg.postgres.url) return (role === 'owner' ? undefined : cfg.postgres.roleUrls[role]) ?? cfg.postgres.url;
   const state = readState(cfg);
   if (!state) throw new DependencyError('The embedded Postgres has not been initialised; run `foresight stack up`');
-  return embeddedUrl(state, database);
+  return embeddedUrl(state, database, role);
 }
 
 async function canConnect(url: string): Promise<boolean> {
@@ -119,12 +165,37 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
-function initialise(cfg: Config, ids: { uid: number; gid: number } | undefined): EmbeddedState {
+const newPassword = () => crypto.randomBytes(18).toString('base64url');
+
+/** A data directory that does not exist or holds nothing: the only kind the stack may initialise. */
+function isEmptyDir(dir: string): boolean {
+  return !fs.existsSync(dir) || fs.readdirSync(dir).length === 0;
+}
+
+/**
+ * Never deletes anything: a data directory with something in it is refused unless it is the cluster the state file
+ * describes, with a message that says what was found and how to recover.
+ */
+function checkDataDir(cfg: Config, state: EmbeddedState | undefined, dataDir: string): void {
+  if (isEmptyDir(dataDir)) return;
+  const hasCluster = fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (state && hasCluster) return;
+  const found = hasCluster
+    ? `a PostgreSQL cluster in ${dataDir} but no state file ${stateFile(cfg)} (it holds the cluster's password)`
+    : `${dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION)${state ? ` although ${stateFile(cfg)} points to it` : ''}`;
+  const recover = hasCluster
+    ? `restore ${stateFile(cfg)} from a backup; or, to start a new empty database deliberately, move the data directory away ` +
+      `(mv ${dataDir} ${dataDir}.old) and run the command again`
+    : `restore the data directory from a backup, or move it away deliberately (mv ${dataDir} ${dataDir}.old) and run the command again`;
+  throw new ConfigError(`Refusing to start the embedded Postgres: found ${found}. Nothing was changed. To recover: ${recover}.`, {
+    dataDir,
+    stateFile: stateFile(cfg),
+  });
+}
+
+function initialise(cfg: Config, ids: { uid: number; gid: number } | undefined, dataDir: string): EmbeddedState {
   const binDir = reachableBinDir(ids);
-  const dataDir = reachableDataDir(cfg, ids);
-  const password = crypto.randomBytes(18).toString('base64url');
-  // Without its state file (a fresh clone at a path used before) an old cluster is unusable: its password is gone.
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  const password = newPassword();
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pwFile = path.join(path.dirname(dataDir), `.pwfile-${process.pid}`);
   fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
@@ -143,8 +214,8 @@ function initialise(cfg: Config, ids: { uid: number; gid: number } | undefined):
   } finally {
     fs.rmSync(pwFile, { force: true });
   }
-  const state: EmbeddedState = { binDir, dataDir, port: cfg.postgres.port, password };
-  fs.writeFileSync(stateFile(cfg), JSON.stringify(state, null, 2), { mode: 0o600 });
+  const state: EmbeddedState = { binDir, dataDir, port: cfg.postgres.port, password, roles: { api: newPassword(), worker: newPassword() } };
+  writeState(cfg, state);
   return state;
 }
 
@@ -170,10 +241,12 @@ export async function postgresUp(cfg: Config): Promise<PostgresStatus> {
   }
   const ids = postgresUserIds();
   let state = readState(cfg);
-  if (!state || !fs.existsSync(path.join(state.dataDir, 'PG_VERSION'))) state = initialise(cfg, ids);
-  if (state.port !== cfg.postgres.port) {
-    state = { ...state, port: cfg.postgres.port };
-    fs.writeFileSync(stateFile(cfg), JSON.stringify(state, null, 2), { mode: 0o600 });
+  const dataDir = state?.dataDir ?? reachableDataDir(cfg, ids);
+  checkDataDir(cfg, state, dataDir);
+  if (!state || isEmptyDir(dataDir)) state = initialise(cfg, ids, dataDir);
+  if (state.port !== cfg.postgres.port || !state.roles) {
+    state = { ...state, port: cfg.postgres.port, roles: state.roles ?? { api: newPassword(), worker: newPassword() } };
+    writeState(cfg, state);
   }
   const adminUrl = embeddedUrl(state, 'postgres');
   const current = await postgresStatus(cfg);
@@ -195,8 +268,6 @@ export async function postgresUp(cfg: Config): Promise<PostgresStatus> {
         '-c',
         'unix_socket_directories=',
         '-c',
-        'synchronous_commit=off',
-        '-c',
         'shared_buffers=256MB',
         '-c',
         'max_connections=200',
@@ -211,7 +282,36 @@ export async function postgresUp(cfg: Config): Promise<PostgresStatus> {
     }
   }
   await ensureDatabase(adminUrl, cfg.postgres.database);
+  await ensureLoginRoles(adminUrl, state.roles!);
   return postgresStatus(cfg);
+}
+
+async function createRoleIfMissing(client: Client, name: string, options: string): Promise<void> {
+  await client.query(`do $$ begin
+      if not exists (select 1 from pg_roles where rolname = '${name}') then create role ${name} ${options}; end if;
+    exception when duplicate_object or unique_violation then null;
+    end $$`);
+}
+
+/**
+ * Creates the group roles (if the migration has not yet) and their login users with the state file's passwords.
+ * Roles are cluster-wide and several databases (tests') share them: each statement tolerates a concurrent creator.
+ */
+async function ensureLoginRoles(adminUrl: string, passwords: Record<ServiceRole, string>): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (const role of Object.keys(DATABASE_ROLES) as ServiceRole[]) {
+      const { group, login } = DATABASE_ROLES[role];
+      const literal = (await client.query<{ p: string }>('select quote_literal($1) as p', [passwords[role]])).rows[0]!.p;
+      await createRoleIfMissing(client, group, 'nologin');
+      await createRoleIfMissing(client, login, 'login nosuperuser nocreatedb nocreaterole noreplication nobypassrls');
+      await client.query(`alter role ${login} with login nosuperuser nobypassrls password ${literal}`);
+      await client.query(`grant ${group} to ${login}`);
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createApp } from '../../api/app';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../access/api-keys';
+import { AUTH_FAILURE_REASONS, authFailureCounts } from '../../access/auth-failures';
 import { ROLES } from '../../lib/roles';
 import { shutdownSignal, startServer } from '../../api/server';
 import { config } from '../../lib/config';
@@ -24,13 +25,18 @@ export function registerServe(program: Command): void {
     .option('--host <address>', 'address to listen on; 0.0.0.0 for every interface', '127.0.0.1')
     .action(async (opts: { port?: string; host: string }) => {
       const port = opts.port === undefined ? config().api.port : wholeNumber(opts.port, '--port', 65535);
-      await withDatabase(async (db) => {
-        const server = await startServer(createApp({ db }), { port, host: opts.host });
-        console.log(`Foresight API on ${server.url}; Ctrl-C to stop.`);
-        const signal = await shutdownSignal();
-        console.log(`${signal}: finishing requests in flight, then stopping.`);
-        await server.close();
-      });
+      // As the API role: it reads, appends to the audit log and changes model status, and can do nothing else.
+      await withDatabase(
+        async (db) => {
+          const server = await startServer(createApp({ db }), { port, host: opts.host });
+          console.log(`Foresight API on ${server.url}; Ctrl-C to stop.`);
+          const signal = await shutdownSignal();
+          console.log(`${signal}: finishing requests in flight, then stopping.`);
+          await server.close();
+        },
+        ['postgres'],
+        'api',
+      );
     });
 
   const apiKey = program.command('api-key').description('Create, list and revoke API keys (creation and revocation are audited)');
@@ -51,7 +57,7 @@ export function registerServe(program: Command): void {
     });
   apiKey
     .command('list')
-    .description('List API keys (never the keys themselves)')
+    .description('List API keys (never the keys themselves) and the refused keys of the last 30 days')
     .action(async () => {
       await withDatabase(async (db) => {
         const keys = await listApiKeys(db);
@@ -69,6 +75,8 @@ export function registerServe(program: Command): void {
             ]),
           ),
         );
+        const failures = await authFailureCounts(db, 30);
+        console.log(`\nRefused API keys, last 30 days: ${AUTH_FAILURE_REASONS.map((r) => `${r} ${failures[r]}`).join(', ')}`);
       });
     });
   apiKey

@@ -11,9 +11,15 @@ export function registerWorker(program: Command): void {
     .action(async () => {
       const cfg = config();
       await stackUp(cfg);
-      const db = openDb(cfg);
+      const owner = openDb(cfg);
       try {
-        await migrateLatest(db);
+        await migrateLatest(owner);
+      } finally {
+        await owner.destroy();
+      }
+      // As the worker role: it writes the data, features, models and scores, but not API keys or the audit trail's past.
+      const db = openDb(cfg, 'worker');
+      try {
         console.log(`Worker on task queue "${cfg.temporal.taskQueue}" (namespace ${cfg.temporal.namespace}); Ctrl-C to stop.`);
         await runWorker(cfg, db);
       } finally {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { Client } from 'pg';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
-import { databaseUrl, ensureDatabase, postgresDown, postgresStatus, postgresUp } from '../../stack/postgres';
+import { databaseUrl, ensureDatabase, postgresDown, postgresStatus, postgresUp, type DatabaseRole } from '../../stack/postgres';
 
 /**
  * Each test file gets its own real Postgres database on the stack's server (embedded, or DATABASE_URL's):
@@ -13,8 +13,9 @@ let serverReady: Promise<unknown> | undefined;
 /** True when this test run started the embedded server: it then stops it at the end, leaving a developer's stack alone. */
 let startedByTests = false;
 
-function urlFor(database: string): string {
-  const url = new URL(databaseUrl(config()));
+/** The URL of `database` on the stack's server, connecting as `role` (the owner by default). */
+export function urlFor(database: string, role: DatabaseRole = 'owner'): string {
+  const url = new URL(databaseUrl(config(), config().postgres.database, role));
   url.pathname = `/${database}`;
   return url.toString();
 }
