@@ -7,6 +7,7 @@ import { registerDemo } from './commands/demo';
 import { registerGenerate } from './commands/generate';
 import { registerIngest } from './commands/ingest';
 import { registerModels } from './commands/models';
+import { registerQuality } from './commands/quality';
 import { registerServe } from './commands/serve';
 import { registerStack } from './commands/stack';
 import { registerWorker } from './commands/worker';
@@ -30,6 +31,7 @@ registerDatabase(program);
 registerGenerate(program);
 registerIngest(program);
 registerModels(program);
+registerQuality(program);
 registerWorker(program);
 registerServe(program);
 

@@ -31,6 +31,7 @@ const schema = z.object({
   FORESIGHT_TEMPORAL_UI_PORT: port.default(8233),
   XGBOOST_LIBRARY_PATH: optionalString,
   FORESIGHT_IMPORT_DIR: optionalString,
+  FORESIGHT_QUALITY_RULES: optionalString,
   FORESIGHT_API_PORT: port.default(8080),
   FORESIGHT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -45,6 +46,8 @@ export interface Config {
   xgboostLibraryPath?: string;
   /** Workers ingest only files under this folder (workflow inputs name files on the worker's machine). */
   importDir: string;
+  /** JSON file overriding the data-quality gate's thresholds and actions (quality/rules.ts). */
+  qualityRulesFile?: string;
   api: { port: number };
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
 }
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     xgboostLibraryPath: e.XGBOOST_LIBRARY_PATH,
     importDir: path.resolve(projectRoot, e.FORESIGHT_IMPORT_DIR ?? home),
+    qualityRulesFile: e.FORESIGHT_QUALITY_RULES ? path.resolve(projectRoot, e.FORESIGHT_QUALITY_RULES) : undefined,
     api: { port: e.FORESIGHT_API_PORT },
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,13 +10,13 @@ import { createApiKey, revokeApiKey } from '../../access/api-keys';
 import { authFailureCounts } from '../../access/auth-failures';
 import { config } from '../../lib/config';
 import { createDb } from '../../lib/db';
-import { projectRoot } from '../../lib/project-root';
 import { generateShop } from '../../datagen/generate';
 import { ingestFile } from '../../ingestion/ingest-file';
 import { shopIngestionFiles } from '../../ingestion/shop-files';
 import { registerModel } from '../../registry/model-registry';
 import { scoreCustomers } from '../../scoring/score-customers';
 import { trainModels } from '../../training/train-models';
+import { runCli } from '../support/cli';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db';
 
 async function rejection(promise: PromiseLike<unknown>): Promise<Error> {
@@ -197,13 +196,7 @@ describe('database roles: least privilege and an append-only trail', () => {
 
   describe('foresight migrate --down (the built CLI)', () => {
     let target: TestDatabase;
-    const cli = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(projectRoot, 'dist', 'cli', 'main.js'), ...args], {
-        encoding: 'utf8',
-        env: { ...process.env, DATABASE_URL: target.url },
-        stdio: ['pipe', 'pipe', 'pipe'],
-        timeout: 120_000,
-      });
+    const cli = (args: string[]) => runCli(args, target.url);
     const tables = async () =>
       (await target.db.raw("select count(*)::int as n from pg_tables where schemaname = 'public' and tablename not like 'knex\\_%'"))
         .rows[0].n as number;
