@@ -2,6 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import type { Knex } from 'knex';
 import { createActivities } from '../activities';
 import type { Config } from '../lib/config';
+import { loadQualityRules } from '../quality/rules';
 import { temporalAddress } from '../stack/temporal';
 
 let runtimeInstalled = false;
@@ -19,7 +20,7 @@ export async function createWorker(cfg: Config, db: Knex, connection: NativeConn
     namespace: cfg.temporal.namespace,
     taskQueue: cfg.temporal.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities(db, { importDir: cfg.importDir }),
+    activities: createActivities(db, { importDir: cfg.importDir, qualityRules: loadQualityRules(cfg.qualityRulesFile) }),
   });
 }
 

@@ -1,3 +1,4 @@
 // Everything exported here is registered as a workflow by the worker (cli/worker.ts).
 export { ingestShopWorkflow } from './ingest-shop';
 export { trainAndScoreWorkflow } from './train-and-score';
+export { featureRefreshWorkflow } from './feature-refresh';

@@ -4,6 +4,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createActivities } from '../../activities';
 import { config } from '../../lib/config';
+import { DEFAULT_QUALITY_RULES } from '../../quality/rules';
 import { findTemporalCli } from '../../stack/temporal';
 
 let runtimeInstalled = false;
@@ -25,6 +26,6 @@ export function testWorker(env: TestWorkflowEnvironment, db: Knex, taskQueue: st
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../workflows'),
-    activities: createActivities(db, { importDir }),
+    activities: createActivities(db, { importDir, qualityRules: DEFAULT_QUALITY_RULES }),
   });
 }
