@@ -5,8 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
-
-const DAY_MS = 86_400_000;
+import { MS_PER_DAY } from '../lib/horizons';
 
 export interface LabelWindow {
   /** Exclusive. */
@@ -26,7 +25,7 @@ export function requireDate(value: Date, parameter: string): void {
 }
 
 export function addDays(instant: Date, days: number): Date {
-  return new Date(instant.getTime() + days * DAY_MS);
+  return new Date(instant.getTime() + days * MS_PER_DAY);
 }
 
 /**

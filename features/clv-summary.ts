@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
+import { MS_PER_DAY } from '../lib/horizons';
 
 /**
  * The per-customer repeat-purchase summary that the BG/NBD and Gamma-Gamma models (and the historical-average
@@ -73,8 +74,6 @@ export interface ClvSummary {
   returnSharePriorWeight: number;
   holdout?: ClvHoldout;
 }
-
-const MS_PER_DAY = 86_400_000;
 
 // Named knex bindings: :as_of, :recent_start, :holdout_end (as_of itself when no holdout is asked for: an empty
 // window), :prior_orders.

@@ -69,8 +69,16 @@ export class DependencyError extends ForesightError {
 
 /** A model could not be fitted or used (e.g. XGBoost's own error, an optimiser that did not converge). */
 export class ModelError extends ForesightError {
-  override readonly code = 'model_error';
+  override readonly code: string = 'model_error';
   override readonly retryable = false;
+}
+
+/** An estimator used (predict, toJSON, …) before fit() or fromJSON(), or after dispose() freed what it learned. */
+export class NotFittedError extends ModelError {
+  override readonly code = 'not_fitted';
+  constructor(readonly estimator: string) {
+    super(`${estimator} is not fitted: call fit() or fromJSON() first`, { estimator });
+  }
 }
 
 /** Transient database conditions: the server is down or restarting, the connection dropped, or a retry may win. */

@@ -1,3 +1,4 @@
+import { MS_PER_DAY } from '../lib/horizons';
 import type { CheckName, QualityRules } from './rules';
 
 /** What the gate measures of one source (an ingested entity) from its batches. */
@@ -29,7 +30,6 @@ export interface CheckResult {
   detail: string;
 }
 
-const MS_PER_DAY = 86_400_000;
 const percent = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 function median(values: number[]): number {

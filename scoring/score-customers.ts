@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { NotFoundError } from '../lib/errors';
+import { DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../lib/horizons';
 import { ChurnModel, type ChurnDriver } from '../models/churn/model';
 import { GbmClv } from '../models/clv/gbm-clv';
 import { ProbabilisticClv } from '../models/clv/probabilistic-clv';
@@ -31,8 +32,6 @@ export interface ScoreSummary {
   modelVersions: Record<string, { modelId: number; version: number }>;
   elapsedMs: number;
 }
-
-const MS_PER_DAY = 86_400_000;
 
 async function champion(db: Knex, kind: string): Promise<RegisteredModel> {
   const model = await getChampion(db, kind);
@@ -118,8 +117,8 @@ export async function scoreCustomers(db: Knex, input: ScoreCustomersInput): Prom
   );
   const runId = Number(run.rows[0]!.run_id);
   const chunkSize = input.chunkSize ?? 5000;
-  const churnHorizonDays = (churnEntry.parameters.horizonDays as number | undefined) ?? 90;
-  const clvHorizonMonths = (clvEntry.parameters.horizonMonths as number | undefined) ?? 12;
+  const churnHorizonDays = (churnEntry.parameters.horizonDays as number | undefined) ?? DEFAULT_CHURN_HORIZON_DAYS;
+  const clvHorizonMonths = (clvEntry.parameters.horizonMonths as number | undefined) ?? DEFAULT_CLV_HORIZON_MONTHS;
 
   await db.transaction(async (trx) => {
     await trx('customer_risk_scores').where({ as_of: asOf.toISOString() }).delete();

@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
+import { DEFAULT_CHURN_HORIZON_DAYS } from '../lib/horizons';
 import { IsotonicCalibrator } from '../models/calibration';
 import {
   averagePrecision,
@@ -81,7 +82,7 @@ export interface ChurnBacktest {
 
 export async function backtestChurn(db: Knex, options: BacktestChurnOptions): Promise<ChurnBacktest> {
   const { asOf, dataAsOf } = options;
-  const horizonDays = options.horizonDays ?? 90;
+  const horizonDays = options.horizonDays ?? DEFAULT_CHURN_HORIZON_DAYS;
   requireHorizonDays(horizonDays);
   // Checked before any work: the outcome window of t must have been observed.
   observedLabelWindow(asOf, horizonDays, dataAsOf, 'asOf');

@@ -18,7 +18,7 @@ import { ChurnModel, DEFAULT_CHURN_MODEL_PARAMS, type ChurnModelOptions, type Ch
 
 export interface ChurnTrainingDataOptions {
   trainAsOf: Date;
-  /** Default 90. */
+  /** Default DEFAULT_CHURN_HORIZON_DAYS (lib/horizons). */
   horizonDays?: number;
   /** Number of training cutoffs before the calibration cutoff; default 4. */
   cutoffs?: number;

@@ -1,17 +1,13 @@
 import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
+import { DAYS_PER_MONTH, MS_PER_DAY } from '../lib/horizons';
 import { evaluateRegressor, type RegressionMetrics } from '../models/evaluation/regression';
 import { compareModels, comparisonToMarkdown, regressionMetricSpecs, type ModelComparison } from '../models/evaluation/report';
 import { compensatedSum } from '../models/evaluation/sum';
 import { historicalAverageClv } from '../models/clv/baseline';
 import { featuresAsOf } from '../features/features-as-of';
 import { GbmClv, type GbmClvOptionsInput } from '../models/clv/gbm-clv';
-import {
-  DAYS_PER_MONTH,
-  ProbabilisticClv,
-  type ProbabilisticClvFitState,
-  type ProbabilisticClvOptionsInput,
-} from '../models/clv/probabilistic-clv';
+import { ProbabilisticClv, type ProbabilisticClvFitState, type ProbabilisticClvOptionsInput } from '../models/clv/probabilistic-clv';
 import { clvSummary, DEFAULT_RECENT_WINDOW_DAYS } from '../features/clv-summary';
 
 /**
@@ -63,8 +59,6 @@ export interface ClvBacktestResult {
   gbmFit: { trainingCustomers: number; trees: number } | null;
   timingsMs: { summaries: number; features: number; probabilistic: number; gbm: number; total: number };
 }
-
-const MS_PER_DAY = 86_400_000;
 
 export async function backtestClv(db: Knex, options: ClvBacktestOptions): Promise<ClvBacktestResult> {
   const { asOf, horizonDays } = options;

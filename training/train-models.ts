@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
+import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../lib/horizons';
 import { trainChurnModel } from './churn-training';
 import { backtestClv, chooseClvModel, type ClvModelChoice } from './clv-backtest';
 import { featuresAsOf } from '../features/features-as-of';
 import { GbmClv } from '../models/clv/gbm-clv';
-import { DAYS_PER_MONTH, ProbabilisticClv } from '../models/clv/probabilistic-clv';
+import { ProbabilisticClv } from '../models/clv/probabilistic-clv';
 import { clvSummary } from '../features/clv-summary';
 import { BehaviourEmbedding } from '../models/embeddings/behaviour';
 import { FEATURE_VERSION } from '../features/catalog';
@@ -26,7 +27,6 @@ export interface TrainModelsResult {
   clvChoice: ClvModelChoice;
 }
 
-const MS_PER_DAY = 86_400_000;
 /** k-means is fitted on at most this many customers (seeded sample); every customer is still assigned a cluster. */
 const CLUSTER_SAMPLE = 100_000;
 
@@ -56,8 +56,8 @@ async function keep(db: Knex, model: RegisteredModel, promote: boolean, actor: s
  */
 export async function trainModels(db: Knex, input: TrainModelsInput): Promise<TrainModelsResult> {
   const { asOf, createdBy } = input;
-  const churnHorizonDays = input.churnHorizonDays ?? 90;
-  const clvHorizonMonths = input.clvHorizonMonths ?? 12;
+  const churnHorizonDays = input.churnHorizonDays ?? DEFAULT_CHURN_HORIZON_DAYS;
+  const clvHorizonMonths = input.clvHorizonMonths ?? DEFAULT_CLV_HORIZON_MONTHS;
   const clvHorizonDays = Math.round(clvHorizonMonths * DAYS_PER_MONTH);
   const registered: RegisteredModel[] = [];
 

@@ -10,13 +10,12 @@ import { segmentMigration } from '../../models/segments/migration';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
 import { NotFoundError, ValidationError } from '../../lib/errors';
+import { DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../../lib/horizons';
 import { databaseUrl, ensureDatabase, postgresUp } from '../../stack/postgres';
 import { fmtInt, fmtSeconds, table } from '../format';
 import { dateOption, positiveWholeNumberOption } from '../options';
 import { withDatabase } from '../with-db';
 import { cdnowDir } from '../../lib/project-root';
-
-const MS_PER_DAY = 86_400_000;
 
 /** The newest completed order: the data's "now" when no as-of is given. */
 async function latestOrderAt(db: Knex): Promise<Date> {
@@ -57,8 +56,8 @@ export function registerModels(program: Command): void {
     .command('train')
     .description('Train churn, CLV and segment models as of a date and record them in the model registry')
     .option('--as-of <time>', 'train on data up to this time (default: the newest order)')
-    .option('--churn-horizon-days <n>', 'churn = no order within this many days', '90')
-    .option('--clv-horizon-months <n>', 'CLV forecast horizon', '12')
+    .option('--churn-horizon-days <n>', 'churn = no order within this many days', String(DEFAULT_CHURN_HORIZON_DAYS))
+    .option('--clv-horizon-months <n>', 'CLV forecast horizon', String(DEFAULT_CLV_HORIZON_MONTHS))
     .option('--by <name>', 'who trains (recorded in the registry)', process.env.USER ?? 'cli')
     .option('--promote', 'make the new models champions at once (otherwise they run in shadow once a champion exists)')
     .action(async (opts: { asOf?: string; churnHorizonDays: string; clvHorizonMonths: string; by: string; promote?: boolean }) => {
@@ -158,7 +157,7 @@ export function registerModels(program: Command): void {
     .description('Train as of t − H, score as of t, compare with (t, t + H]: churn and CLV beside rule-based baselines')
     .option('--dataset <name>', 'current (the Foresight database) or cdnow (the CDNOW log, imported into its own database)', 'current')
     .option('--out <dir>', 'folder for backtest.json and backtest.md')
-    .option('--churn-horizon-days <n>', 'H for churn', '90')
+    .option('--churn-horizon-days <n>', 'H for churn', String(DEFAULT_CHURN_HORIZON_DAYS))
     .option('--clv-horizon-days <n>', 'H for CLV (default 365; 273 = 39 weeks for CDNOW)')
     .action(async (opts: { dataset: string; out?: string; churnHorizonDays: string; clvHorizonDays?: string }) => {
       const cfg = config();

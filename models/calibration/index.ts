@@ -3,8 +3,8 @@
  * a stored calibrator can be read back without knowing its class in advance.
  */
 import { ValidationError } from '../../lib/errors';
-import { IsotonicCalibrator, type IsotonicCalibratorJSON, type IsotonicOptions } from './isotonic';
-import { PlattCalibrator, type PlattCalibratorJSON, type PlattOptions } from './platt';
+import { ISOTONIC_JSON, IsotonicCalibrator, type IsotonicCalibratorJSON, type IsotonicOptions } from './isotonic';
+import { PLATT_JSON, PlattCalibrator, type PlattCalibratorJSON, type PlattOptions } from './platt';
 
 export { IsotonicCalibrator, PlattCalibrator };
 export type { IsotonicCalibratorJSON, IsotonicOptions, PlattCalibratorJSON, PlattOptions };
@@ -25,13 +25,13 @@ export function createCalibrator(method: string, options?: IsotonicOptions & Pla
   throw new ValidationError(`Unknown calibration method "${method}"; expected one of ${calibrationMethods.join(', ')}`, 'method');
 }
 
-/** The inverse of any calibrator's toJSON(), dispatching on its `method`. */
+/** The inverse of any calibrator's toJSON(), dispatching on its envelope's `format`. */
 export function calibratorFromJSON(json: unknown): Calibrator {
-  const method = typeof json === 'object' && json !== null && 'method' in json ? json.method : undefined;
-  if (method === 'isotonic') return IsotonicCalibrator.fromJSON(json);
-  if (method === 'platt') return PlattCalibrator.fromJSON(json);
+  const format = typeof json === 'object' && json !== null && 'format' in json ? json.format : undefined;
+  if (format === ISOTONIC_JSON.format) return IsotonicCalibrator.fromJSON(json);
+  if (format === PLATT_JSON.format) return PlattCalibrator.fromJSON(json);
   throw new ValidationError(
-    `Invalid calibrator: method is ${JSON.stringify(method)}; expected one of ${calibrationMethods.join(', ')}`,
-    'method',
+    `Invalid calibrator: format is ${JSON.stringify(format)}; expected ${ISOTONIC_JSON.format} or ${PLATT_JSON.format}`,
+    'format',
   );
 }

@@ -7,10 +7,10 @@
  * Unlike scikit-learn it is always increasing: a higher score must never mean a lower probability.
  */
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { NotFittedError, ValidationError } from '../../lib/errors';
 import { checkBinaryInputs, requireFinite, requireWeights, type BinaryLabels, type NumberArray } from '../evaluation/inputs';
 import { orderDescending, tieGroupEnd } from '../evaluation/ranking';
-import { parseCalibratorJSON } from './serialized';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
 
 /** For scores outside the fitted range: 'clip' gives the nearest end's value, 'nan' NaN, 'raise' a ValidationError. */
 export type OutOfBounds = 'clip' | 'nan' | 'raise';
@@ -30,15 +30,14 @@ export interface IsotonicThresholds {
   values: number[];
 }
 
-export interface IsotonicCalibratorJSON {
-  method: 'isotonic';
+export interface IsotonicCalibratorJSON extends Envelope<typeof ISOTONIC_JSON.format, typeof ISOTONIC_JSON.version> {
   options: Required<IsotonicOptions>;
-  thresholds: IsotonicThresholds | null;
+  thresholds: IsotonicThresholds;
 }
 
 const outOfBoundsChoices: readonly OutOfBounds[] = ['clip', 'nan', 'raise'];
 
-export class IsotonicCalibrator {
+export class IsotonicCalibrator implements Estimator<[NumberArray, BinaryLabels, NumberArray?], IsotonicCalibratorJSON> {
   readonly method = 'isotonic';
   readonly options: Readonly<Required<IsotonicOptions>>;
   private fitted: IsotonicThresholds | null = null;
@@ -121,18 +120,18 @@ export class IsotonicCalibrator {
   }
 
   toJSON(): IsotonicCalibratorJSON {
-    return { method: this.method, options: { ...this.options }, thresholds: this.fitted === null ? null : this.thresholds };
+    return ISOTONIC_JSON.wrap({ options: { ...this.options }, thresholds: this.thresholds });
   }
 
   static fromJSON(json: unknown): IsotonicCalibrator {
-    const parsed = parseCalibratorJSON(isotonicJSONSchema, json, 'isotonic calibrator');
+    const parsed = ISOTONIC_JSON.parse(json);
     const calibrator = new IsotonicCalibrator(parsed.options);
     calibrator.fitted = parsed.thresholds;
     return calibrator;
   }
 
   private requireFitted(): IsotonicThresholds {
-    if (this.fitted === null) throw new ModelError('IsotonicCalibrator is not fitted; call fit() first');
+    if (this.fitted === null) throw new NotFittedError('IsotonicCalibrator');
     return this.fitted;
   }
 }
@@ -198,22 +197,18 @@ function interpolate(knots: readonly number[], values: readonly number[], score:
   return values[low] + share * (values[low + 1] - values[low]);
 }
 
-const isotonicJSONSchema = z
-  .object({
-    method: z.literal('isotonic'),
-    options: z.object({ yMin: z.number().finite(), yMax: z.number().finite(), outOfBounds: z.enum(['clip', 'nan', 'raise']) }).strict(),
-    thresholds: z
-      .object({ scores: z.array(z.number().finite()).min(1), values: z.array(z.number().finite()).min(1) })
-      .strict()
-      .refine((t) => t.values.length === t.scores.length, { message: 'needs one value per score', path: ['values'] })
-      .refine((t) => t.scores.every((score, i) => i === 0 || score > t.scores[i - 1]), {
-        message: 'must be strictly increasing',
-        path: ['scores'],
-      })
-      .refine((t) => t.values.every((value, i) => i === 0 || value >= t.values[i - 1]), {
-        message: 'must be non-decreasing',
-        path: ['values'],
-      })
-      .nullable(),
-  })
-  .strict();
+export const ISOTONIC_JSON = envelopeFormat('foresight.isotonic-calibrator', 1, {
+  options: z.object({ yMin: z.number().finite(), yMax: z.number().finite(), outOfBounds: z.enum(['clip', 'nan', 'raise']) }).strict(),
+  thresholds: z
+    .object({ scores: z.array(z.number().finite()).min(1), values: z.array(z.number().finite()).min(1) })
+    .strict()
+    .refine((t) => t.values.length === t.scores.length, { message: 'needs one value per score', path: ['values'] })
+    .refine((t) => t.scores.every((score, i) => i === 0 || score > t.scores[i - 1]), {
+      message: 'must be strictly increasing',
+      path: ['scores'],
+    })
+    .refine((t) => t.values.every((value, i) => i === 0 || value >= t.values[i - 1]), {
+      message: 'must be non-decreasing',
+      path: ['values'],
+    }),
+});

@@ -7,7 +7,7 @@
  * search on the log loss against Platt's smoothed targets.
  */
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { ModelError, NotFittedError, ValidationError } from '../../lib/errors';
 import {
   checkBinaryInputs,
   requireProbabilities,
@@ -17,7 +17,7 @@ import {
   type NumberArray,
 } from '../evaluation/inputs';
 import { CompensatedSum } from '../evaluation/sum';
-import { parseCalibratorJSON } from './serialized';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
 
 export type PlattInput = 'logit' | 'score';
 
@@ -33,10 +33,9 @@ export interface PlattCoefficients {
   intercept: number;
 }
 
-export interface PlattCalibratorJSON {
-  method: 'platt';
+export interface PlattCalibratorJSON extends Envelope<typeof PLATT_JSON.format, typeof PLATT_JSON.version> {
   options: Required<PlattOptions>;
-  coefficients: PlattCoefficients | null;
+  coefficients: PlattCoefficients;
 }
 
 /**
@@ -57,7 +56,7 @@ const smallestStep = 1e-10;
 
 const inputChoices: readonly PlattInput[] = ['logit', 'score'];
 
-export class PlattCalibrator {
+export class PlattCalibrator implements Estimator<[NumberArray, BinaryLabels, NumberArray?], PlattCalibratorJSON> {
   readonly method = 'platt';
   readonly options: Readonly<Required<PlattOptions>>;
   private fitted: PlattCoefficients | null = null;
@@ -118,16 +117,16 @@ export class PlattCalibrator {
   }
 
   get coefficients(): PlattCoefficients {
-    if (this.fitted === null) throw new ModelError('PlattCalibrator is not fitted; call fit() first');
+    if (this.fitted === null) throw new NotFittedError('PlattCalibrator');
     return { ...this.fitted };
   }
 
   toJSON(): PlattCalibratorJSON {
-    return { method: this.method, options: { ...this.options }, coefficients: this.fitted === null ? null : this.coefficients };
+    return PLATT_JSON.wrap({ options: { ...this.options }, coefficients: this.coefficients });
   }
 
   static fromJSON(json: unknown): PlattCalibrator {
-    const parsed = parseCalibratorJSON(plattJSONSchema, json, 'Platt calibrator');
+    const parsed = PLATT_JSON.parse(json);
     const calibrator = new PlattCalibrator(parsed.options);
     calibrator.fitted = parsed.coefficients;
     return calibrator;
@@ -232,10 +231,7 @@ function sigmoid(z: number): number {
   return e / (1 + e);
 }
 
-const plattJSONSchema = z
-  .object({
-    method: z.literal('platt'),
-    options: z.object({ input: z.enum(['logit', 'score']), maxIterations: z.number().int().positive() }).strict(),
-    coefficients: z.object({ slope: z.number().finite(), intercept: z.number().finite() }).strict().nullable(),
-  })
-  .strict();
+export const PLATT_JSON = envelopeFormat('foresight.platt-calibrator', 1, {
+  options: z.object({ input: z.enum(['logit', 'score']), maxIterations: z.number().int().positive() }).strict(),
+  coefficients: z.object({ slope: z.number().finite(), intercept: z.number().finite() }).strict(),
+});

@@ -12,7 +12,8 @@
  *    fully labelled cutoff makes "0.7" mean "7 in 10 such customers did not buy again".
  */
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { NotFittedError, ValidationError } from '../../lib/errors';
+import { DEFAULT_CHURN_HORIZON_DAYS } from '../../lib/horizons';
 import {
   calibratorFromJSON,
   calibrationMethods,
@@ -21,6 +22,7 @@ import {
   type Calibrator,
   type CalibratorJSON,
 } from '../calibration';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
 import type { BinaryLabels } from '../evaluation/inputs';
 import { FEATURE_VERSION } from '../../features/catalog';
 import { XGBoostModel, type XGBoostModelState } from '../xgboost';
@@ -66,7 +68,7 @@ export interface ChurnModelParams {
 export type ChurnModelOptions = Partial<Omit<ChurnModelParams, 'xgboost'>> & { xgboost?: Partial<ChurnXGBoostParams> };
 
 export const DEFAULT_CHURN_MODEL_PARAMS: ChurnModelParams = {
-  horizonDays: 90,
+  horizonDays: DEFAULT_CHURN_HORIZON_DAYS,
   xgboost: {
     maxDepth: 4,
     eta: 0.1,
@@ -137,8 +139,7 @@ export interface ExplainOptions {
   top?: number;
 }
 
-export interface ChurnModelJSON {
-  format: typeof STATE_FORMAT;
+export interface ChurnModelJSON extends Envelope<typeof CHURN_MODEL_JSON.format, typeof CHURN_MODEL_JSON.version> {
   featureVersion: string;
   featureNames: string[];
   params: ChurnModelParams;
@@ -146,18 +147,13 @@ export interface ChurnModelJSON {
   calibrator: CalibratorJSON;
 }
 
-const STATE_FORMAT = 'foresight.churn-model.v1';
-
-const stateSchema = z
-  .object({
-    format: z.literal(STATE_FORMAT),
-    featureVersion: z.string(),
-    featureNames: z.array(z.string()).min(1),
-    params: paramsSchema,
-    xgboost: z.object({ featureNames: z.array(z.string()) }).passthrough(),
-    calibrator: z.unknown(),
-  })
-  .strict();
+const CHURN_MODEL_JSON = envelopeFormat('foresight.churn-model', 1, {
+  featureVersion: z.string(),
+  featureNames: z.array(z.string()).min(1),
+  params: paramsSchema,
+  xgboost: z.unknown(),
+  calibrator: z.unknown(),
+});
 
 interface Fitted {
   booster: XGBoostModel;
@@ -165,7 +161,7 @@ interface Fitted {
   featureNames: string[];
 }
 
-export class ChurnModel {
+export class ChurnModel implements Estimator<[ChurnTrainingSet, ChurnCalibrationSet], ChurnModelJSON> {
   readonly params: ChurnModelParams;
   #fitted: Fitted | undefined;
 
@@ -179,27 +175,21 @@ export class ChurnModel {
 
   /** Restores a model written by toJSON(), as an object or as JSON text. */
   static fromJSON(json: unknown): ChurnModel {
-    const parsed = stateSchema.safeParse(typeof json === 'string' ? parseJsonText(json) : json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ValidationError(`Invalid churn model state: ${issue.path.join('.') || '(root)'}: ${issue.message}`, 'state');
-    }
-    const state = parsed.data;
+    const state = CHURN_MODEL_JSON.parse(json);
     if (state.featureVersion !== FEATURE_VERSION) {
       throw new ValidationError(
         `This churn model reads feature version ${state.featureVersion}; this build computes version ${FEATURE_VERSION}`,
         'featureVersion',
       );
     }
-    if (JSON.stringify(state.xgboost.featureNames) !== JSON.stringify(state.featureNames)) {
+    const calibrator = calibratorFromJSON(state.calibrator);
+    const booster = XGBoostModel.fromJSON(state.xgboost);
+    if (JSON.stringify(booster.featureNames) !== JSON.stringify(state.featureNames)) {
+      booster.dispose();
       throw new ValidationError('Churn model state: the booster was trained on other features than featureNames lists', 'featureNames');
     }
     const model = new ChurnModel(state.params);
-    model.#fitted = {
-      booster: XGBoostModel.fromJSON(state.xgboost as unknown as XGBoostModelState),
-      calibrator: calibratorFromJSON(state.calibrator),
-      featureNames: state.featureNames,
-    };
+    model.#fitted = { booster, calibrator, featureNames: state.featureNames };
     return model;
   }
 
@@ -299,14 +289,13 @@ export class ChurnModel {
 
   toJSON(): ChurnModelJSON {
     const { booster, calibrator, featureNames } = this.fitted();
-    return {
-      format: STATE_FORMAT,
+    return CHURN_MODEL_JSON.wrap({
       featureVersion: FEATURE_VERSION,
       featureNames: [...featureNames],
       params: structuredClone(this.params),
       xgboost: booster.toJSON(),
       calibrator: calibrator.toJSON(),
-    };
+    });
   }
 
   /** Frees the native booster; fit() or fromJSON() are needed afterwards. Safe to call more than once. */
@@ -316,7 +305,7 @@ export class ChurnModel {
   }
 
   private fitted(): Fitted {
-    if (this.#fitted === undefined) throw new ModelError('ChurnModel is not fitted: call fit() or fromJSON() (again after dispose())');
+    if (this.#fitted === undefined) throw new NotFittedError('ChurnModel');
     return this.#fitted;
   }
 }
@@ -340,14 +329,6 @@ function parseParams(candidate: unknown): ChurnModelParams {
     throw new ValidationError(`Invalid churn model parameter ${field}: ${issue.message}`, field);
   }
   return parsed.data;
-}
-
-function parseJsonText(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError(`Churn model state is not valid JSON: ${(error as Error).message}`, 'state');
-  }
 }
 
 /** Anything but one 0 or 1 per row is refused before fitting, naming the set it came from. */

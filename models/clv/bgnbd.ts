@@ -1,7 +1,7 @@
-import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { NotFittedError, ValidationError } from '../../lib/errors';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
 import { BETA_GEO_PARAMETERS, betaGeoLogLikelihood } from './bgnbd-likelihood';
-import { fitNamedParameters, fitOptionsSchema, fittedStateSchema, parseOrThrow, resolveFitOptions, type FittedState } from './fitted-state';
+import { fitNamedParameters, fitOptionsSchema, fittedStateSchema, resolveFitOptions, type FittedState } from './fitted-state';
 import type { MaximumLikelihoodOptions } from './maximum-likelihood';
 import { assertDuration, assertHistory, column, mapCustomers, rowWeights, type PerCustomer } from './per-customer';
 import { hypergeometric2F1, lnBeta, lnGamma } from './special-functions';
@@ -10,19 +10,15 @@ export type BetaGeoParameterName = (typeof BETA_GEO_PARAMETERS)[number];
 export type BetaGeoParams = Record<BetaGeoParameterName, number>;
 export type BetaGeoOptions = MaximumLikelihoodOptions;
 
-export interface BetaGeoModelJSON {
-  model: 'BetaGeoModel';
-  version: 1;
-  options: BetaGeoOptions;
-  state: FittedState<BetaGeoParameterName>;
-}
-
-const jsonSchema = z.object({
-  model: z.literal('BetaGeoModel'),
-  version: z.literal(1),
+const BETA_GEO_JSON = envelopeFormat('foresight.bgnbd', 1, {
   options: fitOptionsSchema,
   state: fittedStateSchema(BETA_GEO_PARAMETERS),
 });
+
+export interface BetaGeoModelJSON extends Envelope<typeof BETA_GEO_JSON.format, typeof BETA_GEO_JSON.version> {
+  options: BetaGeoOptions;
+  state: FittedState<BetaGeoParameterName>;
+}
 
 /**
  * The BG/NBD ("beta-geometric / negative binomial") model of repeat purchasing, Fader, Hardie & Lee (2005),
@@ -35,7 +31,10 @@ const jsonSchema = z.object({
  *
  * The expectations divide by a − 1: they are continuous at a = 1 but lose precision within ~1e-8 of it.
  */
-export class BetaGeoModel {
+export class BetaGeoModel implements Estimator<
+  [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>?],
+  BetaGeoModelJSON
+> {
   readonly options: BetaGeoOptions;
   private state: FittedState<BetaGeoParameterName> | undefined;
 
@@ -45,23 +44,23 @@ export class BetaGeoModel {
 
   /** A model with known parameters (e.g. published estimates), without fitting. */
   static fromParams(params: BetaGeoParams): BetaGeoModel {
-    return BetaGeoModel.fromJSON({
-      model: 'BetaGeoModel',
-      version: 1,
-      options: resolveFitOptions({}),
-      state: { params, standardErrors: null, covariance: null, convergence: null, customers: 0 },
-    });
+    return BetaGeoModel.fromJSON(
+      BETA_GEO_JSON.wrap({
+        options: resolveFitOptions({}),
+        state: { params, standardErrors: null, covariance: null, convergence: null, customers: 0 },
+      }),
+    );
   }
 
   static fromJSON(json: unknown): BetaGeoModel {
-    const parsed = parseOrThrow(jsonSchema, json, 'BetaGeoModel JSON');
+    const parsed = BETA_GEO_JSON.parse(json);
     const model = new BetaGeoModel(parsed.options);
     model.state = parsed.state;
     return model;
   }
 
   toJSON(): BetaGeoModelJSON {
-    return { model: 'BetaGeoModel', version: 1, options: { ...this.options }, state: structuredClone(this.fitted()) };
+    return BETA_GEO_JSON.wrap({ options: { ...this.options }, state: structuredClone(this.fitted()) });
   }
 
   /**
@@ -214,7 +213,7 @@ export class BetaGeoModel {
   }
 
   private fitted(): FittedState<BetaGeoParameterName> {
-    if (!this.state) throw new ModelError('BetaGeoModel is not fitted: call fit() or fromJSON() first');
+    if (!this.state) throw new NotFittedError('BetaGeoModel');
     return this.state;
   }
 }

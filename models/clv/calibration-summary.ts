@@ -1,4 +1,5 @@
 import { ValidationError } from '../../lib/errors';
+import { MS_PER_DAY } from '../../lib/horizons';
 
 /** One purchase. `day` counts whole days since 1970-01-01 (UTC), so date arithmetic is exact. */
 export interface Transaction {
@@ -29,8 +30,6 @@ export interface CustomerSummary {
   /** x*: purchases (distinct days) in the holdout period, after calibrationEnd up to holdoutEnd. */
   holdoutFrequency: number;
 }
-
-const MS_PER_DAY = 86_400_000;
 
 /** Day number of an ISO calendar date 'YYYY-MM-DD'. */
 export function dayNumber(isoDate: string): number {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { ModelError } from '../../lib/errors';
+import { parseOrThrow } from '../estimator';
 import { maximizeLikelihood, type Convergence, type LogLikelihood, type MaximumLikelihoodOptions } from './maximum-likelihood';
 
 /** What a fitted CLV model has learned: its parameters and how well they are determined. */
@@ -93,14 +94,4 @@ export function fittedStateSchema<Name extends string>(names: readonly Name[]) {
     convergence: convergenceSchema.nullable(),
     customers: z.number().nonnegative(),
   });
-}
-
-/** Parses with zod, turning failures into a ValidationError that lists every problem. */
-export function parseOrThrow<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-    throw new ValidationError(`Invalid ${what}: ${problems}`);
-  }
-  return parsed.data;
 }

@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
-import { fitNamedParameters, fitOptionsSchema, fittedStateSchema, parseOrThrow, resolveFitOptions, type FittedState } from './fitted-state';
+import { ModelError, NotFittedError, ValidationError } from '../../lib/errors';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
+import { fitNamedParameters, fitOptionsSchema, fittedStateSchema, resolveFitOptions, type FittedState } from './fitted-state';
 import { GAMMA_GAMMA_PARAMETERS, gammaGammaLogLikelihood } from './gamma-gamma-likelihood';
 import type { MaximumLikelihoodOptions } from './maximum-likelihood';
 import { assertHistory, broadcast, column, mapCustomers, rowWeights, type PerCustomer } from './per-customer';
@@ -9,19 +9,15 @@ export type GammaGammaParameterName = (typeof GAMMA_GAMMA_PARAMETERS)[number];
 export type GammaGammaParams = Record<GammaGammaParameterName, number>;
 export type GammaGammaOptions = MaximumLikelihoodOptions;
 
-export interface GammaGammaModelJSON {
-  model: 'GammaGammaModel';
-  version: 1;
-  options: GammaGammaOptions;
-  state: FittedState<GammaGammaParameterName>;
-}
-
-const jsonSchema = z.object({
-  model: z.literal('GammaGammaModel'),
-  version: z.literal(1),
+const GAMMA_GAMMA_JSON = envelopeFormat('foresight.gamma-gamma', 1, {
   options: fitOptionsSchema,
   state: fittedStateSchema(GAMMA_GAMMA_PARAMETERS),
 });
+
+export interface GammaGammaModelJSON extends Envelope<typeof GAMMA_GAMMA_JSON.format, typeof GAMMA_GAMMA_JSON.version> {
+  options: GammaGammaOptions;
+  state: FittedState<GammaGammaParameterName>;
+}
 
 /** Any model that forecasts purchases in (T, T+t] from a history (x, t_x, T), such as BetaGeoModel. */
 export interface TransactionForecaster {
@@ -48,7 +44,7 @@ export interface LifetimeValueOptions {
  * and CLV", JMR 42; Fader & Hardie 2013 note 025): a customer's transaction values are Gamma(p, ν) with
  * ν ~ Gamma(q, v) across customers, independent of their purchase frequency. Fitted on repeat buyers.
  */
-export class GammaGammaModel {
+export class GammaGammaModel implements Estimator<[ArrayLike<number>, ArrayLike<number>, ArrayLike<number>?], GammaGammaModelJSON> {
   readonly options: GammaGammaOptions;
   private state: FittedState<GammaGammaParameterName> | undefined;
 
@@ -58,23 +54,23 @@ export class GammaGammaModel {
 
   /** A model with known parameters (e.g. published estimates), without fitting. */
   static fromParams(params: GammaGammaParams): GammaGammaModel {
-    return GammaGammaModel.fromJSON({
-      model: 'GammaGammaModel',
-      version: 1,
-      options: resolveFitOptions({}),
-      state: { params, standardErrors: null, covariance: null, convergence: null, customers: 0 },
-    });
+    return GammaGammaModel.fromJSON(
+      GAMMA_GAMMA_JSON.wrap({
+        options: resolveFitOptions({}),
+        state: { params, standardErrors: null, covariance: null, convergence: null, customers: 0 },
+      }),
+    );
   }
 
   static fromJSON(json: unknown): GammaGammaModel {
-    const parsed = parseOrThrow(jsonSchema, json, 'GammaGammaModel JSON');
+    const parsed = GAMMA_GAMMA_JSON.parse(json);
     const model = new GammaGammaModel(parsed.options);
     model.state = parsed.state;
     return model;
   }
 
   toJSON(): GammaGammaModelJSON {
-    return { model: 'GammaGammaModel', version: 1, options: { ...this.options }, state: structuredClone(this.fitted()) };
+    return GAMMA_GAMMA_JSON.wrap({ options: { ...this.options }, state: structuredClone(this.fitted()) });
   }
 
   /** Maximum-likelihood fit on repeat buyers: frequency x >= 1 and mean repeat-transaction value z̄ > 0. */
@@ -200,7 +196,7 @@ export class GammaGammaModel {
   }
 
   private fitted(): FittedState<GammaGammaParameterName> {
-    if (!this.state) throw new ModelError('GammaGammaModel is not fitted: call fit() or fromJSON() first');
+    if (!this.state) throw new NotFittedError('GammaGammaModel');
     return this.state;
   }
 }

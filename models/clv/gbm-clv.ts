@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { NotFittedError, ValidationError } from '../../lib/errors';
+import { envelopeFormat, parseOrThrow, type Envelope, type Estimator } from '../estimator';
 import { XGBoostModel, type BoosterParams, type XGBoostModelState } from '../xgboost';
-import { parseOrThrow } from './fitted-state';
 
 /** Row-major features, NaN for missing (a FeatureMatrix fits). */
 export interface FeatureRows {
@@ -38,13 +38,6 @@ export const DEFAULT_GBM_TREE_PARAMS: BoosterParams = {
   min_child_weight: 5,
 };
 
-export interface GbmClvJSON {
-  model: 'GbmClv';
-  version: 1;
-  options: GbmClvOptions;
-  xgboost: XGBoostModelState;
-}
-
 const optionsSchema = z.object({
   horizonDays: z.number().positive().finite(),
   tweedieVariancePower: z.number().gt(1).lt(2),
@@ -55,12 +48,12 @@ const optionsSchema = z.object({
   seed: z.number().int().nonnegative(),
 });
 
-const jsonSchema = z.object({
-  model: z.literal('GbmClv'),
-  version: z.literal(1),
-  options: optionsSchema,
-  xgboost: z.object({ format: z.string() }).passthrough(),
-});
+const GBM_CLV_JSON = envelopeFormat('foresight.gbm-clv', 1, { options: optionsSchema, xgboost: z.unknown() });
+
+export interface GbmClvJSON extends Envelope<typeof GBM_CLV_JSON.format, typeof GBM_CLV_JSON.version> {
+  options: GbmClvOptions;
+  xgboost: XGBoostModelState;
+}
 
 /**
  * Gradient-boosted CLV: XGBoost with a Tweedie objective on customer features at a cutoff c, the target being
@@ -68,7 +61,7 @@ const jsonSchema = z.object({
  * nothing (exact zeros) and the rest spend a right-skewed amount; the prediction is the expected amount itself.
  * Estimator contract as scikit-learn; toJSON/fromJSON carry the trees. No database access.
  */
-export class GbmClv {
+export class GbmClv implements Estimator<[FeatureRows, ArrayLike<number>], GbmClvJSON> {
   readonly options: GbmClvOptions;
   private booster: XGBoostModel | undefined;
 
@@ -89,14 +82,14 @@ export class GbmClv {
   }
 
   static fromJSON(json: unknown): GbmClv {
-    const parsed = parseOrThrow(jsonSchema, json, 'GbmClv JSON');
+    const parsed = GBM_CLV_JSON.parse(json);
     const model = new GbmClv(parsed.options);
-    model.booster = XGBoostModel.fromJSON(parsed.xgboost as unknown as XGBoostModelState, model.xgboostOptions());
+    model.booster = XGBoostModel.fromJSON(parsed.xgboost, model.xgboostOptions());
     return model;
   }
 
   toJSON(): GbmClvJSON {
-    return { model: 'GbmClv', version: 1, options: structuredClone(this.options), xgboost: this.fitted().toJSON() };
+    return GBM_CLV_JSON.wrap({ options: structuredClone(this.options), xgboost: this.fitted().toJSON() });
   }
 
   /**
@@ -167,7 +160,7 @@ export class GbmClv {
   }
 
   private fitted(): XGBoostModel {
-    if (!this.booster) throw new ModelError('GbmClv is not fitted: call fit() or fromJSON() first');
+    if (!this.booster) throw new NotFittedError('GbmClv');
     return this.booster;
   }
 }

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
-import { BetaGeoModel, type BetaGeoParameterName } from './bgnbd';
-import { fitOptionsSchema, parseOrThrow, resolveFitOptions, type FittedState } from './fitted-state';
-import { GammaGammaModel, type GammaGammaParameterName } from './gamma-gamma';
+import { ModelError, NotFittedError, ValidationError } from '../../lib/errors';
+import { DAYS_PER_YEAR, DEFAULT_CLV_HORIZON_MONTHS, MONTHS_PER_YEAR, MS_PER_DAY } from '../../lib/horizons';
+import { envelopeFormat, parseOrThrow, type Envelope, type Estimator } from '../estimator';
+import { BetaGeoModel, type BetaGeoModelJSON, type BetaGeoParameterName } from './bgnbd';
+import { fitOptionsSchema, resolveFitOptions, type FittedState } from './fitted-state';
+import { GammaGammaModel, type GammaGammaModelJSON, type GammaGammaParameterName } from './gamma-gamma';
 import type { MaximumLikelihoodOptions } from './maximum-likelihood';
-
-/** A Julian year, and a month as a twelfth of it. */
-export const DAYS_PER_YEAR = 365.25;
-export const DAYS_PER_MONTH = DAYS_PER_YEAR / 12;
 
 /**
  * The BG/NBD's L2 penalty, with time in years. The penalty acts on the parameters' raw values, and in years α is
@@ -29,7 +27,7 @@ export interface ClvHistory {
 }
 
 export interface ProbabilisticClvOptions {
-  /** Forecast horizon in months of DAYS_PER_MONTH days; fractional months are allowed without discounting. Default 12. */
+  /** Forecast horizon in months of DAYS_PER_MONTH days; fractional months are allowed without discounting. Default DEFAULT_CLV_HORIZON_MONTHS. */
   horizonMonths: number;
   /** Month m's revenue is divided by (1 + d)^m; needs a whole number of months. Default 0. */
   monthlyDiscountRate: number;
@@ -83,15 +81,6 @@ export interface ProbabilisticClvFitState {
   populationMeanSpend: number;
 }
 
-export interface ProbabilisticClvJSON {
-  model: 'ProbabilisticClv';
-  version: 1;
-  timeUnit: 'days';
-  options: ProbabilisticClvOptions;
-  betaGeo: unknown;
-  gammaGamma: unknown;
-}
-
 const optionsSchema = z.object({
   horizonMonths: z.number().positive().finite(),
   monthlyDiscountRate: z.number().gt(-1),
@@ -102,16 +91,19 @@ const optionsSchema = z.object({
   gammaGammaFit: fitOptionsSchema,
 });
 
-const jsonSchema = z.object({
-  model: z.literal('ProbabilisticClv'),
-  version: z.literal(1),
+const PROBABILISTIC_CLV_JSON = envelopeFormat('foresight.probabilistic-clv', 1, {
   timeUnit: z.literal('days'),
   options: optionsSchema,
   betaGeo: z.unknown(),
   gammaGamma: z.unknown(),
 });
 
-const MS_PER_DAY = 86_400_000;
+export interface ProbabilisticClvJSON extends Envelope<typeof PROBABILISTIC_CLV_JSON.format, typeof PROBABILISTIC_CLV_JSON.version> {
+  timeUnit: 'days';
+  options: ProbabilisticClvOptions;
+  betaGeo: BetaGeoModelJSON;
+  gammaGamma: GammaGammaModelJSON;
+}
 
 const inYears = (days: ArrayLike<number>): number[] => Array.from(days, (d) => d / DAYS_PER_YEAR);
 
@@ -124,7 +116,7 @@ function resolveOptions(options: ProbabilisticClvOptionsInput): ProbabilisticClv
   const resolved = parseOrThrow(
     optionsSchema,
     {
-      horizonMonths: 12,
+      horizonMonths: DEFAULT_CLV_HORIZON_MONTHS,
       monthlyDiscountRate: 0,
       coldStartTenureDays: 30,
       confidentRepeatTransactions: 3,
@@ -150,7 +142,7 @@ function resolveOptions(options: ProbabilisticClvOptionsInput): ProbabilisticClv
  * Estimator contract as scikit-learn: options in the constructor, `fit` learns, `predict` needs a fit or `fromJSON`,
  * `toJSON` carries everything learned. No database access.
  */
-export class ProbabilisticClv {
+export class ProbabilisticClv implements Estimator<[ClvHistory], ProbabilisticClvJSON> {
   readonly options: ProbabilisticClvOptions;
   private models: { betaGeo: BetaGeoModel; gammaGamma: GammaGammaModel } | undefined;
 
@@ -159,7 +151,7 @@ export class ProbabilisticClv {
   }
 
   static fromJSON(json: unknown): ProbabilisticClv {
-    const parsed = parseOrThrow(jsonSchema, json, 'ProbabilisticClv JSON');
+    const parsed = PROBABILISTIC_CLV_JSON.parse(json);
     const model = new ProbabilisticClv(parsed.options);
     model.models = { betaGeo: BetaGeoModel.fromJSON(parsed.betaGeo), gammaGamma: GammaGammaModel.fromJSON(parsed.gammaGamma) };
     return model;
@@ -167,14 +159,12 @@ export class ProbabilisticClv {
 
   toJSON(): ProbabilisticClvJSON {
     const { betaGeo, gammaGamma } = this.fitted();
-    return {
-      model: 'ProbabilisticClv',
-      version: 1,
-      timeUnit: 'days',
+    return PROBABILISTIC_CLV_JSON.wrap({
+      timeUnit: 'days' as const,
       options: structuredClone(this.options),
       betaGeo: betaGeo.toJSON(),
       gammaGamma: gammaGamma.toJSON(),
-    };
+    });
   }
 
   /**
@@ -218,7 +208,7 @@ export class ProbabilisticClv {
     }
     const recencyYears = inYears(recency);
     const ageYears = inYears(age);
-    const horizonYears = this.options.horizonMonths / 12;
+    const horizonYears = this.options.horizonMonths / MONTHS_PER_YEAR;
     const pAlive = betaGeo.probabilityAlive(frequency, recencyYears, ageYears);
     const transactions = betaGeo.conditionalExpectedTransactions(horizonYears, frequency, recencyYears, ageYears);
     const spend = gammaGamma.conditionalExpectedAverageValue(frequency, meanRepeatValue);
@@ -229,7 +219,7 @@ export class ProbabilisticClv {
         ? transactions.map((e, i) => e * spend[i] * (1 - expectedReturnShare[i]))
         : gammaGamma.customerLifetimeValue(betaGeo, frequency, recencyYears, ageYears, meanRepeatValue, {
             months: horizonMonths,
-            timeUnitsPerMonth: 1 / 12,
+            timeUnitsPerMonth: 1 / MONTHS_PER_YEAR,
             monthlyDiscountRate,
             expectedReturnShare,
           });
@@ -264,7 +254,7 @@ export class ProbabilisticClv {
   }
 
   private fitted(): { betaGeo: BetaGeoModel; gammaGamma: GammaGammaModel } {
-    if (!this.models) throw new ModelError('ProbabilisticClv is not fitted: call fit() or fromJSON() first');
+    if (!this.models) throw new NotFittedError('ProbabilisticClv');
     return this.models;
   }
 }

@@ -12,8 +12,9 @@
 import { PCA } from 'ml-pca';
 import { Matrix } from 'ml-matrix';
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
-import { Standardiser, standardiserStateSchema } from '../segments/standardiser';
+import { NotFittedError, ValidationError } from '../../lib/errors';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
+import { Standardiser, type StandardiserJSON } from '../segments/standardiser';
 import { DEFAULT_BEHAVIOUR_COLUMNS, DEFAULT_LOG_COLUMNS, type FeatureMatrix } from '../segments/types';
 
 export interface BehaviourEmbeddingParams {
@@ -38,15 +39,19 @@ const paramsSchema = z.object({
   categoryMixPrefix: z.string().min(1),
 });
 
-const jsonSchema = z.object({
-  model: z.literal('behaviour-embedding'),
+const EMBEDDING_JSON = envelopeFormat('foresight.behaviour-embedding', 1, {
   params: paramsSchema,
-  standardiser: standardiserStateSchema,
+  standardiser: z.unknown(),
   components: z.array(z.array(z.number().finite())),
   explainedVarianceRatio: z.array(z.number().finite()),
 });
 
-export type BehaviourEmbeddingJson = z.infer<typeof jsonSchema>;
+export interface BehaviourEmbeddingJson extends Envelope<typeof EMBEDDING_JSON.format, typeof EMBEDDING_JSON.version> {
+  params: BehaviourEmbeddingParams;
+  standardiser: StandardiserJSON;
+  components: number[][];
+  explainedVarianceRatio: number[];
+}
 
 interface FittedEmbedding {
   standardiser: Standardiser;
@@ -56,7 +61,7 @@ interface FittedEmbedding {
   explainedVarianceRatio: number[];
 }
 
-export class BehaviourEmbedding {
+export class BehaviourEmbedding implements Estimator<[FeatureMatrix], BehaviourEmbeddingJson> {
   readonly params: BehaviourEmbeddingParams;
   private fitted?: FittedEmbedding;
 
@@ -69,7 +74,7 @@ export class BehaviourEmbedding {
   fit(matrix: FeatureMatrix): this {
     const categoryMix = matrix.featureNames.filter((name) => name.startsWith(this.params.categoryMixPrefix));
     const columns = [...new Set([...this.params.columns, ...categoryMix])];
-    const standardiser = Standardiser.fit(matrix, columns, this.params.logColumns);
+    const standardiser = new Standardiser(columns, this.params.logColumns).fit(matrix);
     const d = standardiser.dimensions;
     const z = standardiser.transform(matrix);
 
@@ -129,32 +134,30 @@ export class BehaviourEmbedding {
 
   toJSON(): BehaviourEmbeddingJson {
     const { standardiser, components, explainedVarianceRatio } = this.state;
-    return {
-      model: 'behaviour-embedding',
+    return EMBEDDING_JSON.wrap({
       params: structuredClone(this.params),
       standardiser: standardiser.toJSON(),
       components: structuredClone(components),
       explainedVarianceRatio: [...explainedVarianceRatio],
-    };
+    });
   }
 
   static fromJSON(json: unknown): BehaviourEmbedding {
-    const parsed = jsonSchema.safeParse(json);
-    if (!parsed.success) throw new ValidationError(`not a saved behaviour embedding: ${parsed.error.message}`, 'json');
-    const { params, components, explainedVarianceRatio } = parsed.data;
-    const standardiser = Standardiser.fromJSON(parsed.data.standardiser);
+    const parsed = EMBEDDING_JSON.parse(json);
+    const { params, components, explainedVarianceRatio } = parsed;
+    const standardiser = Standardiser.fromJSON(parsed.standardiser);
     const consistent =
       components.length <= params.dimensions &&
       components.every((axis) => axis.length === standardiser.dimensions) &&
       explainedVarianceRatio.length === params.dimensions;
-    if (!consistent) throw new ValidationError('saved behaviour embedding has components of the wrong shape', 'json');
+    if (!consistent) throw new ValidationError('saved behaviour embedding has components of the wrong shape', 'components');
     const model = new BehaviourEmbedding(params);
     model.fitted = { standardiser, components: structuredClone(components), explainedVarianceRatio: [...explainedVarianceRatio] };
     return model;
   }
 
   private get state(): FittedEmbedding {
-    if (!this.fitted) throw new ModelError('behaviour embedding is not fitted: call fit() or fromJSON() first');
+    if (!this.fitted) throw new NotFittedError('BehaviourEmbedding');
     return this.fitted;
   }
 }

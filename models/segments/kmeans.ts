@@ -6,10 +6,11 @@
  */
 import { kmeans } from 'ml-kmeans';
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { ModelError, NotFittedError, ValidationError } from '../../lib/errors';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
 import { describeCentroid } from './cluster-description';
 import { minimumCostAssignment } from './hungarian';
-import { Standardiser, standardiserStateSchema } from './standardiser';
+import { Standardiser, type StandardiserJSON } from './standardiser';
 import { DEFAULT_BEHAVIOUR_COLUMNS, DEFAULT_LOG_COLUMNS, type FeatureMatrix } from './types';
 
 export interface BehaviourClustersParams {
@@ -71,15 +72,19 @@ const clusterSchema = z.object({
   description: z.string(),
 });
 
-const jsonSchema = z.object({
-  model: z.literal('behaviour-kmeans'),
+const CLUSTERS_JSON = envelopeFormat('foresight.behaviour-clusters', 1, {
   params: paramsSchema,
-  standardiser: standardiserStateSchema,
+  standardiser: z.unknown(),
   clusters: z.array(clusterSchema).min(1),
   nextId: z.number().int().nonnegative(),
 });
 
-export type BehaviourClustersJson = z.infer<typeof jsonSchema>;
+export interface BehaviourClustersJson extends Envelope<typeof CLUSTERS_JSON.format, typeof CLUSTERS_JSON.version> {
+  params: BehaviourClustersParams;
+  standardiser: StandardiserJSON;
+  clusters: BehaviourCluster[];
+  nextId: number;
+}
 
 interface FittedClusters {
   standardiser: Standardiser;
@@ -89,7 +94,7 @@ interface FittedClusters {
   nextId: number;
 }
 
-export class BehaviourClusters {
+export class BehaviourClusters implements Estimator<[FeatureMatrix, FitOptions?], BehaviourClustersJson> {
   readonly params: BehaviourClustersParams;
   private fitted?: FittedClusters;
 
@@ -102,7 +107,7 @@ export class BehaviourClusters {
   fit(matrix: FeatureMatrix, options: FitOptions = {}): this {
     const { k, seed, restarts, maxIterations } = this.params;
     if (matrix.nrow < k) throw new ValidationError(`k-means needs at least k = ${k} customers (got ${matrix.nrow})`, 'nrow');
-    const standardiser = Standardiser.fit(matrix, this.params.columns, this.params.logColumns);
+    const standardiser = new Standardiser(this.params.columns, this.params.logColumns).fit(matrix);
     const points = toRows(standardiser.transform(matrix), standardiser.dimensions);
 
     let best: { centroids: number[][]; assignment: number[]; inertia: number } | undefined;
@@ -156,29 +161,27 @@ export class BehaviourClusters {
 
   toJSON(): BehaviourClustersJson {
     const { standardiser, nextId } = this.state;
-    return {
-      model: 'behaviour-kmeans',
+    return CLUSTERS_JSON.wrap({
       params: structuredClone(this.params),
       standardiser: standardiser.toJSON(),
       clusters: this.clusters,
       nextId,
-    };
+    });
   }
 
   static fromJSON(json: unknown): BehaviourClusters {
-    const parsed = jsonSchema.safeParse(json);
-    if (!parsed.success) throw new ValidationError(`not a saved clustering model: ${parsed.error.message}`, 'json');
-    const model = new BehaviourClusters(parsed.data.params);
-    const standardiser = Standardiser.fromJSON(parsed.data.standardiser);
-    if (parsed.data.clusters.some((cluster) => cluster.centroid.length !== standardiser.dimensions)) {
-      throw new ValidationError('saved clustering model has centroids of the wrong length', 'json');
+    const parsed = CLUSTERS_JSON.parse(json);
+    const model = new BehaviourClusters(parsed.params);
+    const standardiser = Standardiser.fromJSON(parsed.standardiser);
+    if (parsed.clusters.some((cluster) => cluster.centroid.length !== standardiser.dimensions)) {
+      throw new ValidationError('saved clustering model has centroids of the wrong length', 'clusters');
     }
-    model.fitted = { standardiser, clusters: structuredClone(parsed.data.clusters), nextId: parsed.data.nextId };
+    model.fitted = { standardiser, clusters: structuredClone(parsed.clusters), nextId: parsed.nextId };
     return model;
   }
 
   private get state(): FittedClusters {
-    if (!this.fitted) throw new ModelError('clustering model is not fitted: call fit() or fromJSON() first');
+    if (!this.fitted) throw new NotFittedError('BehaviourClusters');
     return this.fitted;
   }
 }

@@ -3,7 +3,8 @@
  * the named segment from the R × FM grid, and a price-sensitive flag from the discount share.
  */
 import { z } from 'zod';
-import { ModelError, ValidationError } from '../../lib/errors';
+import { NotFittedError, ValidationError } from '../../lib/errors';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
 import { assertFeatureMatrix, columnIndex, columnValues } from './feature-matrix';
 import { learnQuintileCuts, quintileScore, reversedQuintileScore } from './quintile-cuts';
 import { rfmSegment, type RfmSegment } from './rfm-segments';
@@ -53,15 +54,17 @@ const paramsSchema = z.object({
 
 const cutsSchema = z.array(z.number().finite()).length(4);
 
-const jsonSchema = z.object({
-  model: z.literal('rfm'),
+const RFM_JSON = envelopeFormat('foresight.rfm', 1, {
   params: paramsSchema,
   cuts: z.object({ recency: cutsSchema, frequency: cutsSchema, monetary: cutsSchema }),
 });
 
-export type RfmModelJson = z.infer<typeof jsonSchema>;
+export interface RfmModelJson extends Envelope<typeof RFM_JSON.format, typeof RFM_JSON.version> {
+  params: RfmParams;
+  cuts: RfmCuts;
+}
 
-export class RfmModel {
+export class RfmModel implements Estimator<[FeatureMatrix], RfmModelJson> {
   readonly params: RfmParams;
   private learnedCuts?: RfmCuts;
 
@@ -82,7 +85,7 @@ export class RfmModel {
   }
 
   get cuts(): RfmCuts {
-    if (!this.learnedCuts) throw new ModelError('RFM model is not fitted: call fit() or fromJSON() first');
+    if (!this.learnedCuts) throw new NotFittedError('RfmModel');
     return this.learnedCuts;
   }
 
@@ -108,14 +111,13 @@ export class RfmModel {
   }
 
   toJSON(): RfmModelJson {
-    return { model: 'rfm', params: { ...this.params }, cuts: structuredClone(this.cuts) };
+    return RFM_JSON.wrap({ params: { ...this.params }, cuts: structuredClone(this.cuts) });
   }
 
   static fromJSON(json: unknown): RfmModel {
-    const parsed = jsonSchema.safeParse(json);
-    if (!parsed.success) throw new ValidationError(`not a saved RFM model: ${parsed.error.message}`, 'json');
-    const model = new RfmModel(parsed.data.params);
-    model.learnedCuts = structuredClone(parsed.data.cuts);
+    const parsed = RFM_JSON.parse(json);
+    const model = new RfmModel(parsed.params);
+    model.learnedCuts = structuredClone(parsed.cuts);
     return model;
   }
 }

@@ -4,11 +4,12 @@
  * standard deviation. Shared by the k-means clusters and the behaviour embedding so both see customers alike.
  */
 import { z } from 'zod';
-import { ValidationError } from '../../lib/errors';
+import { NotFittedError, ValidationError } from '../../lib/errors';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
 import { assertFeatureMatrix, columnIndex } from './feature-matrix';
 import type { FeatureMatrix } from './types';
 
-export const standardiserStateSchema = z.object({
+const STANDARDISER_JSON = envelopeFormat('foresight.standardiser', 1, {
   columns: z.array(z.string().min(1)).min(1),
   logged: z.array(z.boolean()),
   medians: z.array(z.number().finite()),
@@ -16,21 +17,37 @@ export const standardiserStateSchema = z.object({
   stds: z.array(z.number().finite().positive()),
 });
 
-export type StandardiserState = z.infer<typeof standardiserStateSchema>;
+/** What fit() learns, per column in `columns`' order. */
+export interface StandardiserState {
+  columns: string[];
+  logged: boolean[];
+  medians: number[];
+  means: number[];
+  stds: number[];
+}
 
-export class Standardiser {
-  private constructor(readonly state: StandardiserState) {}
+export interface StandardiserJSON extends Envelope<typeof STANDARDISER_JSON.format, typeof STANDARDISER_JSON.version>, StandardiserState {}
+
+export class Standardiser implements Estimator<[FeatureMatrix], StandardiserJSON> {
+  readonly columns: readonly string[];
+  readonly logColumns: readonly string[];
+  #state: StandardiserState | undefined;
 
   /** `logColumns` that are not among `columns` are ignored, so the defaults work with any column choice. */
-  static fit(matrix: FeatureMatrix, columns: readonly string[], logColumns: readonly string[]): Standardiser {
-    assertFeatureMatrix(matrix);
+  constructor(columns: readonly string[], logColumns: readonly string[]) {
     if (columns.length === 0) throw new ValidationError('at least one column is needed', 'columns');
     if (new Set(columns).size !== columns.length) throw new ValidationError('columns must not repeat', 'columns');
+    this.columns = [...columns];
+    this.logColumns = [...logColumns];
+  }
+
+  fit(matrix: FeatureMatrix): this {
+    assertFeatureMatrix(matrix);
     if (matrix.nrow === 0) throw new ValidationError('cannot learn feature statistics from an empty matrix', 'nrow');
-    const state: StandardiserState = { columns: [...columns], logged: [], medians: [], means: [], stds: [] };
-    for (const column of columns) {
+    const state: StandardiserState = { columns: [...this.columns], logged: [], medians: [], means: [], stds: [] };
+    for (const column of this.columns) {
       const j = columnIndex(matrix, column);
-      const logged = logColumns.includes(column);
+      const logged = this.logColumns.includes(column);
       const values = new Float64Array(matrix.nrow);
       for (let i = 0; i < matrix.nrow; i++) values[i] = scale(matrix.X[i * matrix.ncol + j], logged);
       const median = medianOfPresent(values, column);
@@ -50,22 +67,33 @@ export class Standardiser {
       // A constant column carries no information; scaling it by 1 keeps it at 0 instead of dividing by 0.
       state.stds.push(std > 1e-12 ? std : 1);
     }
-    return new Standardiser(state);
+    this.#state = state;
+    return this;
   }
 
   static fromJSON(json: unknown): Standardiser {
-    const parsed = standardiserStateSchema.safeParse(json);
-    if (!parsed.success) throw new ValidationError(`not a saved standardiser: ${parsed.error.message}`, 'json');
-    const state = parsed.data;
-    const d = state.columns.length;
+    const { columns, logged, medians, means, stds } = STANDARDISER_JSON.parse(json);
+    const state: StandardiserState = { columns, logged, medians, means, stds };
+    const d = columns.length;
     if ([state.logged, state.medians, state.means, state.stds].some((a) => a.length !== d)) {
-      throw new ValidationError('saved standardiser has arrays of different lengths', 'json');
+      throw new ValidationError('saved standardiser has arrays of different lengths', 'columns');
     }
-    return new Standardiser(state);
+    const standardiser = new Standardiser(
+      columns,
+      columns.filter((_, j) => logged[j]),
+    );
+    standardiser.#state = state;
+    return standardiser;
+  }
+
+  /** What fit() learned. */
+  get state(): StandardiserState {
+    if (this.#state === undefined) throw new NotFittedError('Standardiser');
+    return this.#state;
   }
 
   get dimensions(): number {
-    return this.state.columns.length;
+    return this.columns.length;
   }
 
   /** Row-major nrow × dimensions z-scores. */
@@ -93,8 +121,8 @@ export class Standardiser {
     return point.map((v, j) => (v - this.state.means[j]) / this.state.stds[j]);
   }
 
-  toJSON(): StandardiserState {
-    return structuredClone(this.state);
+  toJSON(): StandardiserJSON {
+    return STANDARDISER_JSON.wrap(structuredClone(this.state));
   }
 }
 

@@ -4,12 +4,14 @@
  * learned state between processes. Every DMatrix it builds is freed before the call returns; the booster
  * lives until dispose() (or the next fit()).
  */
-import { ModelError, ValidationError } from '../../lib/errors';
+import { z } from 'zod';
+import { NotFittedError, ValidationError } from '../../lib/errors';
+import { envelopeFormat, type Envelope, type Estimator } from '../estimator';
 import { Booster, type BoosterParams, type Prediction, type PredictionType } from './booster';
 import { DMatrix } from './dmatrix';
 import type { IterationEvaluation } from './evaluation';
 import { loadXGBoost } from './library';
-import { requireFloat32Array, requireLength, requireNonNegativeInteger, requirePositiveInteger } from './validation';
+import { requireFloat32Array, requireLength, requirePositiveInteger } from './validation';
 
 export interface XGBoostModelOptions {
   /** XGBoost objective; 'binary:logistic' by default. */
@@ -49,9 +51,14 @@ export interface FitOptions {
   onIteration?: (evaluation: IterationEvaluation) => void;
 }
 
+const XGBOOST_MODEL_JSON = envelopeFormat('foresight.xgboost-model', 1, {
+  xgboostModel: z.string(),
+  bestIteration: z.number().int().nonnegative().nullable(),
+  featureNames: z.array(z.string()).min(1),
+});
+
 /** What toJSON() writes: everything fit() learned, nothing about how to fit again. */
-export interface XGBoostModelState {
-  format: typeof STATE_FORMAT;
+export interface XGBoostModelState extends Envelope<typeof XGBOOST_MODEL_JSON.format, typeof XGBOOST_MODEL_JSON.version> {
   /**
    * XGBoost's JSON model as text. Kept as a string rather than nested JSON because re-encoding its
    * float32 numbers through JavaScript doubles could change a split threshold in the last bit.
@@ -61,13 +68,12 @@ export interface XGBoostModelState {
   featureNames: string[];
 }
 
-const STATE_FORMAT = 'foresight.xgboost-model.v1';
 const VALIDATION_SET_NAME = 'validation';
 
 export type ResolvedXGBoostModelOptions = XGBoostModelOptions &
   Required<Pick<XGBoostModelOptions, 'objective' | 'rounds' | 'seed' | 'nthread'>>;
 
-export class XGBoostModel {
+export class XGBoostModel implements Estimator<[Float32Array, number, number, Float32Array, FitOptions?], XGBoostModelState> {
   readonly options: ResolvedXGBoostModelOptions;
   #booster: Booster | undefined;
   #bestIteration: number | undefined;
@@ -85,8 +91,8 @@ export class XGBoostModel {
   }
 
   /** Restores a model written by toJSON() (as an object or as JSON text). */
-  static fromJSON(state: XGBoostModelState | string, options: XGBoostModelOptions = {}): XGBoostModel {
-    const checked = checkState(typeof state === 'string' ? parseState(state) : state);
+  static fromJSON(state: unknown, options: XGBoostModelOptions = {}): XGBoostModel {
+    const checked = XGBOOST_MODEL_JSON.parse(state);
     const model = new XGBoostModel(options);
     model.#booster = Booster.loadJson(checked.xgboostModel, loadXGBoost(options.libraryPath));
     model.#bestIteration = checked.bestIteration ?? undefined;
@@ -167,12 +173,11 @@ export class XGBoostModel {
   }
 
   toJSON(): XGBoostModelState {
-    return {
-      format: STATE_FORMAT,
+    return XGBOOST_MODEL_JSON.wrap({
       xgboostModel: this.fittedBooster().saveJson(),
       bestIteration: this.#bestIteration ?? null,
       featureNames: [...this.#featureNames],
-    };
+    });
   }
 
   /** Frees the native booster. Safe to call more than once; fit() or fromJSON() are needed afterwards. */
@@ -205,9 +210,7 @@ export class XGBoostModel {
   }
 
   private fittedBooster(): Booster {
-    if (this.#booster === undefined) {
-      throw new ModelError('XGBoostModel has no fitted booster: call fit() or fromJSON() (again after dispose())');
-    }
+    if (this.#booster === undefined) throw new NotFittedError('XGBoostModel');
     return this.#booster;
   }
 }
@@ -224,28 +227,4 @@ function checkFeatureNames(names: readonly string[] | undefined, ncol: number): 
     throw new ValidationError(`featureNames must be ${ncol} strings, one per column`, 'featureNames');
   }
   return [...names];
-}
-
-function parseState(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError(`XGBoostModel state is not valid JSON: ${(error as Error).message}`, 'state');
-  }
-}
-
-function checkState(state: unknown): XGBoostModelState {
-  const candidate = (state ?? {}) as Partial<XGBoostModelState>;
-  if (candidate.format !== STATE_FORMAT) {
-    throw new ValidationError(`XGBoostModel state must have format '${STATE_FORMAT}'`, 'state');
-  }
-  if (typeof candidate.xgboostModel !== 'string') {
-    throw new ValidationError('XGBoostModel state lacks the XGBoost model text (xgboostModel)', 'state');
-  }
-  if (candidate.bestIteration !== null) requireNonNegativeInteger(candidate.bestIteration, 'state.bestIteration');
-  const { featureNames } = candidate;
-  if (!Array.isArray(featureNames) || featureNames.length === 0 || !featureNames.every((n) => typeof n === 'string')) {
-    throw new ValidationError('XGBoostModel state must list its featureNames', 'state');
-  }
-  return candidate as XGBoostModelState;
 }

@@ -183,7 +183,7 @@ describe('models/churn model, drivers and baselines', () => {
       const platt = new ChurnModel({ ...FAST, calibration: 'platt' }).fit(train, calibration);
       const restored = ChurnModel.fromJSON(platt.toJSON());
       try {
-        expect(restored.toJSON().calibrator.method).to.equal('platt');
+        expect(restored.toJSON().calibrator.format).to.equal('foresight.platt-calibrator');
         const rows = train.X.subarray(0, 100 * train.ncol);
         expect([...restored.predictProba(rows, 100)]).to.deep.equal([...platt.predictProba(rows, 100)]);
       } finally {

@@ -285,7 +285,7 @@ describe('CLV models reproduce the published CDNOW numbers', () => {
       expect(restored.conditionalExpectedTransactions(39, [0, 2, 26], [0, 30.43, 30.86], [38.86, 38.86, 31])).to.deep.equal(
         fitted.conditionalExpectedTransactions(39, [0, 2, 26], [0, 30.43, 30.86], [38.86, 38.86, 31]),
       );
-      expect(() => BetaGeoModel.fromJSON({ ...fitted.toJSON(), model: 'GammaGammaModel' })).to.throw(ValidationError);
+      expect(() => BetaGeoModel.fromJSON({ ...fitted.toJSON(), format: 'foresight.gamma-gamma' })).to.throw(ValidationError);
     });
 
     it('rejects unfitted use and invalid histories', () => {

@@ -38,7 +38,7 @@ describe('models/embeddings', () => {
     });
 
     it('preserves distances between customers when no component is dropped (a rotation of the z-scores)', () => {
-      const z = Standardiser.fit(matrix, [...FEATURES, ...CATEGORIES], ['orders_365d', 'spend_365d']).transform(matrix);
+      const z = new Standardiser([...FEATURES, ...CATEGORIES], ['orders_365d', 'spend_365d']).fit(matrix).transform(matrix);
       for (const [a, b] of [
         [0, 1],
         [2, 3],
