@@ -10,7 +10,8 @@ import { FEATURE_VERSION } from '../features/catalog';
 import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
-import { getChampion, registerModel, setModelStatus, type RegisteredModel } from '../registry/model-registry';
+import { getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
+import { changeModelStatus } from '../registry/model-status';
 
 export interface TrainModelsInput {
   asOf: Date;
@@ -43,10 +44,13 @@ function sampleRows(matrix: FeatureMatrix, max: number, seed: number): FeatureMa
 
 async function keep(db: Knex, model: RegisteredModel, promote: boolean, actor: string): Promise<RegisteredModel> {
   const champion = await getChampion(db, model.kind);
-  if (!champion || promote)
-    return setModelStatus(db, model.modelId, 'champion', actor, champion ? 'promoted by the training run' : 'first model of its kind');
+  const by = { name: actor, role: null, via: 'training' } as const;
+  if (!champion || promote) {
+    const reason = champion ? 'promoted by the training run' : 'first model of its kind';
+    return changeModelStatus(db, { modelId: model.modelId, to: 'champion', actor: by, reason });
+  }
   // A challenger runs in shadow beside the champion until someone promotes it.
-  return setModelStatus(db, model.modelId, 'shadow', actor, 'new candidate, scored in shadow');
+  return changeModelStatus(db, { modelId: model.modelId, to: 'shadow', actor: by, reason: 'new candidate, scored in shadow' });
 }
 
 /**

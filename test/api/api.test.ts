@@ -347,6 +347,12 @@ describe('HTTP API', () => {
       ['owner-key', 'owner', 'model.status', 'shadow', 'champion', 'better AUC in shadow'],
     ]);
     expect(audit[1].ip).to.match(/127\.0\.0\.1/);
+    expect(audit.map((a) => [a.details.via, a.details.keyId])).to.deep.equal([
+      ['api', 1 + ROLES.indexOf('ml')],
+      ['api', 1 + ROLES.indexOf('owner')],
+    ]);
+    // Exactly one audit row per change, the refused requests left none.
+    expect(Number((await t.db('audit_log').where({ action: 'model.status' }).count({ n: '*' }))[0]!.n)).to.equal(2);
 
     try {
       await t.db('audit_log').where({ id: audit[0].id }).update({ actor: 'someone else' });
