@@ -7,6 +7,7 @@ import { scoreCustomers, type ScoreSummary } from '../../scoring/score-customers
 import { trainModels, type TrainModelsResult } from '../../training/train-models';
 import { listModels, MODEL_STATUSES, type ModelStatus } from '../../registry/model-registry';
 import { changeModelStatus } from '../../registry/model-status';
+import { profileDocument } from '../../scoring/profile-document';
 import { segmentMigration } from '../../models/segments/migration';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
@@ -89,13 +90,12 @@ export function registerModels(program: Command): void {
 
   program
     .command('profile')
-    .description("Print a customer's latest predictive profile (JSON)")
+    .description("Print a customer's latest predictive profile: the JSON of GET /customer/profile/:id")
     .argument('<customer_id>')
-    .action(async (customerId: string) => {
+    .option('--embedding', 'include the behaviour embedding (as ?include=embedding)')
+    .action(async (customerId: string, opts: { embedding?: boolean }) => {
       await withDatabase(async (db) => {
-        const profile = await db('customer_profiles_latest').where({ customer_id: customerId }).first();
-        if (!profile) throw new NotFoundError(`No profile for customer ${customerId}: unknown customer, or not scored yet`);
-        console.log(JSON.stringify(profile, null, 2));
+        console.log(JSON.stringify(await profileDocument(db, customerId, { embedding: opts.embedding ?? false }), null, 2));
       });
     });
 

@@ -11,6 +11,7 @@ import { ROLES, type Role } from '../../lib/roles';
 import { assertEveryRouteGuarded, routeTable } from '../../api/route-table';
 import { startServer, type RunningServer } from '../../api/server';
 import { registerModel } from '../../registry/model-registry';
+import { runCli } from '../support/cli';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 interface Reply {
@@ -210,6 +211,18 @@ describe('HTTP API', () => {
     const badInclude = await get('/customer/profile/c-1?include=everything', keys.ml);
     expect(badInclude.status).to.equal(400);
     expect(badInclude.body.error.field).to.equal('include');
+  });
+
+  it('prints the same profile document from `foresight profile` as the API serves', async function () {
+    this.timeout(60_000);
+    for (const [args, path] of [
+      [['profile', 'c-1'], '/customer/profile/c-1'],
+      [['profile', 'c-1', '--embedding'], '/customer/profile/c-1?include=embedding'],
+    ] as const) {
+      const api = await get(path, keys.owner);
+      expect(api.status).to.equal(200);
+      expect(JSON.parse(await runCli(t.url, [...args])), args.join(' ')).to.deep.equal(api.body);
+    }
   });
 
   it('answers 404 for an unknown customer and for one not scored yet, saying which', async () => {
