@@ -12,6 +12,8 @@ import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
 import { getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
 import { changeModelStatus } from '../registry/model-status';
+import { ClvServingBundle, type ClvServingBundleJson } from '../registry/clv-serving-bundle';
+import { SegmentsBundle } from '../registry/segments-bundle';
 
 export interface TrainModelsInput {
   asOf: Date;
@@ -98,13 +100,18 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   }
   const summary = await clvSummary(db, { asOf });
   const probabilistic = new ProbabilisticClv({ horizonMonths: clvHorizonMonths }).fit(summary);
-  let gbmJson: unknown = null;
+  let gbm: GbmClv | null = null;
   if (clvChoice.model === 'gbm') {
     const cutoff = new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY);
     const past = await clvSummary(db, { asOf: cutoff, holdoutDays: clvHorizonDays });
-    const gbm = new GbmClv({ horizonDays: clvHorizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
-    gbmJson = gbm.toJSON();
-    gbm.dispose();
+    gbm = new GbmClv({ horizonDays: clvHorizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
+  }
+  const clvBundle = new ClvServingBundle(clvChoice.model, probabilistic, gbm);
+  let clvArtifact: ClvServingBundleJson;
+  try {
+    clvArtifact = clvBundle.toJSON();
+  } finally {
+    clvBundle.dispose();
   }
   const clv = await registerModel(db, {
     kind: 'clv',
@@ -112,7 +119,7 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     featureVersion: FEATURE_VERSION,
     trainingTo: asOf,
     metrics: { choice: clvChoice, backtest: backtestMetrics, fit: probabilistic.fitState },
-    artifact: { serving: clvChoice.model, probabilistic: probabilistic.toJSON(), gbm: gbmJson },
+    artifact: clvArtifact,
     createdBy,
   });
   registered.push(await keep(db, clv, input.promote ?? false, createdBy));
@@ -121,7 +128,7 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   await computeFeatureSnapshot(db, asOf);
   const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
   const previous = await getChampion(db, 'segments');
-  const previousClusters = previous ? BehaviourClusters.fromJSON((previous.artifact as { clusters: unknown }).clusters) : undefined;
+  const previousClusters = previous ? SegmentsBundle.fromJSON(previous.artifact).clusters : undefined;
   const rfm = new RfmModel().fit(matrix);
   const clusters = new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters });
   const embedding = new BehaviourEmbedding().fit(matrix);
@@ -131,7 +138,7 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     featureVersion: FEATURE_VERSION,
     trainingTo: asOf,
     metrics: { customers: matrix.nrow, clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })) },
-    artifact: { rfm: rfm.toJSON(), clusters: clusters.toJSON(), embedding: embedding.toJSON() },
+    artifact: new SegmentsBundle(rfm, clusters, embedding).toJSON(),
     createdBy,
   });
   registered.push(await keep(db, segments, input.promote ?? false, createdBy));
