@@ -31,7 +31,7 @@ interface ProfileRow {
  * The profile as consumers (CRM, support desk, campaign tools) read it: grouped by question, camelCase, money as
  * decimal strings so that no float rounding creeps in. The embedding is opt-in because few consumers need it.
  */
-export function toConsumerProfile(r: ProfileRow, options: { embedding: boolean }) {
+function toConsumerProfile(r: ProfileRow, options: { embedding: boolean }) {
   return {
     customerId: r.customer_id,
     asOf: r.as_of.toISOString(),
@@ -74,4 +74,11 @@ export async function loadProfile(db: Knex, customerId: string): Promise<Profile
       ? `Customer ${customerId} has not been scored yet (customers are scored once they have an order; run foresight score)`
       : `Unknown customer ${customerId}`,
   );
+}
+
+export type ProfileDocument = ReturnType<typeof toConsumerProfile>;
+
+/** The one profile document: what GET /customer/profile/:id answers and `foresight profile` prints. */
+export async function profileDocument(db: Knex, customerId: string, options: { embedding: boolean }): Promise<ProfileDocument> {
+  return toConsumerProfile(await loadProfile(db, customerId), options);
 }

@@ -11,7 +11,10 @@ import { FEATURE_VERSION } from '../features/catalog';
 import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
-import { getChampion, registerModel, setModelStatus, type RegisteredModel } from '../registry/model-registry';
+import { getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
+import { changeModelStatus } from '../registry/model-status';
+import { ClvServingBundle, type ClvServingBundleJson } from '../registry/clv-serving-bundle';
+import { SegmentsBundle } from '../registry/segments-bundle';
 
 export interface TrainModelsInput {
   asOf: Date;
@@ -43,10 +46,13 @@ function sampleRows(matrix: FeatureMatrix, max: number, seed: number): FeatureMa
 
 async function keep(db: Knex, model: RegisteredModel, promote: boolean, actor: string): Promise<RegisteredModel> {
   const champion = await getChampion(db, model.kind);
-  if (!champion || promote)
-    return setModelStatus(db, model.modelId, 'champion', actor, champion ? 'promoted by the training run' : 'first model of its kind');
+  const by = { name: actor, role: null, via: 'training' } as const;
+  if (!champion || promote) {
+    const reason = champion ? 'promoted by the training run' : 'first model of its kind';
+    return changeModelStatus(db, { modelId: model.modelId, to: 'champion', actor: by, reason });
+  }
   // A challenger runs in shadow beside the champion until someone promotes it.
-  return setModelStatus(db, model.modelId, 'shadow', actor, 'new candidate, scored in shadow');
+  return changeModelStatus(db, { modelId: model.modelId, to: 'shadow', actor: by, reason: 'new candidate, scored in shadow' });
 }
 
 /**
@@ -94,13 +100,18 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   }
   const summary = await clvSummary(db, { asOf });
   const probabilistic = new ProbabilisticClv({ horizonMonths: clvHorizonMonths }).fit(summary);
-  let gbmJson: unknown = null;
+  let gbm: GbmClv | null = null;
   if (clvChoice.model === 'gbm') {
     const cutoff = new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY);
     const past = await clvSummary(db, { asOf: cutoff, holdoutDays: clvHorizonDays });
-    const gbm = new GbmClv({ horizonDays: clvHorizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
-    gbmJson = gbm.toJSON();
-    gbm.dispose();
+    gbm = new GbmClv({ horizonDays: clvHorizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
+  }
+  const clvBundle = new ClvServingBundle(clvChoice.model, probabilistic, gbm);
+  let clvArtifact: ClvServingBundleJson;
+  try {
+    clvArtifact = clvBundle.toJSON();
+  } finally {
+    clvBundle.dispose();
   }
   const clv = await registerModel(db, {
     kind: 'clv',
@@ -108,7 +119,7 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     featureVersion: FEATURE_VERSION,
     trainingTo: asOf,
     metrics: { choice: clvChoice, backtest: backtestMetrics, fit: probabilistic.fitState },
-    artifact: { serving: clvChoice.model, probabilistic: probabilistic.toJSON(), gbm: gbmJson },
+    artifact: clvArtifact,
     createdBy,
   });
   registered.push(await keep(db, clv, input.promote ?? false, createdBy));
@@ -117,7 +128,7 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   await computeFeatureSnapshot(db, asOf);
   const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
   const previous = await getChampion(db, 'segments');
-  const previousClusters = previous ? BehaviourClusters.fromJSON((previous.artifact as { clusters: unknown }).clusters) : undefined;
+  const previousClusters = previous ? SegmentsBundle.fromJSON(previous.artifact).clusters : undefined;
   const rfm = new RfmModel().fit(matrix);
   const clusters = new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters });
   const embedding = new BehaviourEmbedding().fit(matrix);
@@ -127,7 +138,7 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     featureVersion: FEATURE_VERSION,
     trainingTo: asOf,
     metrics: { customers: matrix.nrow, clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })) },
-    artifact: { rfm: rfm.toJSON(), clusters: clusters.toJSON(), embedding: embedding.toJSON() },
+    artifact: new SegmentsBundle(rfm, clusters, embedding).toJSON(),
     createdBy,
   });
   registered.push(await keep(db, segments, input.promote ?? false, createdBy));

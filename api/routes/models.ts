@@ -1,9 +1,9 @@
 import type { Express } from 'express';
 import { z } from 'zod';
-import { listModels, setModelStatus } from '../../registry/model-registry';
+import { listModels } from '../../registry/model-registry';
+import { changeModelStatus } from '../../registry/model-status';
 import { ForbiddenError } from '../../lib/errors';
 import type { RouteContext } from '../route-context';
-import { recordAudit } from '../../audit/audit-log';
 import type { Role } from '../../lib/roles';
 import { parseWith, positiveIntParam } from '../validate';
 
@@ -38,19 +38,11 @@ export function modelRoutes(app: Express, { db, auth }: RouteContext): void {
     if (!allowed.includes(principal.role)) {
       throw new ForbiddenError(`Role ${principal.role} may not make a model ${status}; allowed: ${allowed.join(', ')}`);
     }
-    const model = await db.transaction(async (trx) => {
-      // Locked so that `from` is the status this change replaced (setModelStatus reports a missing model).
-      const from = (await trx('model_registry').where({ model_id: id }).forUpdate().first('status'))?.status as string | undefined;
-      const changed = await setModelStatus(trx, id, status, principal.name, reason);
-      await recordAudit(trx, {
-        actor: principal.name,
-        role: principal.role,
-        action: 'model.status',
-        target: `model:${id}`,
-        details: { kind: changed.kind, version: changed.version, from, to: status, reason, keyId: principal.keyId },
-        ip: req.ip,
-      });
-      return changed;
+    const model = await changeModelStatus(db, {
+      modelId: id,
+      to: status,
+      actor: { name: principal.name, role: principal.role, keyId: principal.keyId, ip: req.ip, via: 'api' },
+      reason,
     });
     const { artifact: _artifact, ...withoutArtifact } = model;
     res.json({ model: withoutArtifact });

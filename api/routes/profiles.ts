@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { RouteContext } from '../route-context';
-import { loadProfile, toConsumerProfile } from '../../scoring/profile-document';
+import { profileDocument } from '../../scoring/profile-document';
 import { ROLES } from '../../lib/roles';
 import { similarCustomers } from '../../scoring/similar-customers';
 import { customerIdParam, parseWith } from '../validate';
@@ -22,7 +22,7 @@ export function profileRoutes(app: Express, { db, auth }: RouteContext): void {
   app.get('/customer/profile/:id', auth.allow(...ROLES), async (req, res) => {
     const id = customerIdParam(req.params.id);
     const query = parseWith(profileQuery, req.query, 'query');
-    res.json(toConsumerProfile(await loadProfile(db, id), { embedding: query.include !== undefined }));
+    res.json(await profileDocument(db, id, { embedding: query.include !== undefined }));
   });
 
   // Look-alike audiences are a marketing tool; support and finance have no use for them.

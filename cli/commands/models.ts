@@ -5,7 +5,9 @@ import { importCdnow } from '../../ingestion/import-cdnow';
 import { runBacktest } from '../../training/backtest';
 import { scoreCustomers, type ScoreSummary } from '../../scoring/score-customers';
 import { trainModels, type TrainModelsResult } from '../../training/train-models';
-import { listModels, MODEL_STATUSES, setModelStatus, type ModelStatus } from '../../registry/model-registry';
+import { listModels, MODEL_STATUSES, type ModelStatus } from '../../registry/model-registry';
+import { changeModelStatus } from '../../registry/model-status';
+import { profileDocument } from '../../scoring/profile-document';
 import { segmentMigration } from '../../models/segments/migration';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
@@ -87,13 +89,12 @@ export function registerModels(program: Command): void {
 
   program
     .command('profile')
-    .description("Print a customer's latest predictive profile (JSON)")
+    .description("Print a customer's latest predictive profile: the JSON of GET /customer/profile/:id")
     .argument('<customer_id>')
-    .action(async (customerId: string) => {
+    .option('--embedding', 'include the behaviour embedding (as ?include=embedding)')
+    .action(async (customerId: string, opts: { embedding?: boolean }) => {
       await withDatabase(async (db) => {
-        const profile = await db('customer_profiles_latest').where({ customer_id: customerId }).first();
-        if (!profile) throw new NotFoundError(`No profile for customer ${customerId}: unknown customer, or not scored yet`);
-        console.log(JSON.stringify(profile, null, 2));
+        console.log(JSON.stringify(await profileDocument(db, customerId, { embedding: opts.embedding ?? false }), null, 2));
       });
     });
 
@@ -144,10 +145,16 @@ export function registerModels(program: Command): void {
     .argument('<model_id>')
     .requiredOption('--to <status>', MODEL_STATUSES.join(' | '))
     .requiredOption('--by <name>', 'who decides (recorded)')
-    .option('--reason <text>', 'why')
-    .action(async (id: string, opts: { to: string; by: string; reason?: string }) => {
+    .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (id: string, opts: { to: string; by: string; reason: string }) => {
       await withDatabase(async (db) => {
-        const m = await setModelStatus(db, positiveWholeNumberOption(id, 'model_id'), opts.to as ModelStatus, opts.by, opts.reason);
+        const m = await changeModelStatus(db, {
+          modelId: positiveWholeNumberOption(id, 'model_id'),
+          // changeModelStatus refuses anything that is not a status.
+          to: opts.to as ModelStatus,
+          actor: { name: opts.by, role: null, via: 'cli' },
+          reason: opts.reason,
+        });
         console.log(`Model ${m.modelId} (${m.kind} v${m.version}) is now ${m.status}.`);
       });
     });

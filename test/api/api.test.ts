@@ -11,6 +11,7 @@ import { ROLES, type Role } from '../../lib/roles';
 import { assertEveryRouteGuarded, routeTable } from '../../api/route-table';
 import { startServer, type RunningServer } from '../../api/server';
 import { registerModel } from '../../registry/model-registry';
+import { cliStdout } from '../support/cli';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 interface Reply {
@@ -212,6 +213,18 @@ describe('HTTP API', () => {
     expect(badInclude.body.error.field).to.equal('include');
   });
 
+  it('prints the same profile document from `foresight profile` as the API serves', async function () {
+    this.timeout(60_000);
+    for (const [args, path] of [
+      [['profile', 'c-1'], '/customer/profile/c-1'],
+      [['profile', 'c-1', '--embedding'], '/customer/profile/c-1?include=embedding'],
+    ] as const) {
+      const api = await get(path, keys.owner);
+      expect(api.status).to.equal(200);
+      expect(JSON.parse(cliStdout([...args], t.url)), args.join(' ')).to.deep.equal(api.body);
+    }
+  });
+
   it('answers 404 for an unknown customer and for one not scored yet, saying which', async () => {
     const unknown = await get('/customer/profile/nobody', keys.owner);
     expect(unknown.status).to.equal(404);
@@ -347,6 +360,12 @@ describe('HTTP API', () => {
       ['owner-key', 'owner', 'model.status', 'shadow', 'champion', 'better AUC in shadow'],
     ]);
     expect(audit[1].ip).to.match(/127\.0\.0\.1/);
+    expect(audit.map((a) => [a.details.via, a.details.keyId])).to.deep.equal([
+      ['api', 1 + ROLES.indexOf('ml')],
+      ['api', 1 + ROLES.indexOf('owner')],
+    ]);
+    // Exactly one audit row per change, the refused requests left none.
+    expect(Number((await t.db('audit_log').where({ action: 'model.status' }).count({ n: '*' }))[0]!.n)).to.equal(2);
 
     try {
       await t.db('audit_log').where({ id: audit[0].id }).update({ actor: 'someone else' });

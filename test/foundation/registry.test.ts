@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { getChampion, listModels, modelHistory, registerModel, setModelStatus } from '../../registry/model-registry';
+import { getChampion, listModels, modelHistory, registerModel, type ModelStatus } from '../../registry/model-registry';
+import { changeModelStatus } from '../../registry/model-status';
 import { ConflictError } from '../../lib/errors';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
@@ -9,6 +10,8 @@ describe('model registry', () => {
     t = await freshDatabase('registry');
   });
   after(() => t.db.destroy());
+  const setStatus = (modelId: number, to: ModelStatus, name: string, reason = 'test') =>
+    changeModelStatus(t.db, { modelId, to, actor: { name, role: null, via: 'cli' }, reason });
 
   it('versions models per kind, promotes one champion at a time, and keeps history', async () => {
     const a = await registerModel(t.db, {
@@ -23,16 +26,16 @@ describe('model registry', () => {
     expect([a.version, b.version, other.version]).to.deep.equal([1, 2, 1]);
     expect(a.status).to.equal('candidate');
 
-    await setModelStatus(t.db, a.modelId, 'champion', 'owner@shop');
-    await setModelStatus(t.db, b.modelId, 'shadow', 'ml@team');
-    const promoted = await setModelStatus(t.db, b.modelId, 'champion', 'owner@shop', 'better AUC in shadow');
+    await setStatus(a.modelId, 'champion', 'owner@shop');
+    await setStatus(b.modelId, 'shadow', 'ml@team');
+    const promoted = await setStatus(b.modelId, 'champion', 'owner@shop', 'better AUC in shadow');
     expect(promoted).to.include({ status: 'champion', promotedBy: 'owner@shop' });
     expect((await getChampion(t.db, 'churn'))!.modelId).to.equal(b.modelId);
     expect((await listModels(t.db, { kind: 'churn' })).map((m) => m.status)).to.deep.equal(['champion', 'retired']);
     expect((await modelHistory(t.db, a.modelId)).map((e) => e.to_status)).to.deep.equal(['candidate', 'champion', 'retired']);
 
     try {
-      await setModelStatus(t.db, a.modelId, 'champion', 'owner@shop');
+      await setStatus(a.modelId, 'champion', 'owner@shop');
       expect.fail('a retired model cannot come back');
     } catch (err) {
       expect(err).to.be.instanceOf(ConflictError);

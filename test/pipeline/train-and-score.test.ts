@@ -38,6 +38,13 @@ describe('trainAndScoreWorkflow (real Temporal, Postgres, libxgboost)', () => {
     expect(second.training.models.map((m) => m.status)).to.deep.equal(['shadow', 'shadow', 'shadow']);
     expect((await getChampion(shop.db, 'churn'))!.version).to.equal(1);
     expect((await listModels(shop.db)).length).to.equal(6);
+    // Training's own status changes are audited like anyone's: the trainer, no role, and why.
+    const audit = await shop.db('audit_log').where({ action: 'model.status' }).orderBy('id');
+    expect(audit.map((a) => [a.actor, a.role, a.details.via, a.details.to, a.details.reason])).to.deep.equal([
+      ...['churn', 'clv', 'segments'].map(() => ['test', null, 'training', 'champion', 'first model of its kind']),
+      ...['churn', 'clv', 'segments'].map(() => ['test', null, 'training', 'shadow', 'new candidate, scored in shadow']),
+    ]);
+    expect(audit.map((a) => a.details.kind)).to.deep.equal(['churn', 'clv', 'segments', 'churn', 'clv', 'segments']);
 
     const purchasers = await shop
       .db('orders')

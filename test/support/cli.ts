@@ -11,3 +11,11 @@ export function runCli(args: string[], databaseUrl: string, env: NodeJS.ProcessE
     timeout: 120_000,
   });
 }
+
+/** The binary's stdout; a non-zero exit throws an error carrying its `stderr`. */
+export function cliStdout(args: string[], databaseUrl: string): string {
+  const run = runCli(args, databaseUrl);
+  if (run.status !== 0)
+    throw Object.assign(new Error(`foresight ${args.join(' ')} exited ${run.status}: ${run.stderr}`), { stderr: run.stderr });
+  return run.stdout;
+}

@@ -1,0 +1,151 @@
+import { DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../lib/horizons';
+import { NotFoundError } from '../lib/errors';
+import { ChurnModel, type ChurnDriver, type RiskBand } from '../models/churn/model';
+import type { ClvConfidence, ClvConfidenceReason, ProbabilisticClvPrediction } from '../models/clv/probabilistic-clv';
+import type { ClvSummary } from '../features/clv-summary';
+import { assessCoverage, type Coverage } from '../models/confidence';
+import { FEATURE_VERSION } from '../features/catalog';
+import type { FeatureMatrix } from '../features/snapshots';
+import type { RfmScore } from '../models/segments/rfm';
+import { ClvServingBundle } from '../registry/clv-serving-bundle';
+import type { RegisteredModel } from '../registry/model-registry';
+import { SegmentsBundle } from '../registry/segments-bundle';
+
+/** The registry entries that score a profile: the champions, or the shadows beside them. */
+export interface ProfileModels {
+  churn: RegisteredModel;
+  clv: RegisteredModel;
+  segments: RegisteredModel;
+}
+
+export type ModelVersions = Record<string, { modelId: number; version: number }>;
+
+export interface PredictProfilesInput {
+  models: ProfileModels;
+  matrix: FeatureMatrix;
+  /** The CLV summary as of the same time, in any customer order. */
+  clvSummary: ClvSummary;
+  asOf: Date;
+  /** The newest order or session at or before asOf in the whole data set; null when there is none. */
+  latestEventAt: Date | null;
+}
+
+/** Coverage of a profile: the customer's data, and the CLV model's own confidence when it is not high. */
+export type ProfileCoverage = Coverage & { clv: { confidence: ClvConfidence; reason: ClvConfidenceReason | null } | null };
+
+/** Profiles as columns aligned with customerIds (the feature matrix's order): one customer_risk_scores row each. */
+export interface ProfileColumns {
+  asOf: Date;
+  customerIds: readonly string[];
+  modelVersions: ModelVersions;
+  churnHorizonDays: number;
+  clvHorizonMonths: number;
+  churnProbability: Float64Array;
+  riskBand: RiskBand[];
+  churnDrivers: ChurnDriver[][];
+  /** From the model that serves CLV; the other CLV columns are the probabilistic model's. */
+  clv: ProbabilisticClvPrediction;
+  rfm: RfmScore[];
+  clusterId: Int32Array;
+  clusterDescription: (string | null)[];
+  /** Row-major, embeddingDims values per customer. */
+  embedding: Float32Array;
+  embeddingDims: number;
+  coverage: ProfileCoverage[];
+}
+
+function column(matrix: FeatureMatrix, name: string): (row: number) => number {
+  const j = matrix.featureNames.indexOf(name);
+  if (j < 0) throw new NotFoundError(`Feature ${name} is not in feature version ${FEATURE_VERSION}`);
+  return (row) => matrix.X[row * matrix.ncol + j]!;
+}
+
+/**
+ * Every model's prediction for every customer of the feature matrix, with the coverage that says how far to trust
+ * it. No database: the caller loads the models and data, and decides what to do with the profiles.
+ */
+export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
+  const { models, matrix, asOf } = input;
+  const n = matrix.nrow;
+
+  const churnModel = ChurnModel.fromJSON(models.churn.artifact);
+  let churnProbability: Float64Array;
+  let churnDrivers: ChurnDriver[][];
+  let riskBand: RiskBand[];
+  try {
+    churnProbability = churnModel.predictProba(matrix.X, n);
+    riskBand = Array.from(churnProbability, (p) => churnModel.riskBand(p));
+    churnDrivers = churnModel.explain(matrix.X, n, { top: 3 });
+  } finally {
+    churnModel.dispose();
+  }
+
+  const clvBundle = ClvServingBundle.fromJSON(models.clv.artifact);
+  let clv: ProbabilisticClvPrediction;
+  try {
+    clv = clvBundle.predict(alignSummary(input.clvSummary, matrix.customerIds), matrix);
+  } finally {
+    clvBundle.dispose();
+  }
+
+  const segments = SegmentsBundle.fromJSON(models.segments.artifact);
+  const rfm = segments.rfm.predict(matrix);
+  const clusterId = segments.clusters.predict(matrix);
+  const descriptions = new Map(segments.clusters.clusters.map((c) => [c.id, c.description]));
+  const embedding = segments.embedding.transform(matrix);
+
+  const dataAgeDays = input.latestEventAt ? (asOf.getTime() - input.latestEventAt.getTime()) / MS_PER_DAY : Infinity;
+  const orders = column(matrix, 'orders_lifetime');
+  const tenure = column(matrix, 'tenure_days');
+  const lastSession = column(matrix, 'days_since_last_session');
+  const coverage = Array.from({ length: n }, (_, i): ProfileCoverage => {
+    const c = assessCoverage({ ordersLifetime: orders(i), tenureDays: tenure(i), daysSinceLastSession: lastSession(i), dataAgeDays });
+    return { ...c, clv: clv.confidence[i] === 'high' ? null : { confidence: clv.confidence[i]!, reason: clv.confidenceReason[i]! } };
+  });
+
+  return {
+    asOf,
+    customerIds: matrix.customerIds,
+    modelVersions: Object.fromEntries(
+      [models.churn, models.clv, models.segments].map((m) => [m.kind, { modelId: m.modelId, version: m.version }]),
+    ),
+    churnHorizonDays: (models.churn.parameters.horizonDays as number | undefined) ?? DEFAULT_CHURN_HORIZON_DAYS,
+    clvHorizonMonths: (models.clv.parameters.horizonMonths as number | undefined) ?? DEFAULT_CLV_HORIZON_MONTHS,
+    churnProbability,
+    riskBand,
+    churnDrivers,
+    clv,
+    rfm,
+    clusterId,
+    clusterDescription: Array.from(clusterId, (id) => descriptions.get(id) ?? null),
+    embedding,
+    embeddingDims: embedding.length / Math.max(n, 1),
+    coverage,
+  };
+}
+
+/** The CLV summary re-ordered to the feature matrix's customers; customers it lacks get a zero history. */
+function alignSummary(summary: ClvSummary, customerIds: readonly string[]): ClvSummary {
+  const index = new Map(summary.customerIds.map((id, i) => [id, i]));
+  const pick = <T extends Float64Array | Int32Array>(source: T, make: (n: number) => T, fill: number): T => {
+    const out = make(customerIds.length);
+    customerIds.forEach((id, k) => {
+      const i = index.get(id);
+      out[k] = i === undefined ? fill : source[i]!;
+    });
+    return out;
+  };
+  const f64 = (n: number) => new Float64Array(n);
+  return {
+    ...summary,
+    customerIds: [...customerIds],
+    frequency: pick(summary.frequency, (n) => new Int32Array(n), 0),
+    recency: pick(summary.recency, f64, 0),
+    age: pick(summary.age, f64, 0),
+    meanRepeatValue: pick(summary.meanRepeatValue, f64, 0),
+    purchasedAmount: pick(summary.purchasedAmount, f64, 0),
+    returnedAmount: pick(summary.returnedAmount, f64, 0),
+    recentNetSpend: pick(summary.recentNetSpend, f64, 0),
+    expectedReturnShare: pick(summary.expectedReturnShare, f64, summary.populationReturnShare),
+  };
+}
