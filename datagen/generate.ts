@@ -5,12 +5,20 @@
  * Customers are generated one at a time, in index order, each from generators derived from
  * (seed, index), and their rows streamed straight out; memory stays flat however many customers there are.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CsvWriter } from './csv-writer';
 import { soil, type DirtTally, type DirtyFile, type SoiledRows } from './dirty';
 import { drawIdentities } from './identities';
-import { DIRTY_KINDS, resolveGenerateOptions, type DirtyKind, type DirtyRates, type GenerateOptionsInput } from './options';
+import {
+  DIRTY_KINDS,
+  resolveGenerateOptions,
+  type DirtyKind,
+  type DirtyRates,
+  type GenerateOptionsInput,
+  type SessionsMode,
+  type SignalMode,
+} from './options';
 import { drawProfile } from './profile';
 import { deriveRng, STREAM } from './random';
 import { exportRows } from './rows';
@@ -23,10 +31,14 @@ export {
   DIRTY_KINDS,
   MAX_CUSTOMERS,
   resolveGenerateOptions,
+  SESSIONS_MODES,
+  SIGNAL_MODES,
   type DirtyKind,
   type DirtyRates,
   type GenerateOptions,
   type GenerateOptionsInput,
+  type SessionsMode,
+  type SignalMode,
 } from './options';
 export { CUSTOMER_TYPES, DEFAULT_TYPE_MIX, type CustomerType, type TypeMix } from './customer-types';
 export { OUTPUT_FILES, type OutputFile } from './schema';
@@ -36,12 +48,20 @@ export interface GenerateSummary {
   readonly customers: number;
   readonly seed: number;
   readonly asOf: string;
+  readonly sessions: SessionsMode;
+  readonly signal: SignalMode;
   /** The export instant (ISO-8601, UTC): ingested events lie before it, except injected future timestamps. */
   readonly exportInstant: string;
-  readonly files: Record<OutputFile, { readonly path: string; readonly rows: number }>;
+  /** Every file written; a transactions-only shop (sessions 'none') has no sessions file. */
+  readonly files: Record<Exclude<OutputFile, 'sessions'>, WrittenFile> & { readonly sessions?: WrittenFile };
   /** Per kind: rows given that dirt, and rows that could have been (so injected / eligible ≈ the rate). */
   readonly dirty: Record<DirtyKind, { readonly injected: number; readonly eligible: number }>;
   readonly elapsedMs: number;
+}
+
+export interface WrittenFile {
+  readonly path: string;
+  readonly rows: number;
 }
 
 /** Called with the number of customers written so far and the total, for a progress bar. */
@@ -50,10 +70,9 @@ export type GenerateProgress = (customersDone: number, customersTotal: number) =
 /** Customers between progress reports; also when buffered output waits for the disk. */
 const PROGRESS_EVERY = 1000;
 
-type Writers = Record<OutputFile, CsvWriter>;
+type Writers = Record<Exclude<OutputFile, 'sessions'>, CsvWriter> & { sessions?: CsvWriter };
 
-function writeSoiled(file: DirtyFile, soiled: SoiledRows, writers: Writers): void {
-  const writer = writers[file];
+function writeSoiled(file: DirtyFile, soiled: SoiledRows, writer: CsvWriter, writers: Writers): void {
   for (let i = 0; i < soiled.rows.length; i++) {
     const rowNumber = writer.write(soiled.rows[i]);
     const dirt = soiled.dirt[i];
@@ -82,11 +101,11 @@ function writeCustomer(index: number, shop: Shop, rates: DirtyRates, writers: Wr
     conflictingCustomerId: neighbour >= 0 ? `C${customerNumber(neighbour, shop)}` : null,
   };
   writers.customers.write(rows.customer);
-  writeSoiled('identities', soil('identities', rows.identities, context), writers);
-  writeSoiled('orders', soil('orders', rows.orders, context), writers);
+  writeSoiled('identities', soil('identities', rows.identities, context), writers.identities, writers);
+  writeSoiled('orders', soil('orders', rows.orders, context), writers.orders, writers);
   for (const item of rows.orderItems) writers.orderItems.write(item);
-  writeSoiled('returns', soil('returns', rows.returns, context), writers);
-  writeSoiled('sessions', soil('sessions', rows.sessions, context), writers);
+  writeSoiled('returns', soil('returns', rows.returns, context), writers.returns, writers);
+  if (writers.sessions) writeSoiled('sessions', soil('sessions', rows.sessions, context), writers.sessions, writers);
   writers.groundTruth.write(rows.groundTruth);
 }
 
@@ -95,11 +114,11 @@ export async function generateShop(input: GenerateOptionsInput, onProgress?: Gen
   const options = resolveGenerateOptions(input);
   const shop = buildShop(options);
   await mkdir(options.outDir, { recursive: true });
+  const written = (Object.keys(OUTPUT_FILES) as OutputFile[]).filter((file) => file !== 'sessions' || options.sessions === 'all');
+  // A transactions-only shop has no sessions file: one left from an earlier run in the folder must not pass for it.
+  if (options.sessions === 'none') await rm(join(options.outDir, OUTPUT_FILES.sessions.fileName), { force: true });
   const writers = Object.fromEntries(
-    (Object.keys(OUTPUT_FILES) as OutputFile[]).map((file) => [
-      file,
-      new CsvWriter(join(options.outDir, OUTPUT_FILES[file].fileName), OUTPUT_FILES[file].columns),
-    ]),
+    written.map((file) => [file, new CsvWriter(join(options.outDir, OUTPUT_FILES[file].fileName), OUTPUT_FILES[file].columns)]),
   ) as Writers;
   const zeroPerKind = (): Record<DirtyKind, number> =>
     Object.fromEntries(DIRTY_KINDS.map((kind) => [kind, 0])) as Record<DirtyKind, number>;
@@ -125,6 +144,8 @@ export async function generateShop(input: GenerateOptionsInput, onProgress?: Gen
     customers: shop.customers,
     seed: shop.seed,
     asOf: options.asOf,
+    sessions: options.sessions,
+    signal: options.signal,
     exportInstant: new Date(shop.exportSecond * 1000).toISOString(),
     files: Object.fromEntries(
       Object.entries(writers).map(([file, writer]) => [file, { path: writer.path, rows: writer.rows }]),

@@ -10,6 +10,19 @@ export const DIRTY_KINDS = ['malformed_amount', 'missing_timestamp', 'future_tim
 export type DirtyKind = (typeof DIRTY_KINDS)[number];
 export type DirtyRates = Record<DirtyKind, number>;
 
+/** Whether the shop exports sessions: 'none' makes a transactions-only shop (no sessions.csv at all). */
+export const SESSIONS_MODES = ['all', 'none'] as const;
+export type SessionsMode = (typeof SESSIONS_MODES)[number];
+
+/**
+ * How cleanly browsing foretells dropout. 'strong': every customer's browsing fades linearly to nothing over the
+ * 90 days before dropout and stops there. 'realistic': browsing intensity varies between customers, fades for only
+ * some of them, over a random length and partly, around a time scattered about the dropout, and some keep browsing
+ * after their last purchase (simulate.ts). Orders are the same in both.
+ */
+export const SIGNAL_MODES = ['strong', 'realistic'] as const;
+export type SignalMode = (typeof SIGNAL_MODES)[number];
+
 export interface GenerateOptions {
   /** Number of customers to generate. */
   customers: number;
@@ -32,6 +45,10 @@ export interface GenerateOptions {
    * Kinds are exclusive per row, so the rates of kinds sharing a file must sum to at most 1.
    */
   dirtyRates: DirtyRates;
+  /** 'all' writes sessions.csv; 'none' writes no sessions file, everything else unchanged. */
+  sessions: SessionsMode;
+  /** How cleanly sessions foretell dropout; only changes sessions.csv. */
+  signal: SignalMode;
 }
 
 export type GenerateOptionsInput = Partial<Omit<GenerateOptions, 'typeMix' | 'dirtyRates'>> & {
@@ -57,6 +74,8 @@ export const DEFAULT_GENERATE_OPTIONS: Omit<GenerateOptions, 'outDir'> = {
     duplicate_row: 0.005,
     conflicting_id: 0.005,
   },
+  sessions: 'all',
+  signal: 'strong',
 };
 
 function requireInteger(value: number, field: string, min: number, max: number): void {
@@ -68,6 +87,12 @@ function requireInteger(value: number, field: string, min: number, max: number):
 function requireProbability(value: number, field: string): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
     throw new ValidationError(`${field} must be a number from 0 to 1, got ${String(value)}`, field);
+  }
+}
+
+function requireOneOf(value: unknown, field: string, allowed: readonly string[]): void {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw new ValidationError(`${field} must be one of ${allowed.join(', ')}, got '${String(value)}'`, field);
   }
 }
 
@@ -132,5 +157,7 @@ export function resolveGenerateOptions(input: GenerateOptionsInput): GenerateOpt
   if (typeof options.currency !== 'string' || !/^[A-Z]{3}$/.test(options.currency)) {
     throw new ValidationError(`currency must be a three-letter ISO 4217 code, got '${String(options.currency)}'`, 'currency');
   }
+  requireOneOf(options.sessions, 'sessions', SESSIONS_MODES);
+  requireOneOf(options.signal, 'signal', SIGNAL_MODES);
   return options;
 }

@@ -1,10 +1,11 @@
 /**
- * Everything shared by all customers of one generation run: the time frame, the type mix and the catalogue.
+ * Everything shared by all customers of one generation run: the time frame, the type mix, the catalogue and the
+ * session modes.
  */
 import { parseCalendarDate, SECONDS_PER_DAY } from './calendar';
 import { drawCatalog, type Catalog } from './catalog';
 import { CUSTOMER_TYPES } from './customer-types';
-import type { GenerateOptions } from './options';
+import type { GenerateOptions, SessionsMode, SignalMode } from './options';
 import { cumulativeWeights, deriveRng, STREAM } from './random';
 
 export interface Shop {
@@ -22,6 +23,8 @@ export interface Shop {
   readonly catalog: Catalog;
   /** Digits in the numeric part of customer ids: at least 7 (C0000001). */
   readonly idDigits: number;
+  readonly sessions: SessionsMode;
+  readonly signal: SignalMode;
 }
 
 /** The zero-padded number of a customer id, reused in the ids of their orders, returns and sessions. */
@@ -42,5 +45,7 @@ export function buildShop(options: GenerateOptions): Shop {
     // The catalogue uses its own stream at index 0; customers draw from other streams.
     catalog: drawCatalog(deriveRng(options.seed, 0, STREAM.catalog)),
     idDigits: Math.max(7, String(options.customers).length),
+    sessions: options.sessions,
+    signal: options.signal,
   };
 }

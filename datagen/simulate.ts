@@ -3,7 +3,10 @@
  * purchases as a Poisson process (rate from the profile, shaped by the customer's rhythm and shopping
  * hours) until an exponential dropout time, simulated past the export to the end of the ground-truth
  * horizon. Each purchase gets lines, a discount, maybe a cancellation or a return; sessions lead up to
- * online purchases, and browsing thins out in the months before the customer drops out.
+ * online purchases, and browsing thins out before the customer drops out: cleanly over the last 90 days
+ * with the 'strong' signal, loosely and only for some customers with the 'realistic' one.
+ *
+ * Sessions are drawn after the orders, so neither session mode changes a customer's orders or ground truth.
  */
 import { DAYS_PER_YEAR, hourActivity, MAX_HOUR_ACTIVITY, SECONDS_PER_DAY, type TimeZone } from './calendar';
 import { pickSku, type Sku } from './catalog';
@@ -64,8 +67,26 @@ const SALE_DISCOUNT_LIFT = 0.35;
 const FULL_RETURN_SHARE = 0.35;
 /** Browsing sessions per year that do not scale with the purchase rate (window shopping, newsletters). */
 const BASE_BROWSES_PER_YEAR = 2;
-/** Browsing fades linearly to nothing over this many days before dropout. */
+/** Strong signal: browsing fades linearly to nothing over this many days before dropout. */
 const BROWSE_FADE_DAYS = 90;
+/**
+ * Realistic signal. Each customer browses at their own intensity; for some, browsing fades over a random number of
+ * days and only partly, towards a moment scattered around the dropout rather than at it; after that moment some
+ * stop browsing and the rest keep browsing at their faded level although they never buy again.
+ */
+const REALISTIC_BROWSING = {
+  /** Shape of the gamma (mean 1) scaling a customer's browsing rate: coefficient of variation about 0.8. */
+  intensityShape: 1.5,
+  /** Customers whose browsing fades at all. */
+  fadeShare: 0.5,
+  fadeDays: { min: 30, max: 300 },
+  /** Share of the browsing rate lost by the end of the fade. */
+  fadeDepth: { min: 0.2, max: 0.9 },
+  /** Where the fade ends (and non-lingering customers stop browsing), in days after the dropout. */
+  fadeEndAfterDropoutDays: { min: -30, max: 240 },
+  /** Customers who keep browsing until the export, at the level their fade left them. */
+  lingerShare: 0.35,
+} as const;
 
 const toSecond = (epochDays: number): number => Math.floor(epochDays * SECONDS_PER_DAY);
 
@@ -190,15 +211,42 @@ function browseSession(day: number, profile: CustomerProfile, rng: Rng): Simulat
   return { startedSecond: toSecond(day), durationSeconds, pageViews, device: sessionDevice(viaApp, profile, rng) };
 }
 
+/** A customer's browsing: its rate per year, the level (0 to 1) it has at each moment, and when it ends. */
+interface Browsing {
+  readonly perYear: number;
+  readonly level: (t: number) => number;
+  readonly endDay: number;
+}
+
+/** Strong signal: everybody fades linearly to nothing over the 90 days before dropout, and stops there. */
+function strongBrowsing(perYear: number, dropoutDay: number): Browsing {
+  return { perYear, level: (t) => Math.min(1, (dropoutDay - t) / BROWSE_FADE_DAYS), endDay: dropoutDay };
+}
+
+function realisticBrowsing(perYear: number, dropoutDay: number, rng: Rng): Browsing {
+  const r = REALISTIC_BROWSING;
+  const intensity = rng.gammaWithMean(1, r.intensityShape);
+  const fades = rng.chance(r.fadeShare);
+  const fadeDays = rng.between(r.fadeDays.min, r.fadeDays.max);
+  const floor = fades ? 1 - rng.between(r.fadeDepth.min, r.fadeDepth.max) : 1;
+  const fadeEndDay = dropoutDay + rng.between(r.fadeEndAfterDropoutDays.min, r.fadeEndAfterDropoutDays.max);
+  const lingers = rng.chance(r.lingerShare);
+  return {
+    perYear: perYear * intensity,
+    level: (t) => floor + (1 - floor) * Math.min(1, Math.max(0, (fadeEndDay - t) / fadeDays)),
+    endDay: lingers ? Number.POSITIVE_INFINITY : fadeEndDay,
+  };
+}
+
 function browseSessions(profile: CustomerProfile, rhythm: Rhythm, dropoutDay: number, shop: Shop, rng: Rng): SimulatedSession[] {
   const zone = profile.country.zone;
   const perYear = profile.purchasesPerYear * profile.traits.browsesPerPurchase + BASE_BROWSES_PER_YEAR;
+  const browsing = shop.signal === 'strong' ? strongBrowsing(perYear, dropoutDay) : realisticBrowsing(perYear, dropoutDay, rng);
   const maxFactor = rhythm.max * MAX_HOUR_ACTIVITY;
-  const until = Math.min(dropoutDay, shop.exportSecond / SECONDS_PER_DAY);
-  const acceptance = (t: number): number =>
-    (rhythm.factor(t) * hourActivity(t, zone) * Math.min(1, (dropoutDay - t) / BROWSE_FADE_DAYS)) / maxFactor;
+  const until = Math.min(browsing.endDay, shop.exportSecond / SECONDS_PER_DAY);
+  const acceptance = (t: number): number => (rhythm.factor(t) * hourActivity(t, zone) * browsing.level(t)) / maxFactor;
   const sessions: SimulatedSession[] = [];
-  const rate = (perYear / DAYS_PER_YEAR) * maxFactor;
+  const rate = (browsing.perYear / DAYS_PER_YEAR) * maxFactor;
   for (let t = nextEvent(rng, profile.signupDay, until, rate, acceptance); t < until;) {
     sessions.push(browseSession(t, profile, rng));
     t = nextEvent(rng, t, until, rate, acceptance);
@@ -224,6 +272,7 @@ export function simulateCustomer(profile: CustomerProfile, shop: Shop, rng: Rng)
   }
   const orders = purchaseDays.map((day) => drawOrder(day, profile, shop, rng));
 
+  if (shop.sessions === 'none') return { dropoutDay, orders, sessions: [] };
   const sessions = browseSessions(profile, rhythm, dropoutDay, shop, rng);
   for (const order of orders) {
     if (order.orderedSecond < shop.exportSecond && order.channel !== 'pos') {

@@ -1,6 +1,15 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DIRTY_KINDS, generateShop, type DirtyRates, type GenerateSummary } from '../../datagen/generate';
+import {
+  DIRTY_KINDS,
+  generateShop,
+  SESSIONS_MODES,
+  SIGNAL_MODES,
+  type DirtyRates,
+  type GenerateSummary,
+  type SessionsMode,
+  type SignalMode,
+} from '../../datagen/generate';
 import { ValidationError } from '../../lib/errors';
 import { fmtInt, fmtSeconds, table } from '../format';
 import { wholeNumberOption } from '../options';
@@ -12,10 +21,28 @@ export interface GenerateCliOptions {
   out: string;
   asOf?: string;
   dirtyRate?: string;
+  sessions?: string;
+  signal?: string;
+}
+
+/** One of the given modes, or undefined for the generator's default; the error names the option without dashes. */
+function modeOption<Mode extends string>(value: string | undefined, name: string, modes: readonly Mode[]): Mode | undefined {
+  if (value === undefined) return undefined;
+  const mode = modes.find((m) => m === value);
+  if (mode === undefined) throw new ValidationError(`${name} must be one of ${modes.join(', ')}, got '${value}'`, name);
+  return mode;
 }
 
 /** Generates with a progress bar; shared by `generate` and `demo`. */
-export async function generateWithProgress(opts: { customers: number; seed: number; outDir: string; asOf?: string; dirtyRate?: number }) {
+export async function generateWithProgress(opts: {
+  customers: number;
+  seed: number;
+  outDir: string;
+  asOf?: string;
+  dirtyRate?: number;
+  sessions?: SessionsMode;
+  signal?: SignalMode;
+}) {
   const bar = progress('generate', opts.customers, ' customers');
   const dirtyRates =
     opts.dirtyRate === undefined ? undefined : (Object.fromEntries(DIRTY_KINDS.map((k) => [k, opts.dirtyRate])) as DirtyRates);
@@ -26,6 +53,8 @@ export async function generateWithProgress(opts: { customers: number; seed: numb
       outDir: opts.outDir,
       ...(opts.asOf ? { asOf: opts.asOf } : {}),
       ...(dirtyRates ? { dirtyRates } : {}),
+      ...(opts.sessions ? { sessions: opts.sessions } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     },
     (done, total) => bar.update(done, total),
   );
@@ -47,7 +76,8 @@ export function generateReport(s: GenerateSummary): string {
       d.eligible ? `${((100 * d.injected) / d.eligible).toFixed(2)}%` : '-',
     ]),
   );
-  return `${files}\n\n${dirt}\n\n${fmtInt(s.customers)} customers (seed ${s.seed}), history to ${s.exportInstant}, in ${fmtSeconds(s.elapsedMs)} -> ${s.outDir}`;
+  const modes = s.sessions === 'none' ? 'no sessions' : `${s.signal} session signal`;
+  return `${files}\n\n${dirt}\n\n${fmtInt(s.customers)} customers (seed ${s.seed}, ${modes}), history to ${s.exportInstant}, in ${fmtSeconds(s.elapsedMs)} -> ${s.outDir}`;
 }
 
 export function registerGenerate(program: Command): void {
@@ -59,6 +89,11 @@ export function registerGenerate(program: Command): void {
     .option('--seed <n>', 'random seed: the same seed gives byte-identical files', '42')
     .option('--as-of <date>', 'export date YYYY-MM-DD (history ends that day)')
     .option('--dirty-rate <p>', 'rate of each kind of dirty data, 0..1 (default 0.005)')
+    .option('--sessions <mode>', `sessions to write: ${SESSIONS_MODES.join(' or ')}; none makes a transactions-only shop (default all)`)
+    .option(
+      '--signal <mode>',
+      `how cleanly sessions foretell dropout: ${SIGNAL_MODES.join(' or ')} (default strong: a fade over exactly the 90 days before)`,
+    )
     .action(async (opts: GenerateCliOptions) => {
       const dirtyRate = opts.dirtyRate === undefined ? undefined : Number(opts.dirtyRate);
       if (dirtyRate !== undefined && !(dirtyRate >= 0 && dirtyRate <= 0.25))
@@ -69,6 +104,8 @@ export function registerGenerate(program: Command): void {
         outDir: path.resolve(opts.out),
         asOf: opts.asOf,
         dirtyRate,
+        sessions: modeOption(opts.sessions, 'sessions', SESSIONS_MODES),
+        signal: modeOption(opts.signal, 'signal', SIGNAL_MODES),
       });
       console.log(generateReport(summary));
     });

@@ -119,7 +119,7 @@ describe('datagen: generateShop', function () {
         dirtyRows: 'dirty_rows.csv',
       };
       for (const [key, fileName] of Object.entries(byFile)) {
-        expect(summary.files[key as keyof GenerateSummary['files']].rows, fileName).to.equal(tables[fileName].rows.length);
+        expect(summary.files[key as keyof GenerateSummary['files']]?.rows, fileName).to.equal(tables[fileName].rows.length);
       }
       expect(summary.customers).to.equal(20_000);
       expect(summary.exportInstant).to.equal('2026-07-01T00:00:00.000Z');
@@ -547,6 +547,125 @@ describe('datagen: generateShop', function () {
     });
   });
 
+  describe('session modes', function () {
+    const TRANSACTION_FILES = ['customers.csv', 'identities.csv', 'orders.csv', 'order_items.csv', 'returns.csv', 'ground_truth.csv'];
+
+    async function bytesOf(dir: string, fileNames: string[]): Promise<Record<string, string>> {
+      const files: Record<string, string> = {};
+      for (const fileName of fileNames) files[fileName] = await readFile(join(dir, fileName), 'utf8');
+      return files;
+    }
+
+    /** dirty_rows.csv without the lines about sessions.csv. */
+    async function dirtOutsideSessions(dir: string): Promise<string> {
+      const lines = (await readFile(join(dir, 'dirty_rows.csv'), 'utf8')).split('\n');
+      return lines.filter((line) => !line.startsWith('sessions.csv,')).join('\n');
+    }
+
+    /**
+     * How sessions behave around the dropout of customers who dropped out before the export after at least a year
+     * with the shop (one-timers aside), from sessions.csv and ground_truth.csv: the share whose session count in the
+     * 90 days before dropout fell below half their 90-day average over the 270 days before that (among those with at
+     * least three sessions then), the pooled ratio of those two rates, and the share of all drop-outs with a session
+     * more than 30 days after their dropout.
+     */
+    function sessionSignal(shopTables: Record<string, Table>) {
+      const signups = new Map(shopTables['customers.csv'].rows.map((c) => [c.customer_id, Date.parse(c.signup_at)]));
+      const sessions = new Map<string, number[]>();
+      for (const s of shopTables['sessions.csv'].rows) {
+        const at = Date.parse(s.started_at);
+        if (s.started_at === '' || at >= EXPORT_MS) continue; // spoiled timestamps
+        if (!sessions.has(s.customer_id)) sessions.set(s.customer_id, []);
+        sessions.get(s.customer_id)!.push(at);
+      }
+      let measured = 0;
+      let fellByHalf = 0;
+      let lastTotal = 0;
+      let baseTotal = 0;
+      let dropouts = 0;
+      let browsingAfter = 0;
+      for (const gt of shopTables['ground_truth.csv'].rows) {
+        if (gt.alive_at_export !== 'false') continue;
+        const dropout = Date.parse(gt.dropout_at);
+        const times = sessions.get(gt.customer_id) ?? [];
+        dropouts++;
+        if (times.some((t) => t > dropout + 30 * DAY_MS)) browsingAfter++;
+        if (gt.latent_type === 'one_timer' || dropout - signups.get(gt.customer_id)! < 360 * DAY_MS) continue;
+        const last = times.filter((t) => t < dropout && t >= dropout - 90 * DAY_MS).length;
+        const base = times.filter((t) => t < dropout - 90 * DAY_MS && t >= dropout - 360 * DAY_MS).length;
+        lastTotal += last;
+        baseTotal += base;
+        if (base < 3) continue;
+        measured++;
+        if (last < (0.5 * base) / 3) fellByHalf++;
+      }
+      return {
+        measured,
+        fellByHalfShare: fellByHalf / measured,
+        pooledRatio: lastTotal / (baseTotal / 3),
+        browsingAfterShare: browsingAfter / dropouts,
+      };
+    }
+
+    it('writes no sessions file in transactions-only mode, and every other file as the default mode does', async function () {
+      const full = await run('modes-all', { customers: 3000, seed: 99 });
+      const none = await run('modes-none', { customers: 3000, seed: 99, sessions: 'none' });
+      expect(full.files.sessions?.rows).to.be.greaterThan(10_000);
+      expect(none.files.sessions).to.equal(undefined);
+      expect(none.sessions).to.equal('none');
+      expect(await readdir(none.outDir)).to.not.include('sessions.csv');
+      const [a, b] = await Promise.all([bytesOf(full.outDir, TRANSACTION_FILES), bytesOf(none.outDir, TRANSACTION_FILES)]);
+      for (const fileName of TRANSACTION_FILES) expect(a[fileName] === b[fileName], fileName).to.equal(true);
+      expect(await dirtOutsideSessions(none.outDir)).to.equal(await dirtOutsideSessions(full.outDir));
+      expect(none.files.orders.rows).to.equal(full.files.orders.rows);
+    });
+
+    it('removes a sessions file left in the folder by an earlier run', async function () {
+      await run('modes-reused', { customers: 200, seed: 7 });
+      expect(await readdir(join(workDir, 'modes-reused'))).to.include('sessions.csv');
+      await run('modes-reused', { customers: 200, seed: 7, sessions: 'none' });
+      expect(await readdir(join(workDir, 'modes-reused'))).to.not.include('sessions.csv');
+    });
+
+    it('gives byte-identical files for the same options and seed in each mode; the realistic signal changes only sessions', async function () {
+      const allFiles = Object.keys(EXPECTED_HEADERS);
+      const withoutSessions = allFiles.filter((f) => f !== 'sessions.csv');
+      const realisticA = await run('realistic-a', { customers: 3000, seed: 99, signal: 'realistic' });
+      const realisticB = await run('realistic-b', { customers: 3000, seed: 99, signal: 'realistic' });
+      const noneA = await run('none-a', { customers: 3000, seed: 99, sessions: 'none', signal: 'realistic' });
+      const noneB = await run('none-b', { customers: 3000, seed: 99, sessions: 'none', signal: 'realistic' });
+      const strong = await run('strong', { customers: 3000, seed: 99, signal: 'strong' });
+      const [ra, rb, na, nb, st] = await Promise.all([
+        bytesOf(realisticA.outDir, allFiles),
+        bytesOf(realisticB.outDir, allFiles),
+        bytesOf(noneA.outDir, withoutSessions),
+        bytesOf(noneB.outDir, withoutSessions),
+        bytesOf(strong.outDir, allFiles),
+      ]);
+      for (const fileName of allFiles) expect(ra[fileName] === rb[fileName], `${fileName} realistic`).to.equal(true);
+      for (const fileName of withoutSessions) expect(na[fileName] === nb[fileName], `${fileName} no sessions`).to.equal(true);
+      for (const fileName of TRANSACTION_FILES) expect(ra[fileName] === st[fileName], `${fileName} realistic vs strong`).to.equal(true);
+      expect(ra['sessions.csv'] === st['sessions.csv']).to.equal(false);
+    });
+
+    it('makes sessions foretell dropout far less cleanly with the realistic signal', async function () {
+      const realistic = await run('realistic-signal', { customers: 20_000, seed: 1234, signal: 'realistic' });
+      const strong = sessionSignal(tables);
+      const loose = sessionSignal(await readAll(realistic.outDir));
+      const report = `strong ${JSON.stringify(strong)}, realistic ${JSON.stringify(loose)}`;
+      expect(strong.measured, report).to.be.greaterThan(500);
+      expect(loose.measured, report).to.be.greaterThan(500);
+      // Strong: a linear fade over the 90 days before dropout (measured 0.56 of drop-outs fell by half, pooled rate
+      // 0.55). Realistic: near the 0.40 that Poisson noise and rhythms alone give (measured 0.41, pooled 0.87).
+      expect(strong.fellByHalfShare - loose.fellByHalfShare, report).to.be.greaterThan(0.08);
+      expect(strong.pooledRatio, report).to.be.lessThan(0.65);
+      expect(loose.pooledRatio, report).to.be.greaterThan(0.8);
+      // Some keep browsing although they never buy again; with the strong signal browsing ends at the dropout.
+      expect(strong.browsingAfterShare, report).to.equal(0);
+      expect(loose.browsingAfterShare, report).to.be.within(0.25, 0.6);
+    });
+  });
+
   describe('options and progress', function () {
     const invalid: [string, Omit<GenerateOptionsInput, 'outDir'>, string][] = [
       ['customers 0', { customers: 0 }, 'customers'],
@@ -562,6 +681,8 @@ describe('datagen: generateShop', function () {
       ['rate above 1', { dirtyRates: { duplicate_row: 1.5 } }, 'dirtyRates.duplicate_row'],
       ['unknown dirt', { dirtyRates: { typo: 0.1 } as never }, 'dirtyRates'],
       ['rates summing above 1', { dirtyRates: { malformed_amount: 0.6, missing_timestamp: 0.6 } }, 'dirtyRates'],
+      ['unknown sessions mode', { sessions: 'some' as never }, 'sessions'],
+      ['unknown signal mode', { signal: 'weak' as never }, 'signal'],
     ];
     for (const [name, options, field] of invalid) {
       it(`rejects ${name}, naming ${field}`, async function () {

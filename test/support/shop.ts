@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ingestFile } from '../../ingestion/ingest-file';
 import { shopIngestionFiles } from '../../ingestion/shop-files';
-import { generateShop, type GenerateSummary } from '../../datagen/generate';
+import { generateShop, type GenerateSummary, type SessionsMode, type SignalMode } from '../../datagen/generate';
 import { freshDatabase, type TestDatabase } from './db';
 
 export interface IngestedShop extends TestDatabase {
@@ -27,12 +27,27 @@ function generatorFingerprint(): string {
   return hash.digest('hex').slice(0, 10);
 }
 
+/** The generator's session modes (datagen/options.ts); each omitted one takes the generator's default. */
+export interface ShopModes {
+  /** 'none': a transactions-only shop, no sessions file. */
+  sessions?: SessionsMode;
+  /** 'realistic': sessions foretell dropout only weakly and not at the 90-day horizon. */
+  signal?: SignalMode;
+}
+
 /**
  * A generated shop ingested into its own database, made once per test run and shared by the test files that ask
- * for the same size and seed (read-only: tests must not write to it). Generated files are cached in the temp folder.
+ * for the same size, seed and modes (read-only: tests must not write to it). Generated files are cached in the temp
+ * folder.
  */
-export function ingestedShop(customers = 50_000, seed = 42): Promise<IngestedShop> {
-  const key = `${customers}-${seed}`;
+export function ingestedShop(customers = 50_000, seed = 42, modes: ShopModes = {}): Promise<IngestedShop> {
+  // The default shop keeps its key (and cache folder); other modes add theirs.
+  const key = [
+    customers,
+    seed,
+    ...(modes.sessions === 'none' ? ['nosessions'] : []),
+    ...(modes.signal === 'realistic' ? ['realistic'] : []),
+  ].join('-');
   let shop = shops.get(key);
   if (!shop) {
     shop = (async () => {
@@ -41,7 +56,7 @@ export function ingestedShop(customers = 50_000, seed = 42): Promise<IngestedSho
       let summary: GenerateSummary;
       if (fs.existsSync(marker)) summary = JSON.parse(fs.readFileSync(marker, 'utf8')) as GenerateSummary;
       else {
-        summary = await generateShop({ customers, seed, outDir });
+        summary = await generateShop({ customers, seed, outDir, ...modes });
         fs.writeFileSync(marker, JSON.stringify(summary));
       }
       const t = await freshDatabase(`shop_${key}`);
