@@ -26,7 +26,7 @@ async function main() {
   const ordersFile = shop.files.orders.path;
   let t = Date.now();
   let parsed = 0;
-  for await (const _row of readRows(ordersFile, 'csv')) parsed++;
+  for await (const _row of readRows(ordersFile, 'csv', cfg.ingest)) parsed++;
   const parseRate = parsed / ((Date.now() - t) / 1000);
 
   const notAfter = new Date(shop.exportInstant);

@@ -13,11 +13,12 @@ export function table(header: string[], rows: (string | number)[][]): string {
 
 export function ingestTable(summaries: IngestSummary[]): string {
   return table(
-    ['file', 'rows', 'accepted', 'rejected', 'duplicates', 'latest event', 'time'],
+    ['file', 'rows', 'accepted', 'stale', 'rejected', 'duplicates', 'latest event', 'time'],
     summaries.map((s) => [
       s.entity,
       fmtInt(s.rowsTotal),
       fmtInt(s.accepted),
+      fmtInt(s.stale),
       fmtInt(s.rejected),
       fmtInt(s.duplicates),
       s.latestEventAt?.slice(0, 10) ?? '-',

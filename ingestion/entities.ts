@@ -14,7 +14,8 @@ import {
 
 /**
  * What each ingestible file holds: its known columns (others are kept as metadata), the columns a header
- * must have, how a row is validated, its natural key, and its event time (for freshness).
+ * must have, how a row is validated, its natural key, and its event time (for freshness). Every entity may carry
+ * `updated_at`, the source's own time of the row's last change: the row's version for the ordering rule.
  */
 export const ENTITY_NAMES = ['customers', 'identities', 'orders', 'order_items', 'returns', 'sessions'] as const;
 export type EntityName = (typeof ENTITY_NAMES)[number];
@@ -29,12 +30,14 @@ function schemas(ctx: ParseContext) {
       first_name: optionalText,
       country: optionalText,
       signup_at: optionalTimestamp(ctx),
+      updated_at: optionalTimestamp(ctx),
     }),
     identities: z.object({
       source: requiredText.transform((s) => s.toLowerCase()),
       external_id: requiredText,
       email: optionalEmail,
       customer_id: optionalText,
+      updated_at: optionalTimestamp(ctx),
     }),
     orders: z.object({
       order_id: requiredText,
@@ -45,6 +48,7 @@ function schemas(ctx: ParseContext) {
       discount_amount: money({ optional: true }),
       channel: optionalText,
       status: oneOf(ORDER_STATUSES, 'completed'),
+      updated_at: optionalTimestamp(ctx),
     }),
     order_items: z.object({
       order_id: requiredText,
@@ -52,6 +56,7 @@ function schemas(ctx: ParseContext) {
       category: optionalText,
       quantity: integer(1, 100_000),
       unit_price: money(),
+      updated_at: optionalTimestamp(ctx),
     }),
     returns: z.object({
       return_id: requiredText,
@@ -59,6 +64,7 @@ function schemas(ctx: ParseContext) {
       customer_id: optionalText,
       returned_at: timestamp(ctx),
       amount: money(),
+      updated_at: optionalTimestamp(ctx),
     }),
     sessions: z.object({
       session_id: requiredText,
@@ -67,6 +73,7 @@ function schemas(ctx: ParseContext) {
       duration_s: integer(0, 7 * 24 * 3600),
       page_views: integer(0, 1_000_000),
       device: optionalText,
+      updated_at: optionalTimestamp(ctx),
     }),
   };
 }

@@ -17,6 +17,14 @@ export const REJECT_REASONS = {
   invalid_email: 'not an email address',
   invalid_currency: 'not a 3-letter currency code',
   malformed_json: 'the line is not a JSON object',
+  malformed_csv: 'a quote inside an unquoted value, or text after a closing quote',
+  unterminated_quote: 'a quoted value not closed before the end of the file or the record size cap',
+  extra_fields: 'more fields than the header has columns',
+  record_too_large: 'longer than the record size cap (FORESIGHT_INGEST_MAX_RECORD_BYTES); not read further',
+  too_deeply_nested: 'JSON nested deeper than the cap (FORESIGHT_INGEST_MAX_DEPTH)',
+  invalid_utf8: 'not valid UTF-8',
+  invalid_character: 'contains a NUL character or a lone UTF-16 surrogate, which cannot be stored as text',
+  nested_value: 'an object or array where a plain value is expected',
   unknown_order: 'refers to an order that has not been ingested',
   conflicting_duplicate: 'same key as an earlier row of this file with different values (first row kept)',
   identity_conflict: 'this source id is already mapped to another customer (existing mapping kept)',
@@ -32,7 +40,18 @@ const EARLIEST_PLAUSIBLE = Date.UTC(1990, 0, 1);
 const MONEY = /^-?\d{1,12}(\.\d{1,2})?$/;
 const INTEGER = /^-?\d{1,9}$/;
 // ISO-8601 date, or date-time with optional fraction and zone; a bare date-time without zone is read as UTC.
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+// The groups are checked against the calendar: Date would roll 2026-02-30 over to March 2nd.
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isRealCalendarTime(m: RegExpExecArray): boolean {
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return false;
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59)) return false;
+  return m[8] === undefined || (Number(m[8]) <= 14 && Number(m[9]) <= 59);
+}
 
 const trimmed = z.preprocess((v) => (v === null || v === undefined ? '' : String(v).trim()), z.string());
 
@@ -79,8 +98,9 @@ export function integer(min: number, max: number) {
 }
 
 function parseTimestamp(v: string, context: ParseContext, ctx: z.RefinementCtx): Date {
-  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(v) && v.length > 10;
-  const parsed = ISO_TIMESTAMP.test(v) ? new Date(hasZone || v.length === 10 ? v : `${v.replace(' ', 'T')}Z`) : undefined;
+  const m = ISO_TIMESTAMP.exec(v);
+  const parsed =
+    m && isRealCalendarTime(m) ? new Date(m[7] !== undefined || m[4] === undefined ? v : `${v.replace(' ', 'T')}Z`) : undefined;
   if (!parsed || Number.isNaN(parsed.getTime())) {
     ctx.addIssue({ code: 'custom', message: 'malformed_timestamp' });
     return z.NEVER;

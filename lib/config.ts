@@ -33,6 +33,12 @@ const schema = z.object({
   FORESIGHT_IMPORT_DIR: optionalString,
   FORESIGHT_QUALITY_RULES: optionalString,
   FORESIGHT_API_PORT: port.default(8080),
+  FORESIGHT_INGEST_MAX_RECORD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1 << 20),
+  FORESIGHT_INGEST_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(32),
   FORESIGHT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -49,6 +55,8 @@ export interface Config {
   /** JSON file overriding the data-quality gate's thresholds and actions (quality/rules.ts). */
   qualityRulesFile?: string;
   api: { port: number };
+  /** Per-record limits of ingestion: a record over either is rejected, and the rest of the file still loads. */
+  ingest: { maxRecordBytes: number; maxDepth: number };
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
 }
 
@@ -86,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importDir: path.resolve(projectRoot, e.FORESIGHT_IMPORT_DIR ?? home),
     qualityRulesFile: e.FORESIGHT_QUALITY_RULES ? path.resolve(projectRoot, e.FORESIGHT_QUALITY_RULES) : undefined,
     api: { port: e.FORESIGHT_API_PORT },
+    ingest: { maxRecordBytes: e.FORESIGHT_INGEST_MAX_RECORD_BYTES, maxDepth: e.FORESIGHT_INGEST_MAX_DEPTH },
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };
 }

@@ -18,7 +18,9 @@ export function registerIngest(program: Command): void {
     .argument('<file>', 'a .csv (header row) or .ndjson/.jsonl file')
     .option('--format <format>', 'csv or ndjson (default: from the file extension)')
     .option('--not-after <time>', 'reject events after this time as future_timestamp (default: now)')
-    .action(async (entity: string, file: string, opts: { format?: string; notAfter?: string }) => {
+    .option('--exported-at <time>', "when the source exported the file: the version of rows without updated_at (default: the file's mtime)")
+    .option('--force', 'apply every row even where the stored row is newer (an older export overwrites a newer one)')
+    .action(async (entity: string, file: string, opts: { format?: string; notAfter?: string; exportedAt?: string; force?: boolean }) => {
       if (!(ENTITY_NAMES as readonly string[]).includes(entity)) {
         throw new ValidationError(`entity must be one of ${ENTITY_NAMES.join(', ')}; got "${entity}"`, 'entity');
       }
@@ -33,6 +35,8 @@ export function registerIngest(program: Command): void {
           file: path.resolve(file),
           format: opts.format,
           notAfter: opts.notAfter ? dateOption(opts.notAfter, '--not-after') : undefined,
+          exportedAt: opts.exportedAt ? dateOption(opts.exportedAt, '--exported-at') : undefined,
+          force: opts.force ?? false,
           onProgress: (done, total) => bar.update(done, total),
         });
         bar.stop();
@@ -40,14 +44,22 @@ export function registerIngest(program: Command): void {
         console.log();
         console.log(rejectReasons([summary]));
         console.log();
+        if (summary.rowsTotal === 0) console.log('The file has a header but no rows: nothing to load.');
         console.log(
-          `${summary.seenBefore ? 'This exact file was ingested before (batch reused; nothing changed). ' : ''}` +
-            `Batch ${summary.batchId}: ${fmtInt(summary.accepted)} accepted, ${fmtInt(summary.rejected)} rejected` +
+          `${
+            summary.resumedFrom
+              ? `This file's earlier run ended ${summary.resumedFrom}; this run finished it. `
+              : summary.seenBefore
+                ? 'This exact file was ingested before (batch reused; nothing changed). '
+                : ''
+          }` +
+            `Batch ${summary.batchId} (exported ${summary.exportedAt}): ${fmtInt(summary.accepted)} accepted, ` +
+            `${fmtInt(summary.stale)} stale (older than what is stored; --force applies them), ${fmtInt(summary.rejected)} rejected` +
             `${summary.rejected ? ` (see: select * from ingest_rejects where batch_id = ${summary.batchId})` : ''}; ` +
             `${fmtInt(summary.rowsTotal / Math.max(summary.elapsedMs / 1000, 1e-3))} rows/s.`,
         );
-        // Non-zero only when nothing could be loaded: a partly bad file is a success with rejects.
-        if (summary.accepted === 0 && summary.rowsTotal > 0) process.exitCode = 2;
+        // Non-zero only when nothing could be loaded: a partly bad or partly stale file is a success.
+        if (summary.accepted + summary.stale === 0 && summary.rowsTotal > 0) process.exitCode = 2;
       } finally {
         await db.destroy();
       }
