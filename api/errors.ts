@@ -1,11 +1,13 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { ForesightError, NotFoundError, ValidationError } from '../lib/errors';
+import { classifyError, ConflictError, DependencyError, ForesightError, NotFoundError, ValidationError } from '../lib/errors';
 
 /**
  * The one place that turns errors into HTTP responses: `{ error: { code, message, field?, requestId } }`.
- * Foresight's own errors keep their status and message; body-parser's client errors keep their status; anything else
- * is a 500 with a generic message and the request id to find the logged details, never a stack trace.
+ * Foresight's own errors keep their status and message; body-parser's client errors keep their status; errors from
+ * below (pg, knex) are classified: the database unavailable, slow or out of connections is a 503
+ * `dependency_unavailable` with Retry-After, a unique violation a 409; anything else is a 500. Classified and unknown
+ * errors get a generic message and the request id to find the logged details, never the cause or a stack trace.
  */
 interface ErrorBody {
   code: string;
@@ -35,6 +37,13 @@ export const notFound: RequestHandler = (req) => {
   throw new NotFoundError(`No route ${req.method} ${req.path}`);
 };
 
+// The caller learns what happened and what to do, not the driver's message (hosts, ports, constraint names).
+function genericMessage(classified: ForesightError): string | undefined {
+  if (classified instanceof DependencyError) return 'The database is unavailable or too slow to answer; retry shortly';
+  if (classified instanceof ConflictError) return 'A concurrent change conflicts with this one; reload and retry';
+  return undefined;
+}
+
 function toResponse(err: unknown, requestId: string): { status: number; body: ErrorBody } {
   if (err instanceof ForesightError) {
     const body: ErrorBody = { code: err.code, message: err.message, requestId };
@@ -42,8 +51,14 @@ function toResponse(err: unknown, requestId: string): { status: number; body: Er
     return { status: err.httpStatus, body };
   }
   if (isBodyParserError(err)) return { status: err.status, body: { ...bodyParserError(err), requestId } };
+  const classified = classifyError(err);
+  const message = genericMessage(classified);
+  if (message) return { status: classified.httpStatus, body: { code: classified.code, message, requestId } };
   return { status: 500, body: { code: 'internal', message: 'Internal error; quote the request id when reporting it', requestId } };
 }
+
+/** Seconds after which a client may retry a 503 (the pool's acquire timeout is shorter) or a 429. */
+const RETRY_AFTER_SECONDS = '1';
 
 /** Unexpected errors are logged in full with their request id; 401 and 403 as warnings (who tried what). */
 export function errorHandler(log: Logger): ErrorRequestHandler {
@@ -54,6 +69,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     else if (status === 401 || status === 403) log.warn({ ...where, status, reason: body.message }, 'access denied');
     // A response already under way cannot change status: Express's default handler closes the connection.
     if (res.headersSent) return next(err);
+    // The rate limiter sets its own, exact, Retry-After before handing over its 429.
+    if (status === 503 || (status === 429 && !res.get('retry-after'))) res.set('Retry-After', RETRY_AFTER_SECONDS);
     res.status(status).json({ error: body });
   };
 }

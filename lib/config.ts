@@ -33,6 +33,10 @@ const schema = z.object({
   FORESIGHT_IMPORT_DIR: optionalString,
   FORESIGHT_QUALITY_RULES: optionalString,
   FORESIGHT_API_PORT: port.default(8080),
+  FORESIGHT_API_POOL_MAX: z.coerce.number().int().min(1).max(100).default(8),
+  FORESIGHT_API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  FORESIGHT_API_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
+  FORESIGHT_API_SIMILAR_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(5),
   FORESIGHT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -48,7 +52,17 @@ export interface Config {
   importDir: string;
   /** JSON file overriding the data-quality gate's thresholds and actions (quality/rules.ts). */
   qualityRulesFile?: string;
-  api: { port: number };
+  api: {
+    port: number;
+    /** Connections of the API's main pool (health checks have their own two). */
+    poolMax: number;
+    /** Postgres cancels any API statement running longer than this, so no request holds a connection for long. */
+    statementTimeoutMs: number;
+    /** How long a request waits for a pooled connection (or a new one) before answering 503. */
+    acquireTimeoutMs: number;
+    /** Requests per second that one API key may make to /customer/profile/:id/similar. */
+    similarPerSecond: number;
+  };
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
 }
 
@@ -85,7 +99,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     xgboostLibraryPath: e.XGBOOST_LIBRARY_PATH,
     importDir: path.resolve(projectRoot, e.FORESIGHT_IMPORT_DIR ?? home),
     qualityRulesFile: e.FORESIGHT_QUALITY_RULES ? path.resolve(projectRoot, e.FORESIGHT_QUALITY_RULES) : undefined,
-    api: { port: e.FORESIGHT_API_PORT },
+    api: {
+      port: e.FORESIGHT_API_PORT,
+      poolMax: e.FORESIGHT_API_POOL_MAX,
+      statementTimeoutMs: e.FORESIGHT_API_STATEMENT_TIMEOUT_MS,
+      acquireTimeoutMs: e.FORESIGHT_API_ACQUIRE_TIMEOUT_MS,
+      similarPerSecond: e.FORESIGHT_API_SIMILAR_PER_SECOND,
+    },
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };
 }
