@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import type { Config } from '../lib/config';
+import { log } from '../lib/log';
 
 /**
  * The API's two connection pools. Requests use `db`: its statements are cancelled by Postgres after the statement
@@ -23,6 +24,14 @@ function pool(url: string, options: { max: number; statementTimeoutMs: number; a
     connection: { connectionString: url, statement_timeout: options.statementTimeoutMs, connectionTimeoutMillis: options.acquireTimeoutMs },
     pool: { min: 0, max: options.max },
     acquireConnectionTimeout: options.acquireTimeoutMs,
+    // Knex writes to the console by default; its warnings (each failed connection attempt while the database is down)
+    // belong in the log, where the request's own error is reported once with its request id.
+    log: {
+      warn: (message: unknown) => log.debug({ knex: String(message) }, 'knex warning'),
+      error: (message: unknown) => log.error({ knex: String(message) }, 'knex error'),
+      deprecate: (message: unknown) => log.warn({ knex: String(message) }, 'knex deprecation'),
+      debug: (message: unknown) => log.debug({ knex: String(message) }, 'knex debug'),
+    },
   });
 }
 

@@ -33,6 +33,11 @@ function bodyParserError(err: BodyParserError): Omit<ErrorBody, 'requestId'> {
   return { code: 'bad_request', message: `The request body could not be read (${err.type})` };
 }
 
+// The router's error for a path parameter that is not valid percent-encoding (`/customer/profile/%E0%A4%A`).
+function isUndecodablePath(err: unknown): boolean {
+  return err instanceof URIError && (err as { status?: unknown }).status === 400;
+}
+
 export const notFound: RequestHandler = (req) => {
   throw new NotFoundError(`No route ${req.method} ${req.path}`);
 };
@@ -51,6 +56,12 @@ function toResponse(err: unknown, requestId: string): { status: number; body: Er
     return { status: err.httpStatus, body };
   }
   if (isBodyParserError(err)) return { status: err.status, body: { ...bodyParserError(err), requestId } };
+  if (isUndecodablePath(err)) {
+    return {
+      status: 400,
+      body: { code: 'invalid_input', message: 'The request path is not valid percent-encoding', field: 'path', requestId },
+    };
+  }
   const classified = classifyError(err);
   const message = genericMessage(classified);
   if (message) return { status: classified.httpStatus, body: { code: classified.code, message, requestId } };

@@ -83,6 +83,7 @@ export class EmbeddingIndex {
     // The best so far, best first: positions and similarities (k is at most a few hundred).
     const best: number[] = [];
     const scores: number[] = [];
+    let worst = -Infinity;
     for (let i = 0; i < this.ids.length; i++) {
       const start = starts[i]!;
       if (starts[i + 1]! - start !== dims) continue;
@@ -91,7 +92,8 @@ export class EmbeddingIndex {
       let dot = 0;
       for (let d = 0; d < dims; d++) dot += values[start + d]! * target[d]!;
       const similarity = dot / denominator;
-      if (best.length === k && !ranksAbove(similarity, scores[k - 1]!)) continue;
+      // Most candidates fail this first, cheap test against the k-th best so far.
+      if (best.length === k && !(similarity > worst) && !(Number.isNaN(similarity) && !Number.isNaN(worst))) continue;
       if (this.ids[i] === exclude) continue;
       // After every entry it does not rank above: equal similarities keep index order.
       let at = best.length;
@@ -102,6 +104,7 @@ export class EmbeddingIndex {
         best.pop();
         scores.pop();
       }
+      worst = scores[scores.length - 1]!;
     }
     return best.map((i, rank) => ({
       customerId: this.ids[i]!,
