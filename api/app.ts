@@ -1,36 +1,48 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { config } from '../lib/config';
 import { log } from '../lib/log';
+import { createSimilarCustomers } from '../scoring/similar-customers';
 import { createAuth } from './auth';
 import type { RouteContext } from './route-context';
 import { errorHandler, notFound } from './errors';
-import { assertEveryRouteGuarded } from './route-table';
+import { perKeyRateLimit } from './rate-limit';
+import { assertEveryRouteGuarded, knownMiddleware } from './route-table';
 import { healthRoutes } from './routes/health';
 import { modelRoutes } from './routes/models';
 import { profileRoutes } from './routes/profiles';
 
-/** Request bodies are small JSON documents (a status and a reason); anything bigger is refused before parsing. */
-const BODY_LIMIT = '16kb';
+const requestIdAndHeaders: RequestHandler = knownMiddleware((_req, res, next) => {
+  res.locals.requestId = randomUUID();
+  res.set({
+    'X-Request-Id': res.locals.requestId,
+    // Profiles are personal data: no shared cache may keep them, and browsers must not sniff JSON as something else.
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  next();
+});
 
-/** The HTTP API. Everything it needs comes in through `deps`, so tests and the server each build their own. */
-export function createApp(deps: { db: Knex; logger?: Logger }): Express {
+/**
+ * The HTTP API. Everything it needs comes in through `deps`, so tests and the server each build their own:
+ * `db` for requests, `health` for the health checks' own pool (serve passes both from openApiDatabases; without
+ * it the checks share `db`), and the per-key rate of the similar-customers route (default: the configuration's).
+ */
+export function createApp(deps: { db: Knex; health?: Knex; logger?: Logger; similarPerSecond?: number }): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use((_req, res, next) => {
-    res.locals.requestId = randomUUID();
-    res.set({
-      'X-Request-Id': res.locals.requestId,
-      // Profiles are personal data: no shared cache may keep them, and browsers must not sniff JSON as something else.
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-    });
-    next();
-  });
-  app.use(express.json({ limit: BODY_LIMIT }));
+  // No body parser here: routes that take a body parse it after their guard (jsonBody in validate.ts).
+  app.use(requestIdAndHeaders);
 
-  const context: RouteContext = { db: deps.db, auth: createAuth(deps.db, deps.logger ?? log) };
+  const context: RouteContext = {
+    db: deps.db,
+    health: deps.health ?? deps.db,
+    auth: createAuth(deps.db, deps.logger ?? log),
+    similarCustomers: createSimilarCustomers(deps.db),
+    similarRateLimit: perKeyRateLimit(deps.similarPerSecond ?? config().api.similarPerSecond, 'similar customers'),
+  };
   healthRoutes(app, context);
   profileRoutes(app, context);
   modelRoutes(app, context);

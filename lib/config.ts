@@ -39,6 +39,10 @@ const schema = z.object({
     .min(1024)
     .default(1 << 20),
   FORESIGHT_INGEST_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(32),
+  FORESIGHT_API_POOL_MAX: z.coerce.number().int().min(1).max(100).default(8),
+  FORESIGHT_API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  FORESIGHT_API_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
+  FORESIGHT_API_SIMILAR_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(5),
   FORESIGHT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -54,7 +58,17 @@ export interface Config {
   importDir: string;
   /** JSON file overriding the data-quality gate's thresholds and actions (quality/rules.ts). */
   qualityRulesFile?: string;
-  api: { port: number };
+  api: {
+    port: number;
+    /** Connections of the API's main pool (health checks have their own two). */
+    poolMax: number;
+    /** Postgres cancels any API statement running longer than this, so no request holds a connection for long. */
+    statementTimeoutMs: number;
+    /** How long a request waits for a pooled connection (or a new one) before answering 503. */
+    acquireTimeoutMs: number;
+    /** Requests per second that one API key may make to /customer/profile/:id/similar. */
+    similarPerSecond: number;
+  };
   /** Per-record limits of ingestion: a record over either is rejected, and the rest of the file still loads. */
   ingest: { maxRecordBytes: number; maxDepth: number };
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
@@ -93,7 +107,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     xgboostLibraryPath: e.XGBOOST_LIBRARY_PATH,
     importDir: path.resolve(projectRoot, e.FORESIGHT_IMPORT_DIR ?? home),
     qualityRulesFile: e.FORESIGHT_QUALITY_RULES ? path.resolve(projectRoot, e.FORESIGHT_QUALITY_RULES) : undefined,
-    api: { port: e.FORESIGHT_API_PORT },
+    api: {
+      port: e.FORESIGHT_API_PORT,
+      poolMax: e.FORESIGHT_API_POOL_MAX,
+      statementTimeoutMs: e.FORESIGHT_API_STATEMENT_TIMEOUT_MS,
+      acquireTimeoutMs: e.FORESIGHT_API_ACQUIRE_TIMEOUT_MS,
+      similarPerSecond: e.FORESIGHT_API_SIMILAR_PER_SECOND,
+    },
     ingest: { maxRecordBytes: e.FORESIGHT_INGEST_MAX_RECORD_BYTES, maxDepth: e.FORESIGHT_INGEST_MAX_DEPTH },
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };

@@ -55,6 +55,12 @@ export class ForbiddenError extends ForesightError {
   override readonly retryable = false;
 }
 
+/** A caller over its request rate: retryable after the delay the API names in Retry-After. */
+export class RateLimitedError extends ForesightError {
+  override readonly code = 'rate_limited';
+  override readonly httpStatus = 429;
+}
+
 /** Configuration that fails validation at start-up. */
 export class ConfigError extends ForesightError {
   override readonly code = 'invalid_config';
@@ -83,7 +89,9 @@ export class NotFittedError extends ModelError {
 
 /** Transient database conditions: the server is down or restarting, the connection dropped, or a retry may win. */
 const TRANSIENT_PG_CLASSES = ['08', '53', '57P']; // connection exception, insufficient resources, operator intervention
-const TRANSIENT_PG_CODES = new Set(['40001', '40P01']); // serialization failure, deadlock
+// serialization failure, deadlock, and query_canceled: a statement_timeout or an administrator's cancel (the API's
+// connections have a statement timeout, so a database too slow to answer is as unavailable as one that is down).
+const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '57014']);
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
 
 /**

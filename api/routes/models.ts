@@ -5,7 +5,7 @@ import { changeModelStatus } from '../../registry/model-status';
 import { ForbiddenError } from '../../lib/errors';
 import type { RouteContext } from '../route-context';
 import type { Role } from '../../lib/roles';
-import { parseWith, positiveIntParam } from '../validate';
+import { jsonBody, parseWith, positiveIntParam } from '../validate';
 
 /**
  * Who may move a model to each status. ML engineers put candidates in shadow to compare them on live data; making a
@@ -30,7 +30,7 @@ export function modelRoutes(app: Express, { db, auth }: RouteContext): void {
     res.json({ models: await listModels(db) });
   });
 
-  app.post('/models/:id/status', auth.allow('ml', 'owner'), async (req, res) => {
+  app.post('/models/:id/status', auth.allow('ml', 'owner'), jsonBody, async (req, res) => {
     const id = positiveIntParam(req.params.id, 'id');
     const { status, reason } = parseWith(statusChange, req.body, 'body');
     const principal = res.locals.principal!;

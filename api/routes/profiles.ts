@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { RouteContext } from '../route-context';
 import { profileDocument } from '../../scoring/profile-document';
 import { ROLES } from '../../lib/roles';
-import { similarCustomers } from '../../scoring/similar-customers';
 import { customerIdParam, parseWith } from '../validate';
 
 const profileQuery = z
@@ -18,7 +17,7 @@ const profileQuery = z
 
 const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(100).default(10) }).strict();
 
-export function profileRoutes(app: Express, { db, auth }: RouteContext): void {
+export function profileRoutes(app: Express, { db, auth, similarCustomers, similarRateLimit }: RouteContext): void {
   app.get('/customer/profile/:id', auth.allow(...ROLES), async (req, res) => {
     const id = customerIdParam(req.params.id);
     const query = parseWith(profileQuery, req.query, 'query');
@@ -26,10 +25,10 @@ export function profileRoutes(app: Express, { db, auth }: RouteContext): void {
   });
 
   // Look-alike audiences are a marketing tool; support and finance have no use for them.
-  app.get('/customer/profile/:id/similar', auth.allow('marketing', 'owner', 'ml'), async (req, res) => {
+  app.get('/customer/profile/:id/similar', auth.allow('marketing', 'owner', 'ml'), similarRateLimit, async (req, res) => {
     const id = customerIdParam(req.params.id);
     const { k } = parseWith(similarQuery, req.query, 'query');
-    const { asOf, similar } = await similarCustomers(db, id, k);
+    const { asOf, similar } = await similarCustomers.find(id, k);
     res.json({ customerId: id, asOf, k, similar });
   });
 }

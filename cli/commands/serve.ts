@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { createApp } from '../../api/app';
+import { openApiDatabases } from '../../api/database';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../access/api-keys';
 import { AUTH_FAILURE_REASONS, authFailureCounts } from '../../access/auth-failures';
 import { ROLES } from '../../lib/roles';
 import { shutdownSignal, startServer } from '../../api/server';
 import { config } from '../../lib/config';
+import { databaseUrl } from '../../stack/postgres';
 import { ValidationError } from '../../lib/errors';
 import { table } from '../format';
 import { withDatabase } from '../with-db';
@@ -25,18 +27,21 @@ export function registerServe(program: Command): void {
     .option('--host <address>', 'address to listen on; 0.0.0.0 for every interface', '127.0.0.1')
     .action(async (opts: { port?: string; host: string }) => {
       const port = opts.port === undefined ? config().api.port : wholeNumber(opts.port, '--port', 65535);
-      // As the API role: it reads, appends to the audit log and changes model status, and can do nothing else.
-      await withDatabase(
-        async (db) => {
-          const server = await startServer(createApp({ db }), { port, host: opts.host });
+      // withDatabase brings the database up and migrates it as the owner; requests run as the API role, which reads,
+      // appends to the audit log and changes model status, and can do nothing else, on the API's own pools
+      // (statement and connection timeouts, a separate pool for health checks).
+      await withDatabase(async (_owner, cfg) => {
+        const api = openApiDatabases(databaseUrl(cfg, cfg.postgres.database, 'api'), cfg.api);
+        try {
+          const server = await startServer(createApp({ db: api.db, health: api.health }), { port, host: opts.host });
           console.log(`Foresight API on ${server.url}; Ctrl-C to stop.`);
           const signal = await shutdownSignal();
           console.log(`${signal}: finishing requests in flight, then stopping.`);
           await server.close();
-        },
-        ['postgres'],
-        'api',
-      );
+        } finally {
+          await api.destroy();
+        }
+      });
     });
 
   const apiKey = program.command('api-key').description('Create, list and revoke API keys (creation and revocation are audited)');

@@ -1,57 +1,18 @@
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
 import knex from 'knex';
-import pino from 'pino';
 import { createApp } from '../../api/app';
 import { createAuth } from '../../api/auth';
 import { createApiKey, revokeApiKey } from '../../access/api-keys';
 import { ROLES, type Role } from '../../lib/roles';
-import { assertEveryRouteGuarded, routeTable } from '../../api/route-table';
+import { errorHandler } from '../../api/errors';
+import { assertEveryRouteGuarded, knownMiddleware, routeTable } from '../../api/route-table';
 import { startServer, type RunningServer } from '../../api/server';
 import { registerModel } from '../../registry/model-registry';
 import { cliStdout } from '../support/cli';
 import { freshDatabase, type TestDatabase } from '../support/db';
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  // Parsed JSON: the tests look into it freely.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { key?: string; json?: unknown; raw?: string } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (options.key) headers.authorization = `Bearer ${options.key}`;
-  let body: string | undefined;
-  if (options.json !== undefined || options.raw !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = options.raw ?? JSON.stringify(options.json);
-  }
-  const res = await fetch(base + path, { method, headers, body });
-  const text = await res.text();
-  expect(res.headers.get('content-type'), `${method} ${path} answers JSON`).to.match(/^application\/json/);
-  return { status: res.status, headers: res.headers, body: JSON.parse(text) };
-}
-
-/** A pino logger that keeps its entries, so tests can check what was logged and keep the run's output clean. */
-function memoryLogger() {
-  const entries: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      entries.push(JSON.parse(chunk.toString()));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), entries };
-}
+import { call, memoryLogger } from '../support/http';
 
 const EMBEDDING = Array.from({ length: 16 }, (_, i) => (i % 3) - 1 + i / 100);
 
@@ -64,7 +25,7 @@ describe('HTTP API', () => {
 
   before(async () => {
     t = await freshDatabase('api');
-    server = await startServer(createApp({ db: t.db, logger: logs.logger }), { port: 0, host: '127.0.0.1' });
+    server = await startServer(createApp({ db: t.db, logger: logs.logger, similarPerSecond: 1000 }), { port: 0, host: '127.0.0.1' });
     for (const role of ROLES) keys[role] = (await createApiKey(t.db, { name: `${role}-key`, role, createdBy: 'test' })).key;
 
     await t.db('customers').insert(['c-1', 'c-2', 'c-3', 'c-4', 'unscored'].map((customer_id) => ({ customer_id })));
@@ -285,23 +246,24 @@ describe('HTTP API', () => {
     expect((await call(server.url, 'DELETE', '/models')).status).to.equal(404);
   });
 
-  it('answers 500 with a generic message and a request id, never the cause, when something unexpected fails', async () => {
-    // A database that refuses connections: the key lookup throws a pg error that must not reach the caller.
+  it('answers 503 dependency_unavailable, never the cause, when the database refuses connections', async () => {
     const db = knex({ client: 'pg', connection: 'postgres://foresight:secret@127.0.0.1:1/nowhere', log: { warn: () => undefined } });
     const brokenLogs = memoryLogger();
     const broken = await startServer(createApp({ db, logger: brokenLogs.logger }), { port: 0, host: '127.0.0.1' });
     try {
       const res = await call(broken.url, 'GET', '/customer/profile/c-1', { key: keys.owner });
-      expect(res.status).to.equal(500);
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('1');
       expect(res.body.error).to.deep.equal({
-        code: 'internal',
-        message: 'Internal error; quote the request id when reporting it',
+        code: 'dependency_unavailable',
+        message: 'The database is unavailable or too slow to answer; retry shortly',
         requestId: res.headers.get('x-request-id'),
       });
       const health = await call(broken.url, 'GET', '/health');
       expect(health.status).to.equal(503);
       expect(health.body.error).to.include({ code: 'dependency_unavailable' });
-      for (const r of [res, health]) expect(JSON.stringify(r.body)).not.to.match(/ECONNREFUSED|secret|\n\s+at /);
+      expect((await call(broken.url, 'GET', '/healthz')).status).to.equal(200);
+      for (const r of [res, health]) expect(r.text).not.to.match(/ECONNREFUSED|secret|\n\s+at /);
       // The details are in the log, under the request id the caller was given.
       const logged = brokenLogs.entries.find((e) => e.requestId === res.body.error.requestId) as {
         level: number;
@@ -313,6 +275,33 @@ describe('HTTP API', () => {
       await broken.close();
       await db.destroy();
     }
+  });
+
+  it('answers 500 with a generic message and a request id, never the cause, when something unexpected fails', async () => {
+    const app = express();
+    app.get('/boom', () => {
+      throw new Error('secret detail');
+    });
+    app.use(errorHandler(memoryLogger().logger));
+    const boom = await startServer(app, { port: 0, host: '127.0.0.1' });
+    try {
+      const res = await call(boom.url, 'GET', '/boom');
+      expect(res.status).to.equal(500);
+      expect(res.body.error).to.include({ code: 'internal', message: 'Internal error; quote the request id when reporting it' });
+      expect(res.text).not.to.match(/secret|\n\s+at /);
+    } finally {
+      await boom.close();
+    }
+  });
+
+  it('authenticates before reading a body: no key is 401 whatever the body', async () => {
+    for (const options of [{ raw: '{"status": "champion",' }, { json: { status: 'shadow', reason: 'x'.repeat(20_000) } }]) {
+      const res = await call(server.url, 'POST', '/models/1/status', options);
+      expect(res.status).to.equal(401);
+      expect(res.body.error).to.include({ code: 'unauthorized' });
+      expect((await call(server.url, 'POST', '/models/1/status', { ...options, key: 'fs_00000000_unknown' })).status).to.equal(401);
+    }
+    expect((await call(server.url, 'POST', '/models/1/status', { key: keys.support, raw: '{' })).status).to.equal(403);
   });
 
   it('lets ml shadow and owner promote a model, validates the body, and audits each change with the actor', async () => {
@@ -382,6 +371,8 @@ describe('HTTP API', () => {
       r.access === 'public' ? 'public' : [...r.access!].sort(),
     ]);
     expect(table).to.deep.equal([
+      ['GET', '/healthz', 'public'],
+      ['GET', '/readyz', 'public'],
       ['GET', '/health', 'public'],
       ['GET', '/customer/profile/:id', [...ROLES].sort()],
       ['GET', '/customer/profile/:id/similar', ['marketing', 'ml', 'owner']],
@@ -406,5 +397,22 @@ describe('HTTP API', () => {
     router.get('/inner', (_req, res) => res.end());
     nested.use('/outer', router);
     expect(() => assertEveryRouteGuarded(nested)).to.throw('GET /inner');
+
+    // A handler mounted with app.use runs before every route's guard, and may answer requests itself.
+    const used = express();
+    used.use('/admin', function dumpEverything(_req, res) {
+      res.end();
+    });
+    used.get('/guarded', auth.allow('owner'), (_req, res) => res.end());
+    expect(() => assertEveryRouteGuarded(used)).to.throw('USE /admin (dumpEverything)');
+    const inRouter = express();
+    const withUse = express.Router();
+    withUse.use((_req, _res, next) => next());
+    inRouter.use(withUse);
+    expect(() => assertEveryRouteGuarded(inRouter)).to.throw('USE');
+    const marked = express();
+    marked.use(knownMiddleware((_req: unknown, _res: unknown, next: () => void) => next()));
+    marked.get('/guarded', auth.allow('owner'), (_req, res) => res.end());
+    expect(() => assertEveryRouteGuarded(marked)).not.to.throw();
   });
 });
