@@ -14,7 +14,7 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   const path = findTemporalCli(config());
   if (!path) throw new Error('The Temporal CLI is not installed: run `npm run setup`');
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger((process.env.FORESIGHT_TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    Runtime.install({ logger: new DefaultLogger((process.env.FORESIGHT_TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
     runtimeInstalled = true;
   }
   return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path } } });
