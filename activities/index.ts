@@ -8,7 +8,10 @@ import { runQualityGate, type GateResult } from '../quality/gate';
 import type { QualityRules } from '../quality/rules';
 import { computeFeatureSnapshot } from '../features/snapshots';
 import { scoreCustomers, type ScoreSummary } from '../scoring/score-customers';
-import { trainModels, type TrainModelsResult } from '../training/train-models';
+import { trainModels, type ModelKind, type TrainModelsResult } from '../training/train-models';
+import { evaluateCandidate } from '../scoring/shadow-evaluation';
+import type { ShadowReport } from '../scoring/shadow-report';
+import { carryOutDecision, closePromotion, openPromotion, type PromotionDecision } from '../approvals/model-promotion';
 
 /**
  * The activities a Foresight worker registers: thin adapters that call a step. Built around one database handle (no
@@ -43,6 +46,44 @@ export function createActivities(db: Knex, options: { importDir: string; quality
     },
     async scoreCustomers(input: { asOf: string }): Promise<ScoreSummary> {
       return heartbeating((onProgress) => scoreCustomers(db, { asOf: new Date(input.asOf), onProgress }));
+    },
+    /**
+     * Trains one kind as of a date for a training run (the retrain workflow's id). Idempotent: a retry returns the
+     * model the run already registered for the kind. Never promotes, except the first model of a kind.
+     */
+    async trainModelKind(input: {
+      asOf: string;
+      kind: ModelKind;
+      trainingRun: string;
+      createdBy: string;
+      churnHorizonDays?: number;
+      clvHorizonMonths?: number;
+    }): Promise<TrainModelsResult['models'][number]> {
+      const { kind, ...rest } = input;
+      const result = await heartbeating(() => trainModels(db, { ...rest, asOf: new Date(input.asOf), kinds: [kind] }));
+      return result.models[0]!;
+    },
+    /** Scores the candidate beside the champion and stores the report under `evaluationRun` (a retry replaces it). */
+    async evaluateCandidate(input: { candidateId: number; evaluationRun: string; asOf?: string }): Promise<{
+      reportId: number;
+      report: ShadowReport;
+    }> {
+      const stored = await heartbeating(() =>
+        evaluateCandidate(db, { ...input, asOf: input.asOf === undefined ? undefined : new Date(input.asOf) }),
+      );
+      return { reportId: stored.reportId, report: stored.report };
+    },
+    async openPromotion(input: { workflowId: string; candidateId: number; deadlineAt: string; forcedReason: string | null }) {
+      return openPromotion(db, { ...input, deadlineAt: new Date(input.deadlineAt) });
+    },
+    async carryOutDecision(
+      input: { workflowId: string; candidateId: number } & PromotionDecision,
+    ): Promise<{ status: 'approved' | 'rejected'; modelId: number; modelStatus: string }> {
+      const { status, model } = await carryOutDecision(db, input);
+      return { status, modelId: model.modelId, modelStatus: model.status };
+    },
+    async closePromotion(input: { workflowId: string; status: 'expired' | 'refused'; reason: string }): Promise<void> {
+      await closePromotion(db, input);
     },
   });
 }

@@ -62,7 +62,7 @@ async function main() {
   const training = await stage(
     'train all models',
     () => trainModels(db, { asOf, createdBy: 'bench', promote: true }),
-    (r) => `CLV serving ${r.clvChoice.model}`,
+    (r) => `CLV serving ${r.clvChoice?.model ?? '-'}`,
   );
   const scoring = await stage(
     'score every customer',

@@ -14,13 +14,22 @@ export interface NewModel {
   metrics?: Record<string, unknown>;
   artifact: unknown;
   createdBy: string;
+  /** The training run (a retrain workflow's id) registering it: at most one model per kind and run. */
+  trainingRun?: string;
 }
 
-/** Registers a fitted model as a candidate with the next version number of its kind. */
+/**
+ * Registers a fitted model as a candidate with the next version number of its kind. With a training run, a model
+ * that run already registered for the kind is returned as it is (a retried activity adds nothing).
+ */
 export async function registerModel(db: Knex, model: NewModel): Promise<RegisteredModel> {
   return db.transaction(async (trx) => {
-    // Serialises version numbering per kind.
+    // Serialises version numbering (and the training run's check) per kind.
     await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`model_registry:${model.kind}`]);
+    if (model.trainingRun !== undefined) {
+      const existing = await findByTrainingRun(trx, model.kind, model.trainingRun);
+      if (existing) return existing;
+    }
     const next = await trx('model_registry').where({ kind: model.kind }).max({ v: 'version' }).first();
     const [row] = await trx('model_registry')
       .insert({
@@ -33,6 +42,7 @@ export async function registerModel(db: Knex, model: NewModel): Promise<Register
         metrics: JSON.stringify(model.metrics ?? {}),
         artifact: JSON.stringify(model.artifact),
         created_by: model.createdBy,
+        training_run: model.trainingRun ?? null,
       })
       .returning('*');
     await trx('model_registry_events').insert({
@@ -49,6 +59,12 @@ export async function getModel(db: Knex, modelId: number): Promise<RegisteredMod
   const row = (await db('model_registry').where({ model_id: modelId }).first()) as Row | undefined;
   if (!row) throw new NotFoundError(`No model ${modelId} in the registry`);
   return fromRow(row);
+}
+
+/** The model a training run registered for a kind, if it did. */
+export async function findByTrainingRun(db: Knex, kind: string, trainingRun: string): Promise<RegisteredModel | undefined> {
+  const row = (await db('model_registry').where({ kind, training_run: trainingRun }).first()) as Row | undefined;
+  return row ? fromRow(row) : undefined;
 }
 
 /** The champion of a kind, or undefined when none has been promoted. */

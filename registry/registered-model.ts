@@ -17,6 +17,8 @@ export interface RegisteredModel {
   promotedBy: string | null;
   createdAt: string;
   promotedAt: string | null;
+  /** The retrain workflow run that registered it (null for models trained by hand). */
+  trainingRun: string | null;
 }
 
 /** A model_registry row as pg returns it (bigint as string, timestamptz as Date). */
@@ -35,6 +37,7 @@ export interface ModelRow {
   promoted_by: string | null;
   created_at: Date;
   promoted_at: Date | null;
+  training_run: string | null;
 }
 
 export function fromRow(r: ModelRow): RegisteredModel {
@@ -53,5 +56,6 @@ export function fromRow(r: ModelRow): RegisteredModel {
     promotedBy: r.promoted_by,
     createdAt: r.created_at.toISOString(),
     promotedAt: r.promoted_at?.toISOString() ?? null,
+    trainingRun: r.training_run ?? null,
   };
 }

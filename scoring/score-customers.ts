@@ -23,7 +23,7 @@ async function champion(db: Knex, kind: string): Promise<RegisteredModel> {
 }
 
 /** The newest order or session at or before `asOf`: how fresh the data behind the profiles is. */
-async function latestEventAt(db: Knex, asOf: Date): Promise<Date | null> {
+export async function latestEventAt(db: Knex, asOf: Date): Promise<Date | null> {
   const latest = await db.raw<{ rows: { latest: Date | null }[] }>(
     `select greatest((select max(ordered_at) from orders where ordered_at <= :asOf),
                      (select max(started_at) from sessions where started_at <= :asOf)) as latest`,

@@ -11,7 +11,7 @@ import { FEATURE_VERSION } from '../features/catalog';
 import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
-import { getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
+import { findByTrainingRun, getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
 import { changeModelStatus } from '../registry/model-status';
 import { ClvServingBundle, type ClvServingBundleJson } from '../registry/clv-serving-bundle';
 import { SegmentsBundle } from '../registry/segments-bundle';
@@ -23,11 +23,22 @@ export interface TrainModelsInput {
   createdBy: string;
   /** Promote each new model to champion at once (the demo); otherwise a model becomes champion only when none exists. */
   promote?: boolean;
+  /** The kinds to train (default all); the retrain workflow trains each in its own activity. */
+  kinds?: readonly ModelKind[];
+  /**
+   * The training run (a retrain workflow's id): a kind this run already registered is returned as registered, not
+   * trained again, so a retried activity gives back the same model.
+   */
+  trainingRun?: string;
 }
+
+export const MODEL_KINDS = ['churn', 'clv', 'segments'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
 
 export interface TrainModelsResult {
   models: Pick<RegisteredModel, 'modelId' | 'kind' | 'version' | 'status' | 'metrics'>[];
-  clvChoice: ClvModelChoice;
+  /** Null when this run trained no CLV model. */
+  clvChoice: ClvModelChoice | null;
 }
 
 /** k-means is fitted on at most this many customers (seeded sample); every customer is still assigned a cluster. */
@@ -66,82 +77,101 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   const clvHorizonMonths = input.clvHorizonMonths ?? DEFAULT_CLV_HORIZON_MONTHS;
   const clvHorizonDays = Math.round(clvHorizonMonths * DAYS_PER_MONTH);
   const registered: RegisteredModel[] = [];
+  const { trainingRun } = input;
+  const kinds = new Set(input.kinds ?? MODEL_KINDS);
+  /** True when the kind is to be trained now: asked for, and not already registered by this training run. */
+  let clvChoice: ClvModelChoice | null = null;
+  const toTrain = async (kind: ModelKind): Promise<boolean> => {
+    if (!kinds.has(kind)) return false;
+    const done = trainingRun === undefined ? undefined : await findByTrainingRun(db, kind, trainingRun);
+    if (done) registered.push(done);
+    if (done?.kind === 'clv') clvChoice = done.metrics.choice as ClvModelChoice;
+    return done === undefined;
+  };
 
   // Churn.
-  const churn = await trainChurnModel(db, { trainAsOf: asOf, horizonDays: churnHorizonDays });
-  try {
-    const model = await registerModel(db, {
-      kind: 'churn',
-      parameters: { horizonDays: churnHorizonDays },
-      featureVersion: FEATURE_VERSION,
-      trainingFrom: churn.trainingCutoffs[churn.trainingCutoffs.length - 1],
-      trainingTo: asOf,
-      metrics: { calibrationCutoff: churn.metrics, rows: churn.rows },
-      artifact: churn.model.toJSON(),
-      createdBy,
-    });
-    registered.push(await keep(db, model, input.promote ?? false, createdBy));
-  } finally {
-    churn.model.dispose();
+  if (await toTrain('churn')) {
+    const churn = await trainChurnModel(db, { trainAsOf: asOf, horizonDays: churnHorizonDays });
+    try {
+      const model = await registerModel(db, {
+        kind: 'churn',
+        parameters: { horizonDays: churnHorizonDays },
+        featureVersion: FEATURE_VERSION,
+        trainingFrom: churn.trainingCutoffs[churn.trainingCutoffs.length - 1],
+        trainingTo: asOf,
+        metrics: { calibrationCutoff: churn.metrics, rows: churn.rows },
+        artifact: churn.model.toJSON(),
+        createdBy,
+        trainingRun,
+      });
+      registered.push(await keep(db, model, input.promote ?? false, createdBy));
+    } finally {
+      churn.model.dispose();
+    }
   }
 
   // CLV: which model serves is decided by a backtest one horizon back, on outcomes already observed.
-  let clvChoice: ClvModelChoice;
-  let backtestMetrics: unknown = null;
-  try {
-    const backtest = await backtestClv(db, { asOf: new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY), horizonDays: clvHorizonDays });
-    clvChoice = chooseClvModel(backtest);
-    backtestMetrics = backtest.metrics;
-  } catch (err) {
-    clvChoice = {
-      model: 'probabilistic',
-      reason: `no backtest possible (${(err as Error).message}); the probabilistic model needs no past window`,
-    };
+  if (await toTrain('clv')) {
+    let backtestMetrics: unknown = null;
+    try {
+      const backtest = await backtestClv(db, { asOf: new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY), horizonDays: clvHorizonDays });
+      clvChoice = chooseClvModel(backtest);
+      backtestMetrics = backtest.metrics;
+    } catch (err) {
+      clvChoice = {
+        model: 'probabilistic',
+        reason: `no backtest possible (${(err as Error).message}); the probabilistic model needs no past window`,
+      };
+    }
+    const summary = await clvSummary(db, { asOf });
+    const probabilistic = new ProbabilisticClv({ horizonMonths: clvHorizonMonths }).fit(summary);
+    let gbm: GbmClv | null = null;
+    if (clvChoice.model === 'gbm') {
+      const cutoff = new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY);
+      const past = await clvSummary(db, { asOf: cutoff, holdoutDays: clvHorizonDays });
+      gbm = new GbmClv({ horizonDays: clvHorizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
+    }
+    const clvBundle = new ClvServingBundle(clvChoice.model, probabilistic, gbm);
+    let clvArtifact: ClvServingBundleJson;
+    try {
+      clvArtifact = clvBundle.toJSON();
+    } finally {
+      clvBundle.dispose();
+    }
+    const clv = await registerModel(db, {
+      kind: 'clv',
+      parameters: { horizonMonths: clvHorizonMonths, serving: clvChoice.model },
+      featureVersion: FEATURE_VERSION,
+      trainingTo: asOf,
+      metrics: { choice: clvChoice, backtest: backtestMetrics, fit: probabilistic.fitState },
+      artifact: clvArtifact,
+      createdBy,
+      trainingRun,
+    });
+    registered.push(await keep(db, clv, input.promote ?? false, createdBy));
   }
-  const summary = await clvSummary(db, { asOf });
-  const probabilistic = new ProbabilisticClv({ horizonMonths: clvHorizonMonths }).fit(summary);
-  let gbm: GbmClv | null = null;
-  if (clvChoice.model === 'gbm') {
-    const cutoff = new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY);
-    const past = await clvSummary(db, { asOf: cutoff, holdoutDays: clvHorizonDays });
-    gbm = new GbmClv({ horizonDays: clvHorizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
-  }
-  const clvBundle = new ClvServingBundle(clvChoice.model, probabilistic, gbm);
-  let clvArtifact: ClvServingBundleJson;
-  try {
-    clvArtifact = clvBundle.toJSON();
-  } finally {
-    clvBundle.dispose();
-  }
-  const clv = await registerModel(db, {
-    kind: 'clv',
-    parameters: { horizonMonths: clvHorizonMonths, serving: clvChoice.model },
-    featureVersion: FEATURE_VERSION,
-    trainingTo: asOf,
-    metrics: { choice: clvChoice, backtest: backtestMetrics, fit: probabilistic.fitState },
-    artifact: clvArtifact,
-    createdBy,
-  });
-  registered.push(await keep(db, clv, input.promote ?? false, createdBy));
 
   // Segments and embedding on the scoring snapshot itself.
-  await computeFeatureSnapshot(db, asOf);
-  const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
-  const previous = await getChampion(db, 'segments');
-  const previousClusters = previous ? SegmentsBundle.fromJSON(previous.artifact).clusters : undefined;
-  const rfm = new RfmModel().fit(matrix);
-  const clusters = new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters });
-  const embedding = new BehaviourEmbedding().fit(matrix);
-  const segments = await registerModel(db, {
-    kind: 'segments',
-    parameters: { clusterSample: CLUSTER_SAMPLE },
-    featureVersion: FEATURE_VERSION,
-    trainingTo: asOf,
-    metrics: { customers: matrix.nrow, clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })) },
-    artifact: new SegmentsBundle(rfm, clusters, embedding).toJSON(),
-    createdBy,
-  });
-  registered.push(await keep(db, segments, input.promote ?? false, createdBy));
+  if (await toTrain('segments')) {
+    await computeFeatureSnapshot(db, asOf);
+    const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
+    const previous = await getChampion(db, 'segments');
+    const previousClusters = previous ? SegmentsBundle.fromJSON(previous.artifact).clusters : undefined;
+    const rfm = new RfmModel().fit(matrix);
+    const clusters = new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters });
+    const embedding = new BehaviourEmbedding().fit(matrix);
+    const segments = await registerModel(db, {
+      kind: 'segments',
+      parameters: { clusterSample: CLUSTER_SAMPLE },
+      featureVersion: FEATURE_VERSION,
+      trainingTo: asOf,
+      metrics: { customers: matrix.nrow, clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })) },
+      artifact: new SegmentsBundle(rfm, clusters, embedding).toJSON(),
+      createdBy,
+      trainingRun,
+    });
+    registered.push(await keep(db, segments, input.promote ?? false, createdBy));
+  }
 
   return {
     models: registered.map(({ modelId, kind, version, status, metrics }) => ({ modelId, kind, version, status, metrics })),

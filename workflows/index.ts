@@ -2,3 +2,6 @@
 export { ingestShopWorkflow } from './ingest-shop';
 export { trainAndScoreWorkflow } from './train-and-score';
 export { featureRefreshWorkflow } from './feature-refresh';
+export { retrainWorkflow } from './retrain';
+export { shadowEvaluationWorkflow } from './shadow-evaluation';
+export { promotionWorkflow } from './promotion';

@@ -31,7 +31,7 @@ export function trainingReport(result: TrainModelsResult): string {
     table(
       ['model', 'version', 'status', 'id'],
       result.models.map((m) => [m.kind, m.version, m.status, m.modelId]),
-    ) + `\nCLV serving model: ${result.clvChoice.model} (${result.clvChoice.reason})`
+    ) + (result.clvChoice ? `\nCLV serving model: ${result.clvChoice.model} (${result.clvChoice.reason})` : '')
   );
 }
 
