@@ -20,7 +20,7 @@ import { withDatabase } from '../with-db';
 import { cdnowDir } from '../../lib/project-root';
 
 /** The newest completed order: the data's "now" when no as-of is given. */
-async function latestOrderAt(db: Knex): Promise<Date> {
+export async function latestOrderAt(db: Knex): Promise<Date> {
   const row = await db('orders').max({ at: 'ordered_at' }).first();
   if (!row?.at) throw new NotFoundError('There are no orders yet: ingest data first (npm run demo, or foresight ingest)');
   return new Date(row.at as Date);
@@ -53,7 +53,7 @@ export function scoringReport(s: ScoreSummary): string {
   ].join('\n');
 }
 
-export function registerModels(program: Command): void {
+export function registerModels(program: Command): Command {
   program
     .command('train')
     .description('Train churn, CLV and segment models as of a date and record them in the model registry')
@@ -123,7 +123,7 @@ export function registerModels(program: Command): void {
       });
     });
 
-  const models = program.command('models').description('The model registry: list and promote models');
+  const models = program.command('models').description('The model registry: list, inspect, compare, promote and roll back models');
   models
     .command('list')
     .description('List registered models, newest first')
@@ -218,4 +218,5 @@ export function registerModels(program: Command): void {
         throw new ValidationError(`--dataset must be current or cdnow, got "${opts.dataset}"`, 'dataset');
       }
     });
+  return models;
 }

@@ -79,7 +79,10 @@ describe('concurrent promotions and rollback', () => {
     });
     expect([restored.modelId, restored.status, retired]).to.deep.equal([first.modelId, 'champion', second.modelId]);
     expect(await champions('segments')).to.deep.equal([first.modelId]);
-    const audit = await t.db('audit_log').where({ target: `model:${first.modelId}` }).orderBy('id');
+    const audit = await t
+      .db('audit_log')
+      .where({ target: `model:${first.modelId}` })
+      .orderBy('id');
     expect(audit.map((a) => [a.actor, a.details.from, a.details.to, a.details.reason, a.details.retiredChampion])).to.deep.equal([
       ['ann', 'candidate', 'champion', 'first', undefined],
       ['dee', 'retired', 'champion', 'rollback: v2 splits Loyal badly', second.modelId],
