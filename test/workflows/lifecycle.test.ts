@@ -35,7 +35,7 @@ describe('model lifecycle workflows (real Temporal, Postgres, libxgboost)', func
     const asOf = new Date(shop.exportInstant.getTime() - 120 * MS_PER_DAY).toISOString();
     const handle = await env.client.workflow.start(retrainWorkflow, { taskQueue, workflowId: 'retrain-first', args: [{ asOf }] });
     first = await run(() => handle.result());
-    await recordHistory(handle, 'retrain');
+    await recordHistory(env, handle, 'retrain');
     expect(first.trainingRun).to.equal('retrain-first');
     expect(first.models.map((m) => [m.kind, m.status])).to.deep.equal([
       ['churn', 'champion'],
@@ -90,7 +90,7 @@ describe('model lifecycle workflows (real Temporal, Postgres, libxgboost)', func
       args: [{ candidateIds: idsOf(second) }],
     });
     const result = await run(() => handle.result());
-    await recordHistory(handle, 'shadow-evaluation');
+    await recordHistory(env, handle, 'shadow-evaluation');
     expect(result.reports.map((r) => r.candidateId)).to.deep.equal(idsOf(second));
     const [churn, clv, segments] = result.reports.map((r) => r.report);
     expect(churn!.backtest!.metrics.map((m) => m.metric)).to.deep.equal(['ROC AUC', 'Expected calibration error', 'Brier score']);
@@ -150,7 +150,7 @@ describe('model lifecycle workflows (real Temporal, Postgres, libxgboost)', func
       expect(outcome.status).to.equal('approved');
       expect((await handle.result()).status).to.equal('approved');
     });
-    await recordHistory(handle, 'promotion-approved');
+    await recordHistory(env, handle, 'promotion-approved');
     expect((await getChampion(shop.db, 'churn'))!.modelId).to.equal(candidate);
     expect((await getModel(shop.db, championBefore)).status).to.equal('retired');
     const audit = await shop
@@ -158,6 +158,7 @@ describe('model lifecycle workflows (real Temporal, Postgres, libxgboost)', func
       .where({ target: `model:${candidate}` })
       .orderBy('id');
     expect(audit.map((a) => [a.actor, a.role, a.details.to, a.details.via, a.details.retiredChampion])).to.deep.equal([
+      ['retrain-second', null, 'shadow', 'training', undefined],
       ['mia', 'ml', 'champion', 'workflow', championBefore],
     ]);
     expect(await shop.db('audit_log').where({ actor: 'mallory' })).to.have.length(0);
@@ -189,7 +190,7 @@ describe('model lifecycle workflows (real Temporal, Postgres, libxgboost)', func
       args: [{ candidateId: bare.modelId, deadlineSeconds: 3, force: { reason: 'hotfix, report to follow' } }],
     });
     const expired = await run(() => handle.result());
-    await recordHistory(handle, 'promotion-expired');
+    await recordHistory(env, handle, 'promotion-expired');
     expect(expired.status).to.equal('expired');
     const rows = await shop
       .db('model_promotions')
