@@ -35,8 +35,9 @@ describe('model registry', () => {
     expect((await modelHistory(t.db, a.modelId)).map((e) => e.to_status)).to.deep.equal(['candidate', 'champion', 'retired']);
 
     try {
-      await setStatus(a.modelId, 'champion', 'owner@shop');
-      expect.fail('a retired model cannot come back');
+      // Only a rollback brings a retired model back, and only as champion (test/foundation/concurrent-promotion.test.ts).
+      await setStatus(a.modelId, 'shadow', 'owner@shop');
+      expect.fail('a retired model cannot go back to shadow');
     } catch (err) {
       expect(err).to.be.instanceOf(ConflictError);
     }
