@@ -84,7 +84,9 @@ function logNormalSampler<Name extends string>(
     throw new ModelError(`${model} fit has no covariance (standard_errors_missing): no parameter interval`);
   }
   const theta = names.map((name) => state.params[name]);
-  const logCovariance = state.covariance.map((row, i) => row.map((c, j) => c / (theta[i] * theta[j])));
+  const covariance = state.covariance;
+  // Symmetrised: the inverse of the information matrix is symmetric only up to rounding.
+  const logCovariance = covariance.map((row, i) => row.map((c, j) => (0.5 * (c + covariance[j][i])) / (theta[i] * theta[j])));
   const cholesky = new CholeskyDecomposition(new Matrix(logCovariance));
   if (!cholesky.isPositiveDefinite()) throw new ModelError(`${model} covariance is not positive definite: no parameter interval`);
   const factor = cholesky.lowerTriangularMatrix.to2DArray();
