@@ -9,14 +9,11 @@ import { ProbabilisticClv, type ClvHistory, type ProbabilisticClvPrediction } fr
 import { servedClv } from '../models/clv/served-clv';
 import { estimatorJson, parseArtifact, restoreField } from './artifact-parsing';
 
-export const CLV_SERVING_MODELS = CLV_CANDIDATES;
-export type ClvServingModel = ClvCandidate;
-
 const WHAT = 'CLV serving bundle';
 
 /** When the bake-off's winner could not serve (its fit flagged at training time): which it was and why. */
 export interface ClvFallback {
-  from: ClvServingModel;
+  from: ClvCandidate;
   reason: string;
 }
 
@@ -30,14 +27,21 @@ export interface ClvServingOptions {
 
 const jsonSchema = z
   .object({
-    serving: z.enum(CLV_SERVING_MODELS),
+    serving: z.enum(CLV_CANDIDATES),
     // Bundles written before the bake-off have no horizon: the registry entry's horizonMonths gives it.
     horizonDays: z.number().positive().finite().optional(),
     // Null when the fit failed; kept when flagged, for the record (it then does not serve).
     probabilistic: estimatorJson.nullable(),
     gbm: estimatorJson.nullable(),
-    blendWeights: z.record(z.enum(['baseline', 'probabilistic', 'gbm']), z.number().nonnegative().finite()).nullable().optional(),
-    fallback: z.object({ from: z.enum(CLV_SERVING_MODELS), reason: z.string() }).strict().nullable().optional(),
+    blendWeights: z
+      .record(z.enum(['baseline', 'probabilistic', 'gbm']), z.number().nonnegative().finite())
+      .nullable()
+      .optional(),
+    fallback: z
+      .object({ from: z.enum(CLV_CANDIDATES), reason: z.string() })
+      .strict()
+      .nullable()
+      .optional(),
   })
   .strict()
   .superRefine((bundle, ctx) => {
@@ -50,7 +54,7 @@ const jsonSchema = z
   });
 
 export interface ClvServingBundleJson {
-  serving: ClvServingModel;
+  serving: ClvCandidate;
   horizonDays: number;
   probabilistic: ReturnType<ProbabilisticClv['toJSON']> | null;
   gbm: ReturnType<GbmClv['toJSON']> | null;
@@ -60,8 +64,8 @@ export interface ClvServingBundleJson {
 
 /** What a profile's CLV says, and how far to trust it (recorded in the profile's coverage.clv). */
 export interface ClvServingCoverage {
-  model: ClvServingModel;
-  fallbackFrom: ClvServingModel | null;
+  model: ClvCandidate;
+  fallbackFrom: ClvCandidate | null;
   fitFlags: ClvFitFlag[];
   interval: { level: number; method: string };
 }
@@ -86,7 +90,7 @@ export class ClvServingBundle {
   readonly fallback: ClvFallback | null;
 
   constructor(
-    readonly serving: ClvServingModel,
+    readonly serving: ClvCandidate,
     readonly probabilistic: ProbabilisticClv | null,
     readonly gbm: GbmClv | null,
     options: ClvServingOptions,
@@ -96,7 +100,8 @@ export class ClvServingBundle {
     this.fallback = options.fallback ?? null;
     if (!(this.horizonDays > 0 && Number.isFinite(this.horizonDays)))
       throw new ValidationError('the horizon must be a positive number of days', 'horizonDays');
-    if (serving === 'blend' && this.blendWeights === null) throw new ValidationError('the blend serves, so its weights are required', 'blendWeights');
+    if (serving === 'blend' && this.blendWeights === null)
+      throw new ValidationError('the blend serves, so its weights are required', 'blendWeights');
     const uses = (part: BlendComponent) => serving === part || (serving === 'blend' && (this.blendWeights?.[part] ?? 0) > 0);
     if (uses('gbm') && gbm === null) throw new ValidationError('the GBM serves, so its model is required', 'gbm');
     if (uses('probabilistic') && probabilistic === null)

@@ -89,7 +89,7 @@ describe('registry bundles', () => {
     gbm.dispose();
   });
 
-  it('reads a bundle written before the bake-off (no horizon, weights or fallback) with the registry entry\'s horizon', () => {
+  it("reads a bundle written before the bake-off (no horizon, weights or fallback) with the registry entry's horizon", () => {
     const probabilistic = new ProbabilisticClv({ horizonMonths: 12 }).fit(clvHistory);
     const legacy = { serving: 'probabilistic', probabilistic: probabilistic.toJSON(), gbm: null };
     const bundle = ClvServingBundle.fromJSON(stored(legacy), 365);
@@ -107,16 +107,29 @@ describe('registry bundles', () => {
     expectValidationError(() => ClvServingBundle.fromJSON({ serving: 'gbm', probabilistic, gbm: null }), 'gbm');
     expectValidationError(() => ClvServingBundle.fromJSON({ serving: 'probabilistic', gbm: null }), 'probabilistic');
     expectValidationError(() => ClvServingBundle.fromJSON({ serving: 'probabilistic', probabilistic: null, gbm: null }), 'probabilistic');
-    expectValidationError(() => ClvServingBundle.fromJSON({ serving: 'blend', horizonDays: 365, probabilistic, gbm: null }), 'blendWeights');
     expectValidationError(
-      () => ClvServingBundle.fromJSON({ serving: 'blend', horizonDays: 365, probabilistic, gbm: null, blendWeights: { gbm: 0.5, baseline: 0.5 } }),
+      () => ClvServingBundle.fromJSON({ serving: 'blend', horizonDays: 365, probabilistic, gbm: null }),
+      'blendWeights',
+    );
+    expectValidationError(
+      () =>
+        ClvServingBundle.fromJSON({
+          serving: 'blend',
+          horizonDays: 365,
+          probabilistic,
+          gbm: null,
+          blendWeights: { gbm: 0.5, baseline: 0.5 },
+        }),
       'gbm',
     );
     expectValidationError(
       () => ClvServingBundle.fromJSON({ serving: 'blend', horizonDays: 365, probabilistic, gbm: null, blendWeights: { forest: 1 } }),
       'blendWeights',
     );
-    expectValidationError(() => ClvServingBundle.fromJSON({ serving: 'baseline', horizonDays: -1, probabilistic, gbm: null }), 'horizonDays');
+    expectValidationError(
+      () => ClvServingBundle.fromJSON({ serving: 'baseline', horizonDays: -1, probabilistic, gbm: null }),
+      'horizonDays',
+    );
     expectValidationError(
       () => ClvServingBundle.fromJSON({ serving: 'probabilistic', probabilistic: { alpha: 1 }, gbm: null }),
       'probabilistic',

@@ -2,8 +2,10 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { mulberry32 } from '../../lib/random';
 import { ProbabilisticClv, type ClvHistory } from '../../models/clv/probabilistic-clv';
-import { parseClvArtifact, servedClv } from '../../models/clv/served-clv';
+import { servedClv } from '../../models/clv/served-clv';
 import { clvSummary } from '../../features/clv-summary';
+import { featuresAsOf } from '../../features/features-as-of';
+import { ClvServingBundle } from '../../registry/clv-serving-bundle';
 import { backtestClv, type ClvBacktestResult } from '../../training/clv-backtest';
 import { trainClvModel } from '../../training/clv-training';
 import { freshDatabase, type TestDatabase } from '../support/db';
@@ -125,31 +127,34 @@ describe('Honest CLV: degenerate fits are flagged and not served', () => {
       const { model, choice } = await trainClvModel(db, END, horizonDays, horizonDays / (365.25 / 12), 'test');
       expect(choice.probabilisticFlags).to.include('bgnbd_dropout_degenerate');
       expect(choice.model).not.to.equal('probabilistic');
-      const artifact = parseClvArtifact(model.artifact, horizonDays);
-      expect(artifact.serving).to.equal(choice.model);
+      const bundle = ClvServingBundle.fromJSON(model.artifact);
       const summary = await clvSummary(db, { asOf: END });
-      const served = servedClv({
-        model: 'baseline',
-        history: summary,
-        horizonDays,
-        probabilistic: ProbabilisticClv.fromJSON(artifact.probabilistic),
-        gbmForecast: null,
-        blendWeights: null,
-      });
-      served.expectedNetRevenue.forEach((v, i) => {
-        expect(served.interval.lower[i]).to.be.at.most(v);
-        expect(served.interval.upper[i]).to.be.at.least(v);
-      });
-      expect(() =>
-        servedClv({
-          model: 'probabilistic',
-          history: summary,
-          horizonDays,
-          probabilistic: ProbabilisticClv.fromJSON(artifact.probabilistic),
-          gbmForecast: null,
-          blendWeights: null,
-        }),
-      ).to.throw(/flagged/);
+      try {
+        expect(bundle.serving).to.equal(choice.model);
+        expect(bundle.horizonDays).to.equal(horizonDays);
+        expect(bundle.probabilistic, 'the flagged fit is kept for the record').not.to.equal(null);
+        const served = bundle.predict(summary, await featuresAsOf(db, END, summary.customerIds));
+        expect(served.probabilistic, 'a flagged fit gives no P(alive)').to.equal(null);
+        expect(served.coverage.fitFlags).to.include('bgnbd_dropout_degenerate');
+        expect(served.coverage.model).to.equal(choice.model);
+        expect(served.interval.level).to.equal(0.9);
+        served.expectedNetRevenue.forEach((v, i) => {
+          expect(served.interval.lower[i]).to.be.at.most(v);
+          expect(served.interval.upper[i]).to.be.at.least(v);
+        });
+        expect(() =>
+          servedClv({
+            model: 'probabilistic',
+            history: summary,
+            horizonDays,
+            probabilistic: bundle.probabilistic,
+            gbmForecast: null,
+            blendWeights: null,
+          }),
+        ).to.throw(/flagged/);
+      } finally {
+        bundle.dispose();
+      }
     });
   });
 });
