@@ -111,11 +111,14 @@ export class ClvServingBundle {
   /** `legacyHorizonDays` is the horizon of a bundle written before bundles recorded their own (from the registry entry). */
   static fromJSON(json: unknown, legacyHorizonDays?: number): ClvServingBundle {
     const parsed = parseArtifact(jsonSchema, json, WHAT);
-    const horizonDays = parsed.horizonDays ?? legacyHorizonDays;
-    if (horizonDays === undefined) throw new ValidationError(`Invalid ${WHAT}, field "horizonDays": required`, 'horizonDays');
     const probabilistic =
       parsed.probabilistic === null ? null : restoreField('probabilistic', WHAT, () => ProbabilisticClv.fromJSON(parsed.probabilistic));
     const gbm = parsed.gbm === null ? null : restoreField('gbm', WHAT, () => GbmClv.fromJSON(parsed.gbm));
+    const horizonDays = parsed.horizonDays ?? legacyHorizonDays;
+    if (horizonDays === undefined) {
+      gbm?.dispose();
+      throw new ValidationError(`Invalid ${WHAT}, field "horizonDays": required`, 'horizonDays');
+    }
     return new ClvServingBundle(parsed.serving, probabilistic, gbm, {
       horizonDays,
       blendWeights: (parsed.blendWeights ?? null) as BlendWeights | null,
