@@ -66,6 +66,8 @@ export interface ClvSummary {
   recentWindowDays: number;
   /** Purchases minus returns booked in (asOf − recentWindowDays, asOf]; negative when returns outweigh purchases. */
   recentNetSpend: Float64Array;
+  /** Transactions (purchase days) in the recent window: how much evidence the recent net spend rests on. */
+  recentTransactions: Int32Array;
   /** (returned + k·s̄) / (purchased + k): the Bayesian average of the customer's and the population's share. */
   expectedReturnShare: Float64Array;
   /** s̄ = Σ returned ÷ Σ purchased over these customers. */
@@ -82,13 +84,14 @@ with transactions as (
   select customer_id,
          min(ordered_at) as transaction_at,
          sum(amount) as value,
-         coalesce(sum(amount) filter (where ordered_at > :recent_start::timestamptz), 0) as recent_value
+         coalesce(sum(amount) filter (where ordered_at > :recent_start::timestamptz), 0) as recent_value,
+         bool_or(ordered_at > :recent_start::timestamptz) as in_recent_window
     from orders
    where status <> 'cancelled' and ordered_at <= :as_of::timestamptz
    group by customer_id, (ordered_at at time zone 'UTC')::date
 ),
 ranked as (
-  select customer_id, transaction_at, value, recent_value,
+  select customer_id, transaction_at, value, recent_value, in_recent_window,
          min(transaction_at) over (partition by customer_id) as first_at
     from transactions
 ),
@@ -99,6 +102,7 @@ histories as (
          max(transaction_at) as last_at,
          sum(value) as purchased,
          sum(recent_value) as recent_purchased,
+         count(*) filter (where in_recent_window) as recent_transactions,
          coalesce(sum(value) filter (where transaction_at > first_at), 0) as repeat_value
     from ranked
    group by customer_id
@@ -149,6 +153,7 @@ select c.customer_id,
        c.purchased::float8 as purchased,
        c.returned::float8 as returned,
        (c.recent_purchased - c.recent_returned)::float8 as recent_net_spend,
+       c.recent_transactions::int as recent_transactions,
        -- Clamped because returns booked against cancelled orders (a data error) could exceed the purchases.
        least(1, greatest(0, (c.returned + p.prior_weight * coalesce(p.share, 0)) / nullif(c.purchased + p.prior_weight, 0)))::float8
          as expected_return_share,
@@ -171,6 +176,7 @@ interface SummaryRow {
   purchased: number;
   returned: number;
   recent_net_spend: number;
+  recent_transactions: number;
   expected_return_share: number | null;
   population_share: number;
   prior_weight: number;
@@ -217,6 +223,7 @@ export async function clvSummary(db: Knex, options: ClvSummaryOptions): Promise<
     returnedAmount: new Float64Array(n),
     recentWindowDays,
     recentNetSpend: new Float64Array(n),
+    recentTransactions: new Int32Array(n),
     expectedReturnShare: new Float64Array(n),
     populationReturnShare: n > 0 ? rows[0].population_share : 0,
     returnSharePriorWeight: n > 0 ? rows[0].prior_weight : 0,
@@ -232,6 +239,7 @@ export async function clvSummary(db: Knex, options: ClvSummaryOptions): Promise<
     summary.purchasedAmount[i] = row.purchased;
     summary.returnedAmount[i] = row.returned;
     summary.recentNetSpend[i] = row.recent_net_spend;
+    summary.recentTransactions[i] = row.recent_transactions;
     // Null only when nothing was ever paid and there is no prior (all amounts 0): nothing to return, then.
     summary.expectedReturnShare[i] = row.expected_return_share ?? 0;
     if (holdout) {

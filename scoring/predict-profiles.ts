@@ -1,13 +1,13 @@
-import { DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../lib/horizons';
+import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../lib/horizons';
 import { NotFoundError } from '../lib/errors';
 import { ChurnModel, type ChurnDriver, type RiskBand } from '../models/churn/model';
-import type { ClvConfidence, ClvConfidenceReason, ProbabilisticClvPrediction } from '../models/clv/probabilistic-clv';
+import type { ClvConfidence, ClvConfidenceReason } from '../models/clv/probabilistic-clv';
 import type { ClvSummary } from '../features/clv-summary';
 import { assessCoverage, type Coverage } from '../models/confidence';
 import { FEATURE_VERSION } from '../features/catalog';
 import type { FeatureMatrix } from '../features/snapshots';
 import type { RfmScore } from '../models/segments/rfm';
-import { ClvServingBundle } from '../registry/clv-serving-bundle';
+import { ClvServingBundle, type ClvBundlePrediction, type ClvServingCoverage } from '../registry/clv-serving-bundle';
 import type { RegisteredModel } from '../registry/model-registry';
 import { SegmentsBundle } from '../registry/segments-bundle';
 
@@ -30,8 +30,14 @@ export interface PredictProfilesInput {
   latestEventAt: Date | null;
 }
 
-/** Coverage of a profile: the customer's data, and the CLV model's own confidence when it is not high. */
-export type ProfileCoverage = Coverage & { clv: { confidence: ClvConfidence; reason: ClvConfidenceReason | null } | null };
+/**
+ * Coverage of a profile: the customer's data, and the CLV's: which model serves it (and which it replaced), the
+ * probabilistic fit's flags, the interval's level and method, and the probabilistic model's own confidence when it is
+ * not high.
+ */
+export type ProfileCoverage = Coverage & {
+  clv: ClvServingCoverage & { confidence?: ClvConfidence; reason?: ClvConfidenceReason | null };
+};
 
 /** Profiles as columns aligned with customerIds (the feature matrix's order): one customer_risk_scores row each. */
 export interface ProfileColumns {
@@ -43,8 +49,8 @@ export interface ProfileColumns {
   churnProbability: Float64Array;
   riskBand: RiskBand[];
   churnDrivers: ChurnDriver[][];
-  /** From the model that serves CLV; the other CLV columns are the probabilistic model's. */
-  clv: ProbabilisticClvPrediction;
+  /** Expected net revenue and its interval from the model that serves CLV; P(alive) etc. from the probabilistic model (null when flagged). */
+  clv: ClvBundlePrediction;
   rfm: RfmScore[];
   clusterId: Int32Array;
   clusterDescription: (string | null)[];
@@ -80,8 +86,9 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
     churnModel.dispose();
   }
 
-  const clvBundle = ClvServingBundle.fromJSON(models.clv.artifact);
-  let clv: ProbabilisticClvPrediction;
+  const clvHorizonMonths = (models.clv.parameters.horizonMonths as number | undefined) ?? DEFAULT_CLV_HORIZON_MONTHS;
+  const clvBundle = ClvServingBundle.fromJSON(models.clv.artifact, Math.round(clvHorizonMonths * DAYS_PER_MONTH));
+  let clv: ClvBundlePrediction;
   try {
     clv = clvBundle.predict(alignSummary(input.clvSummary, matrix.customerIds), matrix);
   } finally {
@@ -100,7 +107,12 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
   const lastSession = column(matrix, 'days_since_last_session');
   const coverage = Array.from({ length: n }, (_, i): ProfileCoverage => {
     const c = assessCoverage({ ordersLifetime: orders(i), tenureDays: tenure(i), daysSinceLastSession: lastSession(i), dataAgeDays });
-    return { ...c, clv: clv.confidence[i] === 'high' ? null : { confidence: clv.confidence[i]!, reason: clv.confidenceReason[i]! } };
+    const probabilistic = clv.probabilistic;
+    const confidence =
+      probabilistic === null || probabilistic.confidence[i] === 'high'
+        ? {}
+        : { confidence: probabilistic.confidence[i]!, reason: probabilistic.confidenceReason[i]! };
+    return { ...c, clv: { ...clv.coverage, ...confidence } };
   });
 
   return {
@@ -110,7 +122,7 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
       [models.churn, models.clv, models.segments].map((m) => [m.kind, { modelId: m.modelId, version: m.version }]),
     ),
     churnHorizonDays: (models.churn.parameters.horizonDays as number | undefined) ?? DEFAULT_CHURN_HORIZON_DAYS,
-    clvHorizonMonths: (models.clv.parameters.horizonMonths as number | undefined) ?? DEFAULT_CLV_HORIZON_MONTHS,
+    clvHorizonMonths,
     churnProbability,
     riskBand,
     churnDrivers,
@@ -146,6 +158,7 @@ function alignSummary(summary: ClvSummary, customerIds: readonly string[]): ClvS
     purchasedAmount: pick(summary.purchasedAmount, f64, 0),
     returnedAmount: pick(summary.returnedAmount, f64, 0),
     recentNetSpend: pick(summary.recentNetSpend, f64, 0),
+    recentTransactions: pick(summary.recentTransactions, (n) => new Int32Array(n), 0),
     expectedReturnShare: pick(summary.expectedReturnShare, f64, summary.populationReturnShare),
   };
 }

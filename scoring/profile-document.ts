@@ -11,6 +11,8 @@ interface ProfileRow {
   risk_band: string | null;
   churn_drivers: { feature: string; value: number | null; contribution: number; sentence: string }[];
   clv_expected_net_revenue: string | null;
+  clv_lower: string | null;
+  clv_upper: string | null;
   clv_horizon_months: number;
   p_alive: number | null;
   expected_orders: number | null;
@@ -44,6 +46,7 @@ function toConsumerProfile(r: ProfileRow, options: { embedding: boolean }) {
     },
     clv: {
       expectedNetRevenue: r.clv_expected_net_revenue,
+      interval: clvInterval(r),
       horizonMonths: r.clv_horizon_months,
       pAlive: r.p_alive,
       expectedOrders: r.expected_orders,
@@ -62,6 +65,13 @@ function toConsumerProfile(r: ProfileRow, options: { embedding: boolean }) {
     coverage: r.coverage,
     modelVersions: r.model_versions,
   };
+}
+
+/** The CLV interval with its level (recorded in the coverage); null for rows scored before intervals existed. */
+function clvInterval(r: ProfileRow): { lower: string; upper: string; level: number | null } | null {
+  if (r.clv_lower === null || r.clv_upper === null) return null;
+  const clv = r.coverage.clv as { interval?: { level?: number } } | null | undefined;
+  return { lower: r.clv_lower, upper: r.clv_upper, level: clv?.interval?.level ?? null };
 }
 
 /** The newest profile of a customer; a 404 that says whether the customer is unknown or just not scored yet. */

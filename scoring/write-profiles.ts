@@ -41,6 +41,7 @@ export async function writeProfiles(db: Knex, p: ProfileColumns, options: WriteP
   const runId = Number(run.rows[0]!.run_id);
   const chunkSize = options.chunkSize ?? 5000;
   const { clv, rfm, embedding, embeddingDims: dims } = p;
+  const { probabilistic } = clv;
 
   await db.transaction(async (trx) => {
     await trx('customer_risk_scores').where({ as_of: asOf }).delete();
@@ -48,14 +49,14 @@ export async function writeProfiles(db: Knex, p: ProfileColumns, options: WriteP
       const rows = Array.from({ length: Math.min(chunkSize, n - start) }, (_, k) => start + k);
       await trx.raw(
         `insert into customer_risk_scores (run_id, as_of, customer_id, churn_probability, churn_horizon_days, risk_band, churn_drivers,
-           clv_expected_net_revenue, clv_horizon_months, p_alive, expected_orders, expected_spend_per_order, expected_next_order_at,
+           clv_expected_net_revenue, clv_lower, clv_upper, clv_horizon_months, p_alive, expected_orders, expected_spend_per_order, expected_next_order_at,
            segment, rfm, price_sensitive, cluster_id, cluster_description, embedding, confidence, coverage, model_versions)
          select ?::bigint, ?::timestamptz, t.customer_id, t.churn_probability, ?::int, t.risk_band, t.churn_drivers,
-           t.clv, ?::int, t.p_alive, t.expected_orders, t.spend, t.next_order_at,
+           t.clv, t.clv_lower, t.clv_upper, ?::int, t.p_alive, t.expected_orders, t.spend, t.next_order_at,
            t.segment, t.rfm, t.price_sensitive, t.cluster_id, t.cluster_description, t.embedding::real[], t.confidence, t.coverage, ?::jsonb
-         from unnest(?::text[], ?::real[], ?::text[], ?::jsonb[], ?::numeric[], ?::real[], ?::real[], ?::numeric[], ?::timestamptz[],
+         from unnest(?::text[], ?::real[], ?::text[], ?::jsonb[], ?::numeric[], ?::numeric[], ?::numeric[], ?::real[], ?::real[], ?::numeric[], ?::timestamptz[],
                      ?::text[], ?::jsonb[], ?::boolean[], ?::int[], ?::text[], ?::text[], ?::text[], ?::jsonb[])
-           as t(customer_id, churn_probability, risk_band, churn_drivers, clv, p_alive, expected_orders, spend, next_order_at,
+           as t(customer_id, churn_probability, risk_band, churn_drivers, clv, clv_lower, clv_upper, p_alive, expected_orders, spend, next_order_at,
                 segment, rfm, price_sensitive, cluster_id, cluster_description, embedding, confidence, coverage)`,
         [
           runId,
@@ -68,10 +69,13 @@ export async function writeProfiles(db: Knex, p: ProfileColumns, options: WriteP
           rows.map((i) => p.riskBand[i]!),
           rows.map((i) => JSON.stringify(p.churnDrivers[i])),
           rows.map((i) => money(clv.expectedNetRevenue[i]!)),
-          rows.map((i) => finite(clv.pAlive[i]!)),
-          rows.map((i) => finite(clv.expectedTransactions[i]!)),
-          rows.map((i) => money(clv.expectedSpendPerOrder[i]!)),
-          rows.map((i) => clv.expectedNextOrderAt[i]?.toISOString() ?? null),
+          rows.map((i) => money(clv.interval.lower[i]!)),
+          rows.map((i) => money(clv.interval.upper[i]!)),
+          // A flagged probabilistic fit gives no P(alive), orders, spend or next order.
+          rows.map((i) => (probabilistic ? finite(probabilistic.pAlive[i]!) : null)),
+          rows.map((i) => (probabilistic ? finite(probabilistic.expectedTransactions[i]!) : null)),
+          rows.map((i) => (probabilistic ? money(probabilistic.expectedSpendPerOrder[i]!) : null)),
+          rows.map((i) => probabilistic?.expectedNextOrderAt[i]?.toISOString() ?? null),
           rows.map((i) => rfm[i]!.segment),
           rows.map((i) => JSON.stringify({ r: rfm[i]!.r, f: rfm[i]!.f, m: rfm[i]!.m })),
           rows.map((i) => rfm[i]!.priceSensitive),

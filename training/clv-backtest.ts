@@ -1,64 +1,105 @@
 import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
 import { DAYS_PER_MONTH, MS_PER_DAY } from '../lib/horizons';
+import type { BootstrapOptions, Interval } from '../models/evaluation/bootstrap';
 import { evaluateRegressor, type RegressionMetrics } from '../models/evaluation/regression';
-import { compareModels, comparisonToMarkdown, regressionMetricSpecs, type ModelComparison } from '../models/evaluation/report';
 import { compensatedSum } from '../models/evaluation/sum';
+import {
+  CLV_CANDIDATES,
+  CLV_MODEL_LABELS,
+  DEFAULT_BAKE_OFF_BOOTSTRAP,
+  chooseClvModel as chooseFromBakeOff,
+  runBakeOff,
+  spearmanDifference,
+  type BlendComponent,
+  type BlendWeights,
+  type ClvBakeOff,
+  type ClvCandidate,
+  type ClvModelChoice,
+  type OriginForecasts,
+} from '../models/clv/bake-off';
 import { historicalAverageClv } from '../models/clv/baseline';
-import { featuresAsOf } from '../features/features-as-of';
+import type { ClvFitFlag } from '../models/clv/fit-diagnostics';
 import { GbmClv, type GbmClvOptionsInput } from '../models/clv/gbm-clv';
 import { ProbabilisticClv, type ProbabilisticClvFitState, type ProbabilisticClvOptionsInput } from '../models/clv/probabilistic-clv';
+import { featuresAsOf } from '../features/features-as-of';
 import { clvSummary, DEFAULT_RECENT_WINDOW_DAYS } from '../features/clv-summary';
 
+export { CLV_MODEL_LABELS, type ClvCandidate as ClvModelName, type ClvModelChoice };
+
 /**
- * Backtest of the CLV models on one database: as if it were time t, forecast each customer's net revenue over the
- * next H days, then compare with what they actually brought in (t, t + H].
- *
- * - BG/NBD + Gamma-Gamma are calibrated on everything up to t (they need no labels).
- * - The GBM needs labels, so it learns from the previous window: features at c = t − H, target the net revenue in
- *   (c, t]. Both sides of its training data are at or before t; it then scores features at t.
- * - The historical-average baseline (last 365 days' net spend, scaled to H) is computed at t.
- * Everyone with a purchase at or before t is scored; nothing after t is read except the outcome.
+ * The CLV bake-off on a rolling-origin backtest: at several past origins t (the latest given, the others
+ * originSpacingDays apart before it), forecast each customer's net revenue over the next H days with every candidate,
+ * then compare with what they actually brought in (t, t + H]. At each origin:
+ * - BG/NBD + Gamma-Gamma are calibrated on everything up to t (they need no labels); a flagged fit (fit-diagnostics)
+ *   keeps the model out of serving;
+ * - the GBM learns from the previous window: features at c = t − H, target the net revenue in (c, t]; it then scores
+ *   features at t. Too few customers at c and it is not trained (and so not a candidate);
+ * - the historical average (last 365 days' net spend, scaled to H) is computed at t;
+ * - the blend's weights are chosen on the earlier origins only.
+ * Nothing after t is read except the outcome. The candidates are compared on the rows of every origin pooled, with
+ * bootstrap intervals, and chooseClvModel picks the one to serve.
  */
 
 export interface ClvBacktestOptions {
-  /** t: the time the forecast is made. */
+  /** The latest origin t: its outcome window (t, t + H] must be in the data. */
   asOf: Date;
   /** H: the forecast horizon in days. */
   horizonDays: number;
   /** Names the data in the report. */
   dataset?: string;
+  /** How many origins at most, the latest included. Default 3. */
+  origins?: number;
+  /** Days between origins. Default 91. */
+  originSpacingDays?: number;
+  /** An origin needs at least this many days of purchases before it (from the first purchase in the data). Default 90. */
+  minHistoryDays?: number;
   probabilistic?: Omit<ProbabilisticClvOptionsInput, 'horizonMonths' | 'monthlyDiscountRate'>;
   gbm?: Omit<GbmClvOptionsInput, 'horizonDays'>;
+  bootstrap?: BootstrapOptions;
 }
 
-export type ClvModelName = 'probabilistic' | 'gbm';
-
-export const CLV_MODEL_LABELS: Record<ClvModelName | 'baseline', string> = {
-  probabilistic: 'BG/NBD + Gamma-Gamma',
-  gbm: 'XGBoost Tweedie',
-  baseline: 'Historical average',
-};
-
+export const DEFAULT_ORIGINS = 3;
+export const DEFAULT_ORIGIN_SPACING_DAYS = 91;
+export const DEFAULT_MIN_HISTORY_DAYS = 90;
 /** Fewer customers at the GBM's training cutoff than this and it is not trained: too little to learn from. */
 export const MIN_GBM_TRAINING_CUSTOMERS = 1000;
 
-export interface ClvBacktestResult {
-  dataset: string | null;
+export interface ClvOriginResult {
   /** ISO instants. */
   asOf: string;
   trainingCutoff: string;
-  horizonDays: number;
   customers: number;
   actualNetRevenue: number;
-  metrics: { probabilistic: RegressionMetrics; gbm: RegressionMetrics | null; baseline: RegressionMetrics };
-  /** Why the GBM was not trained, when it was not. */
+  /** Each candidate's metrics at this origin alone; null where it made no forecast or the metric is undefined. */
+  metrics: Record<ClvCandidate, RegressionMetrics | null>;
+  probabilisticFit: ProbabilisticClvFitState | null;
+  /** The fit's flags; ['fit_did_not_converge'] when it threw. */
+  probabilisticFlags: ClvFitFlag[];
+  probabilisticError: string | null;
   gbmSkipped: string | null;
-  comparison: ModelComparison;
-  probabilisticFit: ProbabilisticClvFitState;
   gbmFit: { trainingCustomers: number; trees: number } | null;
-  timingsMs: { summaries: number; features: number; probabilistic: number; gbm: number; total: number };
+  blendWeights: BlendWeights | null;
 }
+
+export interface ClvBacktestResult {
+  dataset: string | null;
+  /** The latest origin. */
+  asOf: string;
+  horizonDays: number;
+  /** Oldest first. */
+  origins: ClvOriginResult[];
+  /** Origins left out, with the reason. */
+  originsSkipped: { asOf: string; reason: string }[];
+  bakeOff: ClvBakeOff;
+  choice: ClvModelChoice;
+  /** Customers and actual net revenue at the latest origin. */
+  customers: number;
+  actualNetRevenue: number;
+  timingsMs: { probabilistic: number; gbm: number; bakeOff: number; total: number };
+}
+
+const day = (date: Date | string) => (typeof date === 'string' ? date : date.toISOString()).slice(0, 10);
 
 export async function backtestClv(db: Knex, options: ClvBacktestOptions): Promise<ClvBacktestResult> {
   const { asOf, horizonDays } = options;
@@ -66,148 +107,238 @@ export async function backtestClv(db: Knex, options: ClvBacktestOptions): Promis
   if (!(Number.isFinite(horizonDays) && horizonDays > 0)) {
     throw new ValidationError(`horizonDays must be a positive number of days, got ${horizonDays}`, 'horizonDays');
   }
+  const originCount = options.origins ?? DEFAULT_ORIGINS;
+  const spacing = options.originSpacingDays ?? DEFAULT_ORIGIN_SPACING_DAYS;
+  const minHistoryDays = options.minHistoryDays ?? DEFAULT_MIN_HISTORY_DAYS;
+  if (!(Number.isInteger(originCount) && originCount >= 1))
+    throw new ValidationError(`origins must be a whole number >= 1, got ${originCount}`, 'origins');
+  if (!(spacing > 0)) throw new ValidationError(`originSpacingDays must be positive, got ${spacing}`, 'originSpacingDays');
   const started = performance.now();
-  const clock = stopwatch();
-  const cutoff = new Date(asOf.getTime() - horizonDays * MS_PER_DAY);
+  const timings = { probabilistic: 0, gbm: 0, bakeOff: 0, total: 0 };
 
-  const scored = await clvSummary(db, { asOf, holdoutDays: horizonDays });
-  const training = await clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays });
-  const summaries = clock();
-  if (scored.customerIds.length === 0) throw new ValidationError(`no customer had purchased by ${asOf.toISOString()}`, 'asOf');
+  const first = (await db('orders').whereNot({ status: 'cancelled' }).min({ at: 'ordered_at' }).first()) as { at: Date | null } | undefined;
+  if (!first?.at) throw new ValidationError('no purchase in the database: nothing to backtest', 'asOf');
+  const originsSkipped: ClvBacktestResult['originsSkipped'] = [];
+  const originDates: Date[] = [];
+  for (let k = originCount - 1; k >= 0; k--) {
+    const origin = new Date(asOf.getTime() - k * spacing * MS_PER_DAY);
+    const history = (origin.getTime() - new Date(first.at).getTime()) / MS_PER_DAY;
+    if (history < minHistoryDays) {
+      originsSkipped.push({
+        asOf: origin.toISOString(),
+        reason: `${Math.max(0, Math.floor(history))} days of purchases before it; needs ${minHistoryDays}`,
+      });
+    } else originDates.push(origin);
+  }
+  if (originDates.length === 0) {
+    throw new ValidationError(
+      `no origin has ${minHistoryDays} days of purchases before it (the first purchase is ${day(new Date(first.at))})`,
+      'asOf',
+    );
+  }
+
+  const origins: ClvOriginResult[] = [];
+  const forecasts: OriginForecasts[] = [];
+  for (const origin of originDates) {
+    const evaluated = await evaluateOrigin(db, origin, horizonDays, options, timings);
+    origins.push(evaluated.result);
+    forecasts.push(evaluated.forecasts);
+  }
+
+  const unavailable: Partial<Record<ClvCandidate, string>> = {};
+  const flagged = origins.find((o) => o.probabilisticFlags.length > 0);
+  if (flagged) unavailable.probabilistic = `fit flagged at ${day(flagged.asOf)}: ${flagged.probabilisticFlags.join(', ')}`;
+  const skipped = origins.find((o) => o.gbmSkipped !== null);
+  if (skipped) unavailable.gbm = `not trained at ${day(skipped.asOf)}: ${skipped.gbmSkipped}`;
+  const clock = performance.now();
+  const bakeOff = runBakeOff(forecasts, unavailable, options.bootstrap ?? DEFAULT_BAKE_OFF_BOOTSTRAP);
+  timings.bakeOff = performance.now() - clock;
+  bakeOff.blendWeightsByOrigin.forEach((weights, k) => {
+    origins[k]!.blendWeights = weights;
+    if (weights) origins[k]!.metrics.blend = metricsOrNull(forecasts[k]!.actual, blendOf(forecasts[k]!, weights));
+  });
+  const latest = origins[origins.length - 1]!;
+  timings.total = performance.now() - started;
+  return {
+    dataset: options.dataset ?? null,
+    asOf: asOf.toISOString(),
+    horizonDays,
+    origins,
+    originsSkipped,
+    bakeOff,
+    choice: chooseFromBakeOff(bakeOff),
+    customers: latest.customers,
+    actualNetRevenue: latest.actualNetRevenue,
+    timingsMs: timings,
+  };
+}
+
+/**
+ * The model to serve from a backtest (see models/clv/bake-off chooseClvModel); `unavailable` adds candidates that must
+ * not serve, e.g. a probabilistic fit flagged at serving time, whose fallback is then the best of the rest.
+ */
+export function chooseClvModel(result: ClvBacktestResult, unavailable: Partial<Record<ClvCandidate, string>> = {}): ClvModelChoice {
+  return chooseFromBakeOff(result.bakeOff, unavailable);
+}
+
+async function evaluateOrigin(
+  db: Knex,
+  origin: Date,
+  horizonDays: number,
+  options: ClvBacktestOptions,
+  timings: ClvBacktestResult['timingsMs'],
+): Promise<{ result: ClvOriginResult; forecasts: OriginForecasts }> {
+  const cutoff = new Date(origin.getTime() - horizonDays * MS_PER_DAY);
+  const scored = await clvSummary(db, { asOf: origin, holdoutDays: horizonDays });
+  if (scored.customerIds.length === 0) throw new ValidationError(`no customer had purchased by ${origin.toISOString()}`, 'asOf');
   const actual = scored.holdout!.netRevenue;
+  const predictions: Partial<Record<BlendComponent, Float64Array>> = { baseline: historicalAverageClv(scored, horizonDays) };
 
-  const probabilistic = new ProbabilisticClv({ ...options.probabilistic, horizonMonths: horizonDays / DAYS_PER_MONTH }).fit(scored);
-  const probabilisticForecast = probabilistic.predict(scored).expectedNetRevenue;
-  const probabilisticMs = clock();
+  let clock = performance.now();
+  let probabilisticFit: ProbabilisticClvFitState | null = null;
+  let probabilisticFlags: ClvFitFlag[] = [];
+  let probabilisticError: string | null = null;
+  try {
+    const model = new ProbabilisticClv({ ...options.probabilistic, horizonMonths: horizonDays / DAYS_PER_MONTH }).fit(scored);
+    probabilisticFit = model.fitState;
+    probabilisticFlags = probabilisticFit.flags;
+    const forecast = model.predict(scored).expectedNetRevenue;
+    if (forecast.every(Number.isFinite)) predictions.probabilistic = forecast;
+    else probabilisticFlags = [...probabilisticFlags, 'fit_did_not_converge'];
+  } catch (err) {
+    probabilisticError = (err as Error).message;
+    probabilisticFlags = ['fit_did_not_converge'];
+  }
+  timings.probabilistic += performance.now() - clock;
 
+  clock = performance.now();
+  const training = await clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays });
   const trainingCustomers = training.customerIds.length;
   const gbmSkipped =
     trainingCustomers < MIN_GBM_TRAINING_CUSTOMERS
       ? `${trainingCustomers} customers had purchased by the training cutoff ${cutoff.toISOString()}; ` +
         `the GBM needs at least ${MIN_GBM_TRAINING_CUSTOMERS}`
       : null;
-  let gbmForecast: Float64Array | null = null;
-  let gbmFit: ClvBacktestResult['gbmFit'] = null;
-  let featuresMs = 0;
-  let gbmMs = 0;
+  let gbmFit: ClvOriginResult['gbmFit'] = null;
   if (gbmSkipped === null) {
     const trainingFeatures = await featuresAsOf(db, cutoff, training.customerIds);
-    const scoringFeatures = await featuresAsOf(db, asOf, scored.customerIds);
-    featuresMs = clock();
+    const scoringFeatures = await featuresAsOf(db, origin, scored.customerIds);
     const gbm = new GbmClv({ ...options.gbm, horizonDays }).fit(trainingFeatures, training.holdout!.netRevenue);
     try {
-      gbmForecast = gbm.predict(scoringFeatures);
+      predictions.gbm = gbm.predict(scoringFeatures);
       gbmFit = { trainingCustomers, trees: (gbm.bestIteration ?? 0) + 1 };
     } finally {
       gbm.dispose();
     }
-    gbmMs = clock();
   }
+  timings.gbm += performance.now() - clock;
 
-  const metrics = {
-    probabilistic: evaluateRegressor(actual, probabilisticForecast),
-    gbm: gbmForecast && evaluateRegressor(actual, gbmForecast),
-    baseline: evaluateRegressor(actual, historicalAverageClv(scored, horizonDays)),
-  };
-  const models = [{ name: CLV_MODEL_LABELS.probabilistic, metrics: metrics.probabilistic }];
-  if (metrics.gbm) models.push({ name: CLV_MODEL_LABELS.gbm, metrics: metrics.gbm });
-  const comparison = compareModels(
-    models[0],
-    [...models.slice(1), { name: CLV_MODEL_LABELS.baseline, metrics: metrics.baseline }],
-    regressionMetricSpecs,
-  );
-
+  const metrics = Object.fromEntries(
+    CLV_CANDIDATES.map((c) => [c, c === 'blend' || !predictions[c] ? null : metricsOrNull(actual, predictions[c])]),
+  ) as Record<ClvCandidate, RegressionMetrics | null>;
   return {
-    dataset: options.dataset ?? null,
-    asOf: asOf.toISOString(),
-    trainingCutoff: cutoff.toISOString(),
-    horizonDays,
-    customers: scored.customerIds.length,
-    actualNetRevenue: compensatedSum(actual),
-    metrics,
-    gbmSkipped,
-    comparison,
-    probabilisticFit: probabilistic.fitState,
-    gbmFit,
-    timingsMs: { summaries, features: featuresMs, probabilistic: probabilisticMs, gbm: gbmMs, total: performance.now() - started },
+    result: {
+      asOf: origin.toISOString(),
+      trainingCutoff: cutoff.toISOString(),
+      customers: scored.customerIds.length,
+      actualNetRevenue: compensatedSum(actual),
+      metrics,
+      probabilisticFit,
+      probabilisticFlags,
+      probabilisticError,
+      gbmSkipped,
+      gbmFit,
+      blendWeights: null,
+    },
+    forecasts: { actual, forecasts: predictions },
   };
 }
 
-export interface ClvModelChoice {
-  model: ClvModelName;
-  reason: string;
+function blendOf(origin: OriginForecasts, weights: BlendWeights): Float64Array {
+  const n = origin.actual.length;
+  const out = new Float64Array(n);
+  for (const [component, w] of Object.entries(weights) as [BlendComponent, number][]) {
+    const values = origin.forecasts[component]!;
+    for (let i = 0; i < n; i++) out[i] += w * values[i]!;
+  }
+  return out;
 }
 
-/** Total predicted ÷ actual further than this from 1 disqualifies a model from winning on ranking alone. */
-export const MAX_TOTAL_RATIO_ERROR = 0.25;
+/** The metrics, or null where one is undefined (e.g. a constant forecast has no rank correlation). */
+function metricsOrNull(actual: ArrayLike<number>, forecast: ArrayLike<number>): RegressionMetrics | null {
+  try {
+    return evaluateRegressor(actual as Float64Array, forecast as Float64Array);
+  } catch {
+    return null;
+  }
+}
+
+const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const withInterval = (i: Interval | null) => (i ? `${fmt(i.estimate)} [${fmt(i.lower)}, ${fmt(i.upper)}]` : '—');
+const weightsText = (w: BlendWeights | null) =>
+  w
+    ? Object.entries(w)
+        .map(([c, v]) => `${CLV_MODEL_LABELS[c as ClvCandidate]} ${fmt(v, 1)}`)
+        .join(' + ')
+    : '—';
+
+/** One line for a terminal: each candidate's pooled Spearman and the served model. */
+export function clvBacktestSummaryLine(result: ClvBacktestResult): string {
+  const parts = result.bakeOff.candidates.map((c) => `${c.model} ${fmt(c.spearman?.estimate)}`);
+  return `CLV Spearman (pooled over ${result.origins.length} origins): ${parts.join(', ')}; serving ${result.choice.model}`;
+}
 
 /**
- * Which model serves CLV for this dataset. Ranking is what CLV is mostly used for (whom to target), so among the
- * models whose total forecast is within 25% of what happened, the best Spearman correlation wins. If neither total
- * is that close, the forecasts are off in level, and the lower mean absolute error wins instead. Ties go to the
- * probabilistic model, which needs no feature pipeline. The baseline never serves: it is the yardstick.
+ * The backtest as a Markdown section: the origins, each candidate's pooled Spearman, top-decile capture and total ÷
+ * actual with bootstrap 95 % intervals beside the historical average, the per-origin Spearman, fit flags, and the
+ * serving decision with its reason and the served model's total bias.
  */
-export function chooseClvModel(result: ClvBacktestResult): ClvModelChoice {
-  const candidates = (['probabilistic', 'gbm'] as const).flatMap((model) => {
-    const metrics = result.metrics[model];
-    return metrics ? [{ model, metrics }] : [];
-  });
-  const calibrated = candidates.filter((c) => Math.abs(c.metrics.predictedToActual - 1) <= MAX_TOTAL_RATIO_ERROR);
-  const fmt = (value: number) => value.toFixed(3);
-  if (calibrated.length > 0) {
-    const best = calibrated.reduce((a, b) => (b.metrics.spearman > a.metrics.spearman ? b : a));
-    return {
-      model: best.model,
-      reason:
-        `best Spearman (${fmt(best.metrics.spearman)}) among the models whose total is within ${MAX_TOTAL_RATIO_ERROR * 100}% ` +
-        `of the actual (predicted ÷ actual ${fmt(best.metrics.predictedToActual)})`,
-    };
-  }
-  const best = candidates.reduce((a, b) => (b.metrics.meanAbsoluteError < a.metrics.meanAbsoluteError ? b : a));
-  return {
-    model: best.model,
-    reason:
-      `no model's total is within ${MAX_TOTAL_RATIO_ERROR * 100}% of the actual, so the lowest MAE ` +
-      `(${fmt(best.metrics.meanAbsoluteError)}) decides`,
-  };
-}
-
-/** The backtest as a Markdown section: setup, the metrics table beside the baseline, and the serving decision. */
 export function clvBacktestToMarkdown(result: ClvBacktestResult): string {
   const money = (value: number) => value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  const day = (iso: string) => iso.slice(0, 10);
-  const choice = chooseClvModel(result);
-  const bg = result.probabilisticFit.betaGeo.params;
-  const gg = result.probabilisticFit.gammaGamma.params;
+  const { bakeOff, choice } = result;
+  const level = bakeOff.candidates.find((c) => c.spearman)?.spearman?.level ?? 0.95;
+  const percent = `${Math.round(level * 100)} %`;
+  const served = bakeOff.candidates.find((c) => c.model === choice.model)!;
   const lines = [
     `## CLV backtest${result.dataset ? `: ${result.dataset}` : ''}`,
     '',
-    `Forecast as of ${result.asOf} for the next ${result.horizonDays} days, against the net revenue (after returns) ` +
-      `each of ${result.customers.toLocaleString('en-US')} customers actually brought in: ${money(result.actualNetRevenue)} in total.`,
+    `Rolling origin: at each of ${result.origins.length} origins (${result.origins.map((o) => day(o.asOf)).join(', ')}) every ` +
+      `candidate forecasts each customer's net revenue (after returns) over the next ${result.horizonDays} days; the forecasts are ` +
+      `compared with what happened, pooled over the origins (${bakeOff.rows.toLocaleString('en-US')} customer × origin rows). ` +
+      `Intervals: percentile bootstrap over those rows, ${percent}.`,
+    ...(result.originsSkipped.length > 0
+      ? ['', `Origins left out: ${result.originsSkipped.map((o) => `${day(o.asOf)} (${o.reason})`).join('; ')}.`]
+      : []),
     '',
-    `- ${CLV_MODEL_LABELS.probabilistic}: calibrated on data up to ${day(result.asOf)}; ` +
-      `BG/NBD r = ${bg.r.toPrecision(4)}, α = ${bg.alpha.toPrecision(4)} years, a = ${bg.a.toPrecision(4)}, b = ${bg.b.toPrecision(4)}; ` +
-      `Gamma-Gamma p = ${gg.p.toPrecision(4)}, q = ${gg.q.toPrecision(4)}, v = ${gg.v.toPrecision(4)}.`,
-    result.gbmFit
-      ? `- ${CLV_MODEL_LABELS.gbm}: features at ${day(result.trainingCutoff)}, target the net revenue up to ${day(result.asOf)}; ` +
-        `${result.gbmFit.trainingCustomers.toLocaleString('en-US')} customers, ${result.gbmFit.trees} trees.`
-      : `- ${CLV_MODEL_LABELS.gbm}: not trained: ${result.gbmSkipped}.`,
     `- ${CLV_MODEL_LABELS.baseline}: net spend of the last ${DEFAULT_RECENT_WINDOW_DAYS} days, scaled to ${result.horizonDays} days.`,
+    `- ${CLV_MODEL_LABELS.probabilistic}: calibrated on the data up to each origin.`,
+    `- ${CLV_MODEL_LABELS.gbm}: features at origin − ${result.horizonDays} days, target the net revenue up to the origin.`,
+    `- ${CLV_MODEL_LABELS.blend}: non-negative weights chosen on the earlier origins (equal at the first); served weights ${weightsText(bakeOff.blendWeights)}.`,
     '',
-    comparisonToMarkdown(result.comparison).trimEnd(),
+    `| Model | Spearman ↑ | Top-decile capture ↑ | Total ÷ actual → 1 | Δ Spearman vs historical average |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...bakeOff.candidates.map((c) => {
+      const name = `${CLV_MODEL_LABELS[c.model]}${c.model === choice.model ? ' (served)' : ''}`;
+      if (c.unavailable) return `| ${name} | not a candidate: ${c.unavailable} | | | |`;
+      const delta = c.model === 'baseline' ? null : spearmanDifference(bakeOff, c.model, 'baseline');
+      return `| ${name} | ${withInterval(c.spearman)} | ${withInterval(c.topDecileCapture)} | ${withInterval(c.predictedToActual)} | ${c.model === 'baseline' ? '—' : withInterval(delta)} |`;
+    }),
     '',
-    `Serving: **${CLV_MODEL_LABELS[choice.model]}**: ${choice.reason}.`,
+    '| Origin | Customers | Actual net revenue | ' +
+      CLV_CANDIDATES.map((c) => `${CLV_MODEL_LABELS[c]} Spearman`).join(' | ') +
+      ' | BG/NBD fit flags |',
+    '| --- | ---: | ---: |' + CLV_CANDIDATES.map(() => ' ---: |').join('') + ' --- |',
+    ...result.origins.map(
+      (o) =>
+        `| ${day(o.asOf)} | ${o.customers.toLocaleString('en-US')} | ${money(o.actualNetRevenue)} | ` +
+        CLV_CANDIDATES.map((c) => fmt(o.metrics[c]?.spearman)).join(' | ') +
+        ` | ${o.probabilisticFlags.length > 0 ? o.probabilisticFlags.join(', ') : 'none'} |`,
+    ),
+    '',
+    `Primary metric: ${bakeOff.primaryMetric}; ties within the bootstrap interval of the difference go to the simplest model.`,
+    '',
+    `Serving: **${CLV_MODEL_LABELS[choice.model]}**: ${choice.reason}. Its total bias (total predicted ÷ actual) on the backtest: ` +
+      `${withInterval(served.predictedToActual)}.`,
   ];
   return `${lines.join('\n')}\n`;
-}
-
-/** Milliseconds since the previous call (or since creation). */
-function stopwatch(): () => number {
-  let last = performance.now();
-  return () => {
-    const now = performance.now();
-    const elapsed = now - last;
-    last = now;
-    return elapsed;
-  };
 }

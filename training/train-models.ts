@@ -1,11 +1,7 @@
 import type { Knex } from 'knex';
-import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../lib/horizons';
+import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS } from '../lib/horizons';
 import { trainChurnModel } from './churn-training';
-import { backtestClv, chooseClvModel, type ClvModelChoice } from './clv-backtest';
-import { featuresAsOf } from '../features/features-as-of';
-import { GbmClv } from '../models/clv/gbm-clv';
-import { ProbabilisticClv } from '../models/clv/probabilistic-clv';
-import { clvSummary } from '../features/clv-summary';
+import { trainClvModel, type ClvServingDecision } from './clv-training';
 import { BehaviourEmbedding } from '../models/embeddings/behaviour';
 import { FEATURE_VERSION } from '../features/catalog';
 import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
@@ -13,7 +9,6 @@ import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
 import { findByTrainingRun, getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
 import { changeModelStatus } from '../registry/model-status';
-import { ClvServingBundle, type ClvServingBundleJson } from '../registry/clv-serving-bundle';
 import { SegmentsBundle } from '../registry/segments-bundle';
 
 export interface TrainModelsInput {
@@ -38,7 +33,7 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 export interface TrainModelsResult {
   models: Pick<RegisteredModel, 'modelId' | 'kind' | 'version' | 'status' | 'metrics'>[];
   /** Null when this run trained no CLV model. */
-  clvChoice: ClvModelChoice | null;
+  clvChoice: ClvServingDecision | null;
 }
 
 /** k-means is fitted on at most this many customers (seeded sample); every customer is still assigned a cluster. */
@@ -68,7 +63,7 @@ async function keep(db: Knex, model: RegisteredModel, promote: boolean, actor: s
 
 /**
  * Trains every model Foresight serves, as of `asOf`, and records them in the registry: churn (XGBoost + calibration),
- * CLV (BG/NBD + Gamma-Gamma, and the gradient-boosted model when a backtest says it serves better), and segments
+ * CLV (the bake-off's choice of historical average, BG/NBD + Gamma-Gamma, gradient-boosted model or blend), and segments
  * (RFM, behavioural clusters with ids kept stable against the current champion, the behaviour embedding).
  */
 export async function trainModels(db: Knex, input: TrainModelsInput): Promise<TrainModelsResult> {
@@ -80,12 +75,12 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   const { trainingRun } = input;
   const kinds = new Set(input.kinds ?? MODEL_KINDS);
   /** True when the kind is to be trained now: asked for, and not already registered by this training run. */
-  let clvChoice: ClvModelChoice | null = null;
+  let clvChoice: ClvServingDecision | null = null;
   const toTrain = async (kind: ModelKind): Promise<boolean> => {
     if (!kinds.has(kind)) return false;
     const done = trainingRun === undefined ? undefined : await findByTrainingRun(db, kind, trainingRun);
     if (done) registered.push(done);
-    if (done?.kind === 'clv') clvChoice = done.metrics.choice as ClvModelChoice;
+    if (done?.kind === 'clv') clvChoice = done.metrics.choice as ClvServingDecision;
     return done === undefined;
   };
 
@@ -110,45 +105,12 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     }
   }
 
-  // CLV: which model serves is decided by a backtest one horizon back, on outcomes already observed.
+  // CLV: which model serves is decided by the rolling-origin bake-off ending one horizon back, on outcomes already
+  // observed; the models are then fitted as of asOf, and a probabilistic fit flagged now falls back to the best of the rest.
   if (await toTrain('clv')) {
-    let backtestMetrics: unknown = null;
-    try {
-      const backtest = await backtestClv(db, { asOf: new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY), horizonDays: clvHorizonDays });
-      clvChoice = chooseClvModel(backtest);
-      backtestMetrics = backtest.metrics;
-    } catch (err) {
-      clvChoice = {
-        model: 'probabilistic',
-        reason: `no backtest possible (${(err as Error).message}); the probabilistic model needs no past window`,
-      };
-    }
-    const summary = await clvSummary(db, { asOf });
-    const probabilistic = new ProbabilisticClv({ horizonMonths: clvHorizonMonths }).fit(summary);
-    let gbm: GbmClv | null = null;
-    if (clvChoice.model === 'gbm') {
-      const cutoff = new Date(asOf.getTime() - clvHorizonDays * MS_PER_DAY);
-      const past = await clvSummary(db, { asOf: cutoff, holdoutDays: clvHorizonDays });
-      gbm = new GbmClv({ horizonDays: clvHorizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
-    }
-    const clvBundle = new ClvServingBundle(clvChoice.model, probabilistic, gbm);
-    let clvArtifact: ClvServingBundleJson;
-    try {
-      clvArtifact = clvBundle.toJSON();
-    } finally {
-      clvBundle.dispose();
-    }
-    const clv = await registerModel(db, {
-      kind: 'clv',
-      parameters: { horizonMonths: clvHorizonMonths, serving: clvChoice.model },
-      featureVersion: FEATURE_VERSION,
-      trainingTo: asOf,
-      metrics: { choice: clvChoice, backtest: backtestMetrics, fit: probabilistic.fitState },
-      artifact: clvArtifact,
-      createdBy,
-      trainingRun,
-    });
-    registered.push(await keep(db, clv, input.promote ?? false, createdBy));
+    const clv = await trainClvModel(db, asOf, clvHorizonDays, clvHorizonMonths, createdBy, trainingRun);
+    clvChoice = clv.choice;
+    registered.push(await keep(db, clv.model, input.promote ?? false, createdBy));
   }
 
   // Segments and embedding on the scoring snapshot itself.

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import { importCdnow } from '../../ingestion/import-cdnow';
 import { runBacktest } from '../../training/backtest';
+import { clvBacktestSummaryLine } from '../../training/clv-backtest';
 import { scoreCustomers, type ScoreSummary } from '../../scoring/score-customers';
 import { trainModels, type TrainModelsResult } from '../../training/train-models';
 import { listModels, MODEL_STATUSES, type ModelStatus } from '../../registry/model-registry';
@@ -185,9 +186,7 @@ export function registerModels(program: Command): Command {
         console.log(
           `Churn AUC ${auc.toFixed(3)} (best baseline ${best.toFixed(3)}), ECE ${report.churn.model.expectedCalibrationError.toFixed(3)}`,
         );
-        console.log(
-          `CLV Spearman: ${report.clv.metrics.probabilistic.spearman.toFixed(3)} probabilistic, ${report.clv.metrics.gbm?.spearman.toFixed(3) ?? '-'} GBM, ${report.clv.metrics.baseline.spearman.toFixed(3)} baseline; serving ${report.clvChoice.model}`,
-        );
+        console.log(clvBacktestSummaryLine(report.clv));
         console.log(`Report: ${report.files.markdown}\n        ${report.files.json}`);
       };
       if (opts.dataset === 'cdnow') {

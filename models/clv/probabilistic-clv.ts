@@ -3,8 +3,10 @@ import { ModelError, NotFittedError, ValidationError } from '../../lib/errors';
 import { DAYS_PER_YEAR, DEFAULT_CLV_HORIZON_MONTHS, MONTHS_PER_YEAR, MS_PER_DAY } from '../../lib/horizons';
 import { envelopeFormat, parseOrThrow, type Envelope, type Estimator } from '../estimator';
 import { BetaGeoModel, type BetaGeoModelJSON, type BetaGeoParameterName } from './bgnbd';
+import { probabilisticFitFlags, type ClvFitFlag } from './fit-diagnostics';
 import { fitOptionsSchema, resolveFitOptions, type FittedState } from './fitted-state';
 import { GammaGammaModel, type GammaGammaModelJSON, type GammaGammaParameterName } from './gamma-gamma';
+import { drawParameters, quantilesByCustomer, type ClvInterval, type ClvIntervalOptions } from './parameter-sampling';
 import type { MaximumLikelihoodOptions } from './maximum-likelihood';
 
 /**
@@ -79,6 +81,8 @@ export interface ProbabilisticClvFitState {
   gammaGamma: FittedState<GammaGammaParameterName>;
   /** p·v/(q−1): the spend per order predicted for customers without a repeat purchase. */
   populationMeanSpend: number;
+  /** Why the fit is not to be trusted (degenerate or unstable); empty when it is. A flagged fit does not serve. */
+  flags: ClvFitFlag[];
 }
 
 const optionsSchema = z.object({
@@ -103,6 +107,14 @@ export interface ProbabilisticClvJSON extends Envelope<typeof PROBABILISTIC_CLV_
   options: ProbabilisticClvOptions;
   betaGeo: BetaGeoModelJSON;
   gammaGamma: GammaGammaModelJSON;
+}
+
+interface RevenueColumns {
+  frequency: number[];
+  recencyYears: number[];
+  ageYears: number[];
+  meanRepeatValue: number[];
+  expectedReturnShare: number[];
 }
 
 const inYears = (days: ArrayLike<number>): number[] => Array.from(days, (d) => d / DAYS_PER_YEAR);
@@ -189,11 +201,38 @@ export class ProbabilisticClv implements Estimator<[ClvHistory], ProbabilisticCl
   /** Parameters, standard errors, covariance and convergence of both fits; the BG/NBD's α is in years. */
   get fitState(): ProbabilisticClvFitState {
     const { betaGeo, gammaGamma } = this.fitted();
+    const flags = probabilisticFitFlags(betaGeo.fitState, gammaGamma.fitState);
     return {
       betaGeo: betaGeo.fitState,
       gammaGamma: gammaGamma.fitState,
-      populationMeanSpend: gammaGamma.conditionalExpectedAverageValue(0, 0),
+      // Undefined (and flagged) when q <= 1.
+      populationMeanSpend: flags.includes('gamma_gamma_mean_undefined') ? Number.NaN : gammaGamma.conditionalExpectedAverageValue(0, 0),
+      flags,
     };
+  }
+
+  /**
+   * A per-customer interval of the expected net revenue that reflects how well the parameters are determined: the
+   * parameters are drawn from their asymptotic normal distribution on the log scale (ln θ ~ N(ln θ̂, D⁻¹ Σ D⁻¹), D =
+   * diag(θ̂), the delta method, which keeps every draw positive), BG/NBD and Gamma-Gamma independently, the forecast is
+   * recomputed for every draw, and each customer's interval is the central `level` quantiles of their forecasts,
+   * widened if need be to contain the point forecast. It is the uncertainty of the expected value, not of what the
+   * customer will actually spend (that is far wider: most customers buy nothing in a given window). A fit without a
+   * covariance (flagged `standard_errors_missing`) has no interval: a ModelError.
+   */
+  predictInterval(history: ClvHistory, options: ClvIntervalOptions = {}): ClvInterval {
+    const { betaGeo, gammaGamma } = this.fitted();
+    const point = this.predict(history).expectedNetRevenue;
+    const draws = drawParameters(betaGeo.fitState, gammaGamma.fitState, options);
+    const models = draws.parameters.map(({ betaGeo: bg, gammaGamma: gg }) => ({
+      betaGeo: BetaGeoModel.fromParams(bg),
+      gammaGamma: GammaGammaModel.fromParams(gg),
+    }));
+    const columns = this.columns(history);
+    const { lower, upper } = quantilesByCustomer(point, draws.level, models.length, (from, to, out, offset) => {
+      models.forEach((m, d) => out.set(this.netRevenue(m, columns, from, to), d * offset));
+    });
+    return { lower, upper, level: draws.level, draws: models.length, method: 'parameter-sampling' };
   }
 
   predict(history: ClvHistory): ProbabilisticClvPrediction {
@@ -212,17 +251,7 @@ export class ProbabilisticClv implements Estimator<[ClvHistory], ProbabilisticCl
     const pAlive = betaGeo.probabilityAlive(frequency, recencyYears, ageYears);
     const transactions = betaGeo.conditionalExpectedTransactions(horizonYears, frequency, recencyYears, ageYears);
     const spend = gammaGamma.conditionalExpectedAverageValue(frequency, meanRepeatValue);
-    const { monthlyDiscountRate, horizonMonths } = this.options;
-    // Without discounting the revenue is the product itself, for any horizon; discounting sums month by month.
-    const netRevenue =
-      monthlyDiscountRate === 0
-        ? transactions.map((e, i) => e * spend[i] * (1 - expectedReturnShare[i]))
-        : gammaGamma.customerLifetimeValue(betaGeo, frequency, recencyYears, ageYears, meanRepeatValue, {
-            months: horizonMonths,
-            timeUnitsPerMonth: 1 / MONTHS_PER_YEAR,
-            monthlyDiscountRate,
-            expectedReturnShare,
-          });
+    const netRevenue = this.netRevenue({ betaGeo, gammaGamma }, this.columns(history), 0, n);
     const medianWaitYears = betaGeo.medianTimeToNextPurchase(frequency, recencyYears, ageYears);
 
     const prediction: ProbabilisticClvPrediction = {
@@ -242,6 +271,48 @@ export class ProbabilisticClv implements Estimator<[ClvHistory], ProbabilisticCl
       prediction.confidenceReason[i] = reason;
     }
     return prediction;
+  }
+
+  /** The history's columns as the BG/NBD reads them (time in years). */
+  private columns(history: ClvHistory): RevenueColumns {
+    return {
+      frequency: Array.from(history.frequency),
+      recencyYears: inYears(history.recency),
+      ageYears: inYears(history.age),
+      meanRepeatValue: Array.from(history.meanRepeatValue),
+      expectedReturnShare: Array.from(history.expectedReturnShare),
+    };
+  }
+
+  /** Expected net revenue over the horizon of customers [from, to) under the given models. */
+  private netRevenue(
+    models: { betaGeo: BetaGeoModel; gammaGamma: GammaGammaModel },
+    columns: RevenueColumns,
+    from: number,
+    to: number,
+  ): number[] {
+    const { betaGeo, gammaGamma } = models;
+    const slice = (values: number[]) => values.slice(from, to);
+    const [frequency, recency, age, meanValue, returnShare] = [
+      columns.frequency,
+      columns.recencyYears,
+      columns.ageYears,
+      columns.meanRepeatValue,
+      columns.expectedReturnShare,
+    ].map(slice);
+    const { monthlyDiscountRate, horizonMonths } = this.options;
+    // Without discounting the revenue is the product itself, for any horizon; discounting sums month by month.
+    if (monthlyDiscountRate === 0) {
+      const transactions = betaGeo.conditionalExpectedTransactions(horizonMonths / MONTHS_PER_YEAR, frequency, recency, age);
+      const spend = gammaGamma.conditionalExpectedAverageValue(frequency, meanValue);
+      return transactions.map((e, i) => e * spend[i] * (1 - returnShare[i]));
+    }
+    return gammaGamma.customerLifetimeValue(betaGeo, frequency, recency, age, meanValue, {
+      months: horizonMonths,
+      timeUnitsPerMonth: 1 / MONTHS_PER_YEAR,
+      monthlyDiscountRate,
+      expectedReturnShare: returnShare,
+    });
   }
 
   private confidenceOf(frequency: number, age: number): [ClvConfidence, ClvConfidenceReason | null] {

@@ -42,6 +42,8 @@ describe('HTTP API', () => {
         { feature: 'days_since_last_order', value: 120, contribution: 0.8, sentence: 'No order for 120 days.' },
       ]),
       clv_expected_net_revenue: '1234.50',
+      clv_lower: '1000.00',
+      clv_upper: '1500.00',
       clv_horizon_months: 12,
       p_alive: 0.5,
       expected_orders: 1.5,
@@ -54,7 +56,7 @@ describe('HTTP API', () => {
       cluster_description: 'frequent, discount-driven',
       embedding,
       confidence: 'medium',
-      coverage: JSON.stringify({ confidence: 'medium', reasons: ['sparse'] }),
+      coverage: JSON.stringify({ confidence: 'medium', reasons: ['sparse'], clv: { model: 'baseline', interval: { level: 0.9 } } }),
       model_versions: JSON.stringify({ churn: { modelId: 1, version: 1 } }),
     });
     await t.db('customer_risk_scores').insert([
@@ -146,6 +148,7 @@ describe('HTTP API', () => {
       },
       clv: {
         expectedNetRevenue: '1234.50',
+        interval: { lower: '1000.00', upper: '1500.00', level: 0.9 },
         horizonMonths: 12,
         pAlive: 0.5,
         expectedOrders: 1.5,
@@ -160,7 +163,7 @@ describe('HTTP API', () => {
         clusterDescription: 'frequent, discount-driven',
       },
       confidence: 'medium',
-      coverage: { confidence: 'medium', reasons: ['sparse'] },
+      coverage: { confidence: 'medium', reasons: ['sparse'], clv: { model: 'baseline', interval: { level: 0.9 } } },
       modelVersions: { churn: { modelId: 1, version: 1 } },
     });
     expect(new Date(res.body.computedAt).toISOString()).to.equal(res.body.computedAt);

@@ -63,6 +63,10 @@ describe('trainAndScoreWorkflow (real Temporal, Postgres, libxgboost)', () => {
       expect(p.churn_drivers).to.have.length(3);
       for (const d of p.churn_drivers) expect(d.sentence).to.be.a('string').and.not.equal('');
       expect(Number(p.clv_expected_net_revenue)).to.be.at.least(0);
+      expect(Number(p.clv_lower)).to.be.at.least(0).and.at.most(Number(p.clv_expected_net_revenue));
+      expect(Number(p.clv_upper)).to.be.at.least(Number(p.clv_expected_net_revenue));
+      expect(['baseline', 'probabilistic', 'gbm', 'blend']).to.include(p.coverage.clv.model);
+      expect(p.coverage.clv.interval.level).to.equal(0.9);
       expect(p.p_alive).to.be.within(0, 1);
       expect(p.segment).to.be.a('string');
       expect(p.embedding).to.have.length(16);
