@@ -192,13 +192,11 @@ describe('evaluation: classification', () => {
     expect(logLoss([1, 1], [1, 1])).to.be.closeTo(1e-15, 1e-16);
   });
 
-  it('evaluates a million rows in seconds, agreeing with the single-metric functions', function () {
+  it('evaluates a million rows, agreeing with the single-metric functions', function () {
+    // No timing assertion (speed is measured in bench/, not in tests): an accidental O(n²) would take hours and
+    // hit mocha's timeout.
     const { labels, probabilities } = syntheticSample(1_000_000, 3, (p) => p * p);
-    const started = Date.now();
     const metrics = evaluateClassifier(labels, probabilities);
-    const elapsed = Date.now() - started;
-    // Generous, for a loaded machine: the point is to catch an accidental O(n²), which would take hours.
-    expect(elapsed).to.be.below(10_000);
     expect(metrics.rows).to.equal(1_000_000);
     expect(metrics.rocAuc).to.equal(rocAuc(labels, probabilities));
     expect(metrics.averagePrecision).to.equal(averagePrecision(labels, probabilities));

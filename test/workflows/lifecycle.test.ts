@@ -58,7 +58,7 @@ describe('model lifecycle workflows (real Temporal, Postgres, libxgboost)', func
       ['segments', 'shadow'],
     ]);
     expect(second.models[0]!.metrics).to.have.nested.property('calibrationCutoff.rocAuc');
-    expect(second.models[1]!.metrics).to.have.property('backtest');
+    expect(second.models[1]!.metrics).to.have.nested.property('bakeOff.candidates');
     for (const kind of ['churn', 'clv', 'segments']) expect((await getChampion(shop.db, kind))!.modelId).to.be.oneOf(idsOf(first));
     const rows = await shop.db('model_registry').where({ training_run: 'retrain-second' }).select('model_id');
     expect(rows.map((r) => Number(r.model_id)).sort()).to.deep.equal([...idsOf(second)].sort());
