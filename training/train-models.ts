@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../lib/horizons';
-import { trainChurnModel } from './churn-training';
+import { keep } from './keep-model';
+import { trainChurn } from './train-churn';
 import { backtestClv, chooseClvModel, type ClvModelChoice } from './clv-backtest';
 import { featuresAsOf } from '../features/features-as-of';
 import { GbmClv } from '../models/clv/gbm-clv';
@@ -44,17 +45,6 @@ function sampleRows(matrix: FeatureMatrix, max: number, seed: number): FeatureMa
   return { ...matrix, X, nrow: max, customerIds: rows.map((r) => matrix.customerIds[r]!) };
 }
 
-async function keep(db: Knex, model: RegisteredModel, promote: boolean, actor: string): Promise<RegisteredModel> {
-  const champion = await getChampion(db, model.kind);
-  const by = { name: actor, role: null, via: 'training' } as const;
-  if (!champion || promote) {
-    const reason = champion ? 'promoted by the training run' : 'first model of its kind';
-    return changeModelStatus(db, { modelId: model.modelId, to: 'champion', actor: by, reason });
-  }
-  // A challenger runs in shadow beside the champion until someone promotes it.
-  return changeModelStatus(db, { modelId: model.modelId, to: 'shadow', actor: by, reason: 'new candidate, scored in shadow' });
-}
-
 /**
  * Trains every model Foresight serves, as of `asOf`, and records them in the registry: churn (XGBoost + calibration),
  * CLV (BG/NBD + Gamma-Gamma, and the gradient-boosted model when a backtest says it serves better), and segments
@@ -67,23 +57,8 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   const clvHorizonDays = Math.round(clvHorizonMonths * DAYS_PER_MONTH);
   const registered: RegisteredModel[] = [];
 
-  // Churn.
-  const churn = await trainChurnModel(db, { trainAsOf: asOf, horizonDays: churnHorizonDays });
-  try {
-    const model = await registerModel(db, {
-      kind: 'churn',
-      parameters: { horizonDays: churnHorizonDays },
-      featureVersion: FEATURE_VERSION,
-      trainingFrom: churn.trainingCutoffs[churn.trainingCutoffs.length - 1],
-      trainingTo: asOf,
-      metrics: { calibrationCutoff: churn.metrics, rows: churn.rows },
-      artifact: churn.model.toJSON(),
-      createdBy,
-    });
-    registered.push(await keep(db, model, input.promote ?? false, createdBy));
-  } finally {
-    churn.model.dispose();
-  }
+  // Churn: the candidate that wins a rolling-origin bake-off on this shop's own history serves.
+  registered.push(await trainChurn(db, asOf, churnHorizonDays, createdBy, input.promote ?? false));
 
   // CLV: which model serves is decided by a backtest one horizon back, on outcomes already observed.
   let clvChoice: ClvModelChoice;
