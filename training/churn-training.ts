@@ -4,8 +4,7 @@
  *
  * Cutoffs lie on a grid c_k = anchor − k·step (k = 0, 1, …) that stops where a cutoff would have less than
  * minHistoryDays of purchases before it. A model that serves at T learns from the grid points c with c + H ≤ T
- * (their label windows have fully happened by T): the latest calibrationCutoffs of them calibrate it, the ones
- * before fit it (at most maxTrainingCutoffs in all). It needs at least MIN_TRAINING_CUTOFFS of them: one to fit on
+ * (their label windows have fully happened by T): the later half of them calibrate it, the ones before fit it (at most maxTrainingCutoffs in all). It needs at least MIN_TRAINING_CUTOFFS of them: one to fit on
  * and one to calibrate on; a shop with less history is refused with the dates it would need.
  */
 import { performance } from 'node:perf_hooks';
@@ -29,14 +28,14 @@ export interface ChurnCutoffOptions {
   stepDays?: number;
   /** Days of purchases a cutoff needs before it (after the shop's first purchase); default 30. */
   minHistoryDays?: number;
-  /** Training cutoffs per model, the calibration cutoffs included; default 6. */
+  /** Training cutoffs per model, the calibration cutoffs included; default 12, a year of monthly cutoffs whose later half calibrates: the seasons average out. */
   maxTrainingCutoffs?: number;
 }
 
 export type ResolvedCutoffOptions = Required<ChurnCutoffOptions>;
 
 export function resolveCutoffOptions(options: ChurnCutoffOptions): ResolvedCutoffOptions {
-  const resolved = { horizonDays: DEFAULT_CHURN_HORIZON_DAYS, stepDays: 30, minHistoryDays: 30, maxTrainingCutoffs: 6, ...options };
+  const resolved = { horizonDays: DEFAULT_CHURN_HORIZON_DAYS, stepDays: 30, minHistoryDays: 30, maxTrainingCutoffs: 12, ...options };
   requireHorizonDays(resolved.horizonDays);
   for (const key of ['stepDays', 'minHistoryDays'] as const) {
     if (!(Number.isFinite(resolved[key]) && resolved[key] > 0))
@@ -74,8 +73,8 @@ export function trainingCutoffs(grid: readonly Date[], servesAt: Date, options: 
       { horizonDays: options.horizonDays, stepDays: options.stepDays, minHistoryDays: options.minHistoryDays },
     );
   }
-  // Two calibration cutoffs pool calibration over periods once there are enough left to fit on.
-  const calibrationCount = usable.length >= 4 ? 2 : 1;
+  // Calibration pools the later half of the cutoffs (three of six): a single period's churn rate carries its season.
+  const calibrationCount = Math.max(1, Math.floor(usable.length / 2));
   return { fit: usable.slice(0, -calibrationCount), calibration: usable.slice(-calibrationCount) };
 }
 

@@ -129,7 +129,7 @@ describe('models/churn', () => {
       expect(report.origins[0].origin).to.equal(addDays(asOf, -30).toISOString());
       for (const origin of report.origins) {
         const cutoffs = [...origin.fitCutoffs, ...origin.calibrationCutoffs];
-        expect(cutoffs).to.have.length(6);
+        expect(cutoffs).to.have.length(report.cutoffs.maxTrainingCutoffs);
         for (const cutoff of cutoffs) {
           expect(report.cutoffs.grid).to.include(cutoff);
           expect(addDays(new Date(cutoff), 90).getTime()).to.be.at.most(new Date(origin.origin).getTime());
