@@ -81,7 +81,15 @@ function rawScorer(
       return { ...none, score: (rows) => recency.score(rows) };
     }
     case 'bgnbd':
-      return { ...none, score: (rows) => Float64Array.from(rows.bgnbdNoPurchase) };
+      return {
+        ...none,
+        score: (rows) => {
+          if (!rows.bgnbdNoPurchase.every(Number.isFinite)) {
+            throw new ValidationError('BG/NBD P(no purchase in H) is undefined for some customers: the fit failed or degenerated', 'bgnbd');
+          }
+          return Float64Array.from(rows.bgnbdNoPurchase);
+        },
+      };
     case 'rfm': {
       const rfm = fit ? new RfmHeuristicBaseline().fit(fit) : RfmHeuristicBaseline.fromJSON(state);
       return { state: rfm.toJSON(), score: (rows) => rfm.score(rows), dispose: () => undefined };

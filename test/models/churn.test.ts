@@ -139,7 +139,10 @@ describe('models/churn', () => {
 
     it('serve a model that beats the best baseline beyond its paired interval, with ECE at most 0.03', () => {
       const { bakeOff } = backtest.report;
-      expect(bakeOff.candidates.map((c) => c.name)).to.deep.equal([...CHURN_CANDIDATES]);
+      // BG/NBD may be left out where its fit degenerates; it is then listed with the reason.
+      const names = [...bakeOff.candidates.map((c) => c.name), ...backtest.report.excluded.map((e) => e.name)];
+      expect(names).to.have.members([...CHURN_CANDIDATES]);
+      expect(bakeOff.candidates.map((c) => c.name)).to.include.members(['recency-rule', 'recency', 'rfm', 'logistic', 'xgboost']);
       expect(bakeOff.served).to.be.oneOf(['logistic', 'xgboost']);
       expect(bakeOff.marginOverBestBaseline.lower).to.be.greaterThan(0);
       const served = bakeOff.candidates.find((c) => c.name === bakeOff.served)!;
