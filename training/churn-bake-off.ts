@@ -5,7 +5,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ValidationError } from '../lib/errors';
-import { CHURN_CANDIDATES, fitChurnCandidate, type ChurnCandidateName, type CandidateFitOptions } from '../models/churn/candidates';
+import {
+  CHURN_CANDIDATES,
+  fitChurnCandidate,
+  type CandidateFitOptions,
+  type ChurnCandidateName,
+  type LabelledChurnRows,
+} from '../models/churn/candidates';
 import { runBakeOff, type BakeOffResult } from '../models/churn/bake-off';
 import { rocAuc } from '../models/evaluation/classification';
 import type { BootstrapOptions } from '../models/evaluation/bootstrap';
@@ -38,6 +44,8 @@ export interface RollingOriginOptions {
   candidates?: readonly ChurnCandidateName[];
   fit?: Omit<CandidateFitOptions, 'horizonDays'>;
   bootstrap?: BootstrapOptions;
+  /** Fit rows per candidate and origin at most (an even stride through them); default: all. Bounds training cost. */
+  maxFitRows?: number;
 }
 
 export async function rollingOriginBakeOff(cache: ChurnRowsCache, options: RollingOriginOptions): Promise<RollingOriginBakeOff> {
@@ -66,7 +74,7 @@ export async function rollingOriginBakeOff(cache: ChurnRowsCache, options: Rolli
   let trainingMs = 0;
   for (const origin of origins) {
     const cutoffs = trainingCutoffs(options.grid, origin, options.cutoffs);
-    const fit = await cache.stacked(cutoffs.fit);
+    const fit = strideRows(await cache.stacked(cutoffs.fit), options.maxFitRows ?? Infinity);
     const calibration = await cache.stacked(cutoffs.calibration);
     const scored = await cache.rows(origin);
     const probabilities = new Map<ChurnCandidateName, Float64Array>();
@@ -117,6 +125,22 @@ export async function rollingOriginBakeOff(cache: ChurnRowsCache, options: Rolli
     excluded: [...excluded].map(([name, reason]) => ({ name, reason })),
     bakeOff: runBakeOff(labels, predictions, options.bootstrap),
     trainingMs,
+  };
+}
+
+function strideRows(rows: LabelledChurnRows, max: number): LabelledChurnRows {
+  if (rows.nrow <= max) return rows;
+  const stride = rows.nrow / max;
+  const picked = Uint32Array.from({ length: max }, (_, i) => Math.floor(i * stride));
+  const X = new Float32Array(max * rows.ncol);
+  picked.forEach((row, i) => X.set(rows.X.subarray(row * rows.ncol, (row + 1) * rows.ncol), i * rows.ncol));
+  return {
+    ...rows,
+    X,
+    nrow: max,
+    y: Uint8Array.from(picked, (row) => rows.y[row]),
+    bgnbdNoPurchase: Float64Array.from(picked, (row) => rows.bgnbdNoPurchase[row]),
+    customerIds: Array.from(picked, (row) => rows.customerIds[row]),
   };
 }
 

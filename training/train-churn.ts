@@ -10,10 +10,11 @@ import { ChurnRowsCache, cutoffGrid, firstPurchaseAt, resolveCutoffOptions, trai
 import { keep } from './keep-model';
 
 /**
- * Origins of the bake-off run at training time: two, to keep training within about three boosted fits (two
- * origins and the served model); `foresight backtest` runs three.
+ * The bake-off at training time runs two origins (`foresight backtest` runs three), each fitting on at most a million
+ * rows: with the served model's own fit, training costs about twice the boosting of a single model on a large shop.
  */
 const TRAINING_ORIGINS = 2;
+const TRAINING_MAX_FIT_ROWS = 1_000_000;
 
 /**
  * Churn for serving at `asOf`: a rolling-origin bake-off on the cutoffs up to asOf − H picks the candidate, which is
@@ -23,7 +24,13 @@ export async function trainChurn(db: Knex, asOf: Date, horizonDays: number, crea
   const cutoffs = resolveCutoffOptions({ horizonDays });
   const grid = cutoffGrid(addDays(asOf, -horizonDays), await firstPurchaseAt(db), cutoffs);
   const cache = new ChurnRowsCache(db, horizonDays, asOf);
-  const bakeOff = await rollingOriginBakeOff(cache, { grid, origins: TRAINING_ORIGINS, cutoffs, bootstrap: { replicates: 200 } });
+  const bakeOff = await rollingOriginBakeOff(cache, {
+    grid,
+    origins: TRAINING_ORIGINS,
+    cutoffs,
+    bootstrap: { replicates: 200 },
+    maxFitRows: TRAINING_MAX_FIT_ROWS,
+  });
   const serving = bakeOff.bakeOff.served;
   const training = trainingCutoffs(grid, asOf, cutoffs);
   const fit = await cache.stacked(training.fit);
