@@ -13,7 +13,6 @@ import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '.
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
 import { getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
-import { changeModelStatus } from '../registry/model-status';
 import { ClvServingBundle, type ClvServingBundleJson } from '../registry/clv-serving-bundle';
 import { SegmentsBundle } from '../registry/segments-bundle';
 
