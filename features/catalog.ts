@@ -28,7 +28,7 @@ export interface FeatureDefinition {
 }
 
 /** Bump whenever a feature is added, removed, reordered or redefined (including the aggregates in ./sql.ts). */
-export const FEATURE_VERSION = '1';
+export const FEATURE_VERSION = '2';
 
 const daysSince = (column: string) => `(extract(epoch from (as_of - ${column})) / 86400)`;
 const ratio = (numerator: string, denominator: string) => `(${numerator})::float8 / nullif(${denominator}, 0)`;
@@ -132,6 +132,39 @@ export const FEATURE_CATALOG: readonly FeatureDefinition[] = [
     description: 'cancelled orders in the last 365 days',
     unit: 'count',
     sql: 'cancelled_orders_365d',
+  },
+  {
+    name: 'recency_gap_zscore',
+    description: "days since the last order beyond the usual gap, in units of the customer's own gap variability",
+    unit: 'ratio',
+    sql: `(${daysSince('last_order_at')} - ${meanGapDays}) / nullif(gap_stddev_days, 0)`,
+  },
+  { name: 'orders_prior_90d', description: 'completed orders in the 90 days before the last 90', unit: 'count', sql: 'orders_prior_90d' },
+  {
+    name: 'orders_share_90d_of_365d',
+    description: "share of the last year's completed orders placed in the last 90 days",
+    unit: 'ratio',
+    sql: ratio('orders_90d', 'orders_365d'),
+  },
+  {
+    name: 'spend_share_90d_of_365d',
+    description: "share of the last year's spend made in the last 90 days",
+    unit: 'ratio',
+    sql: ratio('spend_90d', 'spend_365d'),
+  },
+  { name: 'categories_lifetime', description: 'distinct product categories ever bought', unit: 'count', sql: 'categories_lifetime' },
+  {
+    name: 'return_rate_365d',
+    description: "share of the last year's spend returned within the last year",
+    unit: 'ratio',
+    sql: ratio('returned_amount_365d', 'spend_365d'),
+  },
+  {
+    name: 'orders_same_period_last_year',
+    description: 'completed orders in the 90 days that followed this date a year ago',
+    unit: 'count',
+    // Only a customer already buying a year ago has a "same period last year"; for the others it is unknown.
+    sql: `case when first_order_at <= as_of - interval '365 days' then orders_same_period_last_year end`,
   },
 ];
 

@@ -10,8 +10,9 @@ import { FEATURE_CATALOG } from './catalog';
  * Columns of `customer_aggregates`, the CTE that catalog expressions read:
  *   as_of, signup_at, first_order_at, last_order_at, last_session_at      timestamptz, NULL when no such event
  *   orders_{30d,90d,prior_90d,365d,lifetime}, spend_{…same}, discount_lifetime, gap_stddev_days,
- *   active_months_last_12, cancelled_orders_365d, returns_lifetime, returns_90d, returned_amount_lifetime,
- *   sessions_{30d,90d,prior_90d}, page_views_{30d,90d}, session_seconds_90d, categories_365d
+ *   active_months_last_12, cancelled_orders_365d, orders_same_period_last_year (purchases (as_of − 365 d, as_of − 275 d]),
+ *   returns_lifetime, returns_90d, returned_amount_lifetime, returned_amount_365d,
+ *   sessions_{30d,90d,prior_90d}, page_views_{30d,90d}, session_seconds_90d, categories_365d, categories_lifetime
  * Counts and sums are 0 when there were no events; gap_stddev_days is NULL below three purchases.
  */
 
@@ -39,6 +40,8 @@ const LAST_30 = 'age_days < 30';
 const LAST_90 = 'age_days < 90';
 const PRIOR_90 = 'age_days >= 90 and age_days < 180';
 const LAST_365 = 'age_days < 365';
+// The 90 days that followed as_of one year earlier: (as_of − 365 d, as_of − 275 d].
+const SAME_PERIOD_LAST_YEAR = 'age_days >= 275 and age_days < 365';
 
 const aggregateCtes = `
 orders_to_date as (
@@ -69,22 +72,26 @@ order_aggregates as (
          stddev_samp(gap_days) filter (where is_purchase) as gap_stddev_days,
          -- 30-day months counted back from as_of: month k holds the purchases 30k to 30(k + 1) days old.
          count(distinct floor(age_days / 30)) filter (where is_purchase and age_days < 360) as active_months_last_12,
-         count(*) filter (where status = 'cancelled' and ${LAST_365}) as cancelled_orders_365d
+         count(*) filter (where status = 'cancelled' and ${LAST_365}) as cancelled_orders_365d,
+         count(*) filter (where is_purchase and ${SAME_PERIOD_LAST_YEAR}) as orders_same_period_last_year
     from orders_to_date
    group by customer_id
 ),
 category_aggregates as (
-  select o.customer_id, count(distinct i.category) as categories_365d
+  select o.customer_id,
+         count(distinct i.category) filter (where ${ageDays('o.ordered_at')} < 365) as categories_365d,
+         count(distinct i.category) as categories_lifetime
     from orders o
     join order_items i on i.order_id = o.order_id
-   where o.status = 'completed' and o.ordered_at <= ${AS_OF} and ${ageDays('o.ordered_at')} < 365
+   where o.status = 'completed' and o.ordered_at <= ${AS_OF}
    group by o.customer_id
 ),
 return_aggregates as (
   select customer_id,
          count(*) as returns_lifetime,
          count(*) filter (where ${LAST_90}) as returns_90d,
-         sum(amount) as returned_amount_lifetime
+         sum(amount) as returned_amount_lifetime,
+         sum(amount) filter (where ${LAST_365}) as returned_amount_365d
     from (select customer_id, amount, ${ageDays('returned_at')} as age_days from returns where returned_at <= ${AS_OF}) returns_to_date
    group by customer_id
 ),
@@ -112,8 +119,10 @@ const zeroWhenNoEvents = [
   ...['spend_30d', 'spend_90d', 'spend_prior_90d', 'spend_365d', 'spend_lifetime', 'discount_lifetime'].map((c) => `o.${c}`),
   'o.active_months_last_12',
   'o.cancelled_orders_365d',
+  'o.orders_same_period_last_year',
   'k.categories_365d',
-  ...['returns_lifetime', 'returns_90d', 'returned_amount_lifetime'].map((c) => `r.${c}`),
+  'k.categories_lifetime',
+  ...['returns_lifetime', 'returns_90d', 'returned_amount_lifetime', 'returned_amount_365d'].map((c) => `r.${c}`),
   ...['sessions_30d', 'sessions_90d', 'sessions_prior_90d', 'page_views_30d', 'page_views_90d', 'session_seconds_90d'].map((c) => `s.${c}`),
 ];
 

@@ -1,6 +1,7 @@
 import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS, MS_PER_DAY } from '../lib/horizons';
 import { NotFoundError } from '../lib/errors';
-import { ChurnModel, type ChurnDriver, type RiskBand } from '../models/churn/model';
+import { ServedChurnModel } from '../models/churn/candidates';
+import type { ChurnDriver, RiskBand } from '../models/churn/model';
 import type { ClvConfidence, ClvConfidenceReason } from '../models/clv/probabilistic-clv';
 import type { ClvSummary } from '../features/clv-summary';
 import { assessCoverage, type Coverage } from '../models/confidence';
@@ -18,7 +19,8 @@ export interface ProfileModels {
   segments: RegisteredModel;
 }
 
-export type ModelVersions = Record<string, { modelId: number; version: number }>;
+/** Per kind; churn also names the candidate of the shop's bake-off that serves the probability. */
+export type ModelVersions = Record<string, { modelId: number; version: number; serving?: string }>;
 
 export interface PredictProfilesInput {
   models: ProfileModels;
@@ -74,14 +76,16 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
   const { models, matrix, asOf } = input;
   const n = matrix.nrow;
 
-  const churnModel = ChurnModel.fromJSON(models.churn.artifact);
+  const aligned = alignSummary(input.clvSummary, matrix.customerIds);
+  const churnModel = ServedChurnModel.fromJSON(models.churn.artifact);
   let churnProbability: Float64Array;
   let churnDrivers: ChurnDriver[][];
   let riskBand: RiskBand[];
   try {
-    churnProbability = churnModel.predictProba(matrix.X, n);
-    riskBand = Array.from(churnProbability, (p) => churnModel.riskBand(p));
-    churnDrivers = churnModel.explain(matrix.X, n, { top: 3 });
+    churnProbability = churnModel.predictProba(matrix, aligned);
+    riskBand = Array.from(churnProbability, (p) => churnModel.explainer.riskBand(p));
+    // The boosted model's SHAP drivers explain the risk whichever candidate serves its probability.
+    churnDrivers = churnModel.explainer.explain(matrix.X, n, { top: 3 });
   } finally {
     churnModel.dispose();
   }
@@ -90,7 +94,7 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
   const clvBundle = ClvServingBundle.fromJSON(models.clv.artifact, Math.round(clvHorizonMonths * DAYS_PER_MONTH));
   let clv: ClvBundlePrediction;
   try {
-    clv = clvBundle.predict(alignSummary(input.clvSummary, matrix.customerIds), matrix);
+    clv = clvBundle.predict(aligned, matrix);
   } finally {
     clvBundle.dispose();
   }
@@ -118,9 +122,11 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
   return {
     asOf,
     customerIds: matrix.customerIds,
-    modelVersions: Object.fromEntries(
-      [models.churn, models.clv, models.segments].map((m) => [m.kind, { modelId: m.modelId, version: m.version }]),
-    ),
+    modelVersions: {
+      churn: { modelId: models.churn.modelId, version: models.churn.version, serving: churnModel.serving },
+      clv: { modelId: models.clv.modelId, version: models.clv.version },
+      segments: { modelId: models.segments.modelId, version: models.segments.version },
+    },
     churnHorizonDays: (models.churn.parameters.horizonDays as number | undefined) ?? DEFAULT_CHURN_HORIZON_DAYS,
     clvHorizonMonths,
     churnProbability,

@@ -6,7 +6,7 @@ import { backtestClv, chooseClvModel, clvBacktestToMarkdown, type ClvBacktestRes
 
 export interface BacktestInput {
   dataset: string;
-  /** Churn: trained as of t − H, scored at t, compared with (t, t + H]. */
+  /** Churn: the latest origin t of the rolling-origin bake-off, compared with (t, t + H]. */
   churnAsOf: Date;
   churnHorizonDays: number;
   clvAsOf: Date;
@@ -29,7 +29,6 @@ export interface BacktestReport {
 /** Both backtests on one dataset, written as JSON (machine-readable) and Markdown (for people). */
 export async function runBacktest(db: Knex, input: BacktestInput): Promise<BacktestReport> {
   const churn = await backtestChurn(db, { asOf: input.churnAsOf, dataAsOf: input.dataAsOf, horizonDays: input.churnHorizonDays });
-  churn.model.dispose();
   const clv = await backtestClv(db, { asOf: input.clvAsOf, horizonDays: input.clvHorizonDays, dataset: input.dataset });
   const clvChoice = chooseClvModel(clv);
   fs.mkdirSync(input.outDir, { recursive: true });
@@ -48,8 +47,8 @@ export async function runBacktest(db: Knex, input: BacktestInput): Promise<Backt
     [
       `# Backtest: ${input.dataset}`,
       '',
-      `Data complete to ${input.dataAsOf.toISOString()}. Churn: trained as of t − ${input.churnHorizonDays} days, scored at ` +
-        `t = ${input.churnAsOf.toISOString().slice(0, 10)}, compared with what happened in the next ${input.churnHorizonDays} days. ` +
+      `Data complete to ${input.dataAsOf.toISOString()}. Churn: rolling origins up to ` +
+        `t = ${input.churnAsOf.toISOString().slice(0, 10)}, each compared with what happened in the next ${input.churnHorizonDays} days. ` +
         `CLV: scored at ${input.clvAsOf.toISOString().slice(0, 10)} for the next ${input.clvHorizonDays} days.`,
       '',
       '## Churn',

@@ -1,170 +1,143 @@
 /**
- * The churn backtest: would a model trained at t − H have told, at t, who would not buy in (t, t + H]?
- * It trains exactly as trainChurnModel would have at t − H (so nothing after t − H shapes the model), scores
- * the customers of t, and compares with what they did, beside the rule-based baselines.
- *
- * Baselines are scores, not probabilities. Each is mapped to probabilities by isotonic calibration on the
- * model's own calibration cutoff, so that Brier score, log loss and calibration error compare like with like;
- * their ranking metrics (ROC AUC, average precision, lift, capture) come from the raw scores, which the
- * calibration would only coarsen. The model's metrics all come from its calibrated probabilities, as served.
+ * The churn backtest: a rolling-origin bake-off ending at t. Origins are the latest points of a cutoff grid ending at
+ * t (t, t − step, …); at each, every candidate is trained only on cutoffs whose outcomes were known then, scores that
+ * origin's customers, and is compared with what they did in the next H days. The pooled rows decide which
+ * candidate would serve (models/churn/bake-off.ts) and give every candidate's metrics with bootstrap intervals.
  */
 import { performance } from 'node:perf_hooks';
+import { reliabilityToMarkdown } from '../models/evaluation/report';
+import type { Interval } from '../models/evaluation/bootstrap';
+import { CANDIDATE_LABELS, type ChurnCandidateName } from '../models/churn/candidates';
+import { observedLabelWindow } from '../features/churn-labels';
 import type { Knex } from 'knex';
-import { DEFAULT_CHURN_HORIZON_DAYS } from '../lib/horizons';
-import { IsotonicCalibrator } from '../models/calibration';
 import {
-  averagePrecision,
-  evaluateClassifier,
-  liftAndCapture,
-  reliabilityTable,
-  rocAuc,
-  type ClassificationMetrics,
-  type ReliabilityBin,
-} from '../models/evaluation/classification';
-import type { BinaryLabels, NumberArray } from '../models/evaluation/inputs';
-import {
-  classificationMetricSpecs,
-  comparisonToMarkdown,
-  compareModels,
-  reliabilityToMarkdown,
-  type ModelComparison,
-  type NamedMetrics,
-} from '../models/evaluation/report';
-import type { FeatureMatrix } from '../features/types';
-import { churnBaselines } from '../models/churn/baselines';
-import { addDays, observedLabelWindow, requireHorizonDays } from '../features/churn-labels';
-import type { ChurnModel } from '../models/churn/model';
-import { buildChurnTrainingData, fitChurnModel, labelledSnapshot, type TrainChurnModelOptions } from './churn-training';
+  ChurnRowsCache,
+  cutoffGrid,
+  firstPurchaseAt,
+  MIN_TRAINING_CUTOFFS,
+  resolveCutoffOptions,
+  type ChurnCutoffOptions,
+  type ChurnRowsTimings,
+} from './churn-training';
+import { rollingOriginBakeOff, type RollingOriginBakeOff } from './churn-bake-off';
+import type { BootstrapOptions } from '../models/evaluation/bootstrap';
 
-export interface BacktestChurnOptions extends Omit<TrainChurnModelOptions, 'trainAsOf'> {
-  /** t: the model is trained as of t − horizonDays and scores the customers of t. */
+export interface BacktestChurnOptions extends ChurnCutoffOptions {
+  /** t: the latest origin; (t, t + H] must end by dataAsOf. */
   asOf: Date;
-  /** The instant up to which the data is complete; (t, t + horizonDays] must end by it. */
+  /** The instant up to which the data is complete. */
   dataAsOf: Date;
+  /** Origins at most; default 3. */
+  origins?: number;
+  bootstrap?: BootstrapOptions;
 }
 
-export const MODEL_NAME = 'Churn model';
-
 /** Plain data, ready for JSON. */
-export interface ChurnBacktestReport {
+export interface ChurnBacktestReport extends RollingOriginBakeOff {
   asOf: string;
+  dataAsOf: string;
   horizonDays: number;
-  trainAsOf: string;
-  trainingCutoffs: string[];
-  calibrationCutoff: string;
-  rows: { training: number; calibration: number; scored: number };
-  /** Boosting rounds kept by early stopping. */
-  boostingRounds: number | null;
-  model: ClassificationMetrics;
-  /** The model's probabilities on the scored period in 10 equal-width bins (the bins of its ECE). */
-  reliability: ReliabilityBin[];
-  baselines: NamedMetrics<ClassificationMetrics>[];
-  comparison: ModelComparison;
-  timings: {
-    /** Computing and loading every feature snapshot: the training cutoffs, the calibration cutoff and t. */
-    featureSnapshotsMs: number;
-    featureSnapshots: number;
-    labelsMs: number;
-    trainingMs: number;
-    /** Calibrated probabilities for every customer of t. */
-    scoringMs: number;
-  };
+  cutoffs: { grid: string[]; stepDays: number; minHistoryDays: number; maxTrainingCutoffs: number; minimumTrainingCutoffs: number };
+  timings: ChurnRowsTimings & { trainingMs: number; bakeOffMs: number };
 }
 
 export interface ChurnBacktest {
   report: ChurnBacktestReport;
   markdown: string;
-  /** The model trained as of t − H; the caller owns it and must dispose() it. */
-  model: ChurnModel;
-  /** The customers scored at t, with their outcomes in (t, t + H]. */
-  scored: FeatureMatrix & { y: Uint8Array; probabilities: Float64Array };
 }
 
 export async function backtestChurn(db: Knex, options: BacktestChurnOptions): Promise<ChurnBacktest> {
-  const { asOf, dataAsOf } = options;
-  const horizonDays = options.horizonDays ?? DEFAULT_CHURN_HORIZON_DAYS;
-  requireHorizonDays(horizonDays);
+  const cutoffs = resolveCutoffOptions(options);
   // Checked before any work: the outcome window of t must have been observed.
-  observedLabelWindow(asOf, horizonDays, dataAsOf, 'asOf');
-  const trainAsOf = addDays(asOf, -horizonDays);
-
-  const data = await buildChurnTrainingData(db, { ...options, trainAsOf, horizonDays });
-  const trained = fitChurnModel(data, { ...options, trainAsOf, horizonDays });
-  const { model } = trained;
-  try {
-    const timings = { ...trained.timings };
-    const scoredMatrix = await labelledSnapshot(db, asOf, horizonDays, dataAsOf, timings);
-    const scoringStarted = performance.now();
-    const probabilities = model.predictProba(scoredMatrix.X, scoredMatrix.nrow);
-    const scoringMs = performance.now() - scoringStarted;
-    const labels = scoredMatrix.y;
-
-    const baselines = churnBaselines(horizonDays).map((baseline) => {
-      baseline.fit(data.calibration);
-      const calibrator = new IsotonicCalibrator().fit(baseline.score(data.calibration), data.calibration.y);
-      const scores = baseline.score(scoredMatrix);
-      return { name: baseline.name, metrics: evaluateScores(labels, scores, calibrator.predict(scores)) };
-    });
-    const modelMetrics = evaluateClassifier(labels, probabilities);
-    const report: ChurnBacktestReport = {
-      asOf: asOf.toISOString(),
-      horizonDays,
-      trainAsOf: trainAsOf.toISOString(),
-      trainingCutoffs: trained.trainingCutoffs.map((cutoff) => cutoff.toISOString()),
-      calibrationCutoff: trained.calibrationCutoff.toISOString(),
-      rows: { ...trained.rows, scored: scoredMatrix.nrow },
-      boostingRounds: model.bestIteration === undefined ? null : model.bestIteration + 1,
-      model: modelMetrics,
-      reliability: reliabilityTable(labels, probabilities),
-      baselines,
-      comparison: compareModels({ name: MODEL_NAME, metrics: modelMetrics }, baselines, classificationMetricSpecs()),
-      timings: { ...timings, featureSnapshots: data.trainingCutoffs.length + 2, scoringMs },
-    };
-    return { report, markdown: backtestToMarkdown(report), model, scored: { ...scoredMatrix, probabilities } };
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-}
-
-/** Ranking metrics from the scores themselves, probability metrics from their calibrated probabilities. */
-function evaluateScores(labels: BinaryLabels, scores: NumberArray, probabilities: NumberArray): ClassificationMetrics {
-  return {
-    ...evaluateClassifier(labels, probabilities),
-    rocAuc: rocAuc(labels, scores),
-    averagePrecision: averagePrecision(labels, scores),
-    topFractions: liftAndCapture(labels, scores),
+  observedLabelWindow(options.asOf, cutoffs.horizonDays, options.dataAsOf, 'asOf');
+  const grid = cutoffGrid(options.asOf, await firstPurchaseAt(db), cutoffs);
+  const cache = new ChurnRowsCache(db, cutoffs.horizonDays, options.dataAsOf);
+  const started = performance.now();
+  const result = await rollingOriginBakeOff(cache, { grid, origins: options.origins, cutoffs, bootstrap: options.bootstrap });
+  const report: ChurnBacktestReport = {
+    asOf: options.asOf.toISOString(),
+    dataAsOf: options.dataAsOf.toISOString(),
+    horizonDays: cutoffs.horizonDays,
+    cutoffs: {
+      grid: grid.map((c) => c.toISOString()),
+      stepDays: cutoffs.stepDays,
+      minHistoryDays: cutoffs.minHistoryDays,
+      maxTrainingCutoffs: cutoffs.maxTrainingCutoffs,
+      minimumTrainingCutoffs: MIN_TRAINING_CUTOFFS,
+    },
+    ...result,
+    timings: {
+      ...cache.timings,
+      trainingMs: result.trainingMs,
+      bakeOffMs:
+        performance.now() -
+        started -
+        cache.timings.featureSnapshotsMs -
+        cache.timings.labelsMs -
+        cache.timings.betaGeoMs -
+        result.trainingMs,
+    },
   };
+  return { report, markdown: backtestToMarkdown(report) };
 }
 
-/** The churn backtest as a Markdown run report: set-up, model against baselines, reliability, timings. */
+const day = (iso: string) => iso.slice(0, 10);
+const interval = (i: Interval, digits = 3) => `${i.estimate.toFixed(digits)} [${i.lower.toFixed(digits)}, ${i.upper.toFixed(digits)}]`;
+const label = (name: ChurnCandidateName) => CANDIDATE_LABELS[name];
+
+/** The churn backtest as Markdown: set-up and cutoffs, the bake-off with intervals, the served model, reliability. */
 export function backtestToMarkdown(report: ChurnBacktestReport): string {
-  const day = (iso: string) => iso.slice(0, 10);
+  const { bakeOff } = report;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const { model, rows, timings } = report;
+  const served = bakeOff.candidates.find((c) => c.name === bakeOff.served)!;
   return [
-    `# Churn backtest as of ${day(report.asOf)}, ${report.horizonDays}-day horizon`,
+    `# Churn backtest: rolling origins to ${day(report.asOf)}, ${report.horizonDays}-day horizon`,
     '',
-    `Churn: no completed order in (${day(report.asOf)}, as-of + ${report.horizonDays} days]. The model was trained as of ` +
-      `${day(report.trainAsOf)} on ${rows.training.toLocaleString('en-US')} rows from the cutoffs ` +
-      `${report.trainingCutoffs.map(day).join(', ')} (${report.boostingRounds ?? 'all'} boosting rounds kept), calibrated on ` +
-      `${rows.calibration.toLocaleString('en-US')} customers at ${day(report.calibrationCutoff)}, and scored ` +
-      `${rows.scored.toLocaleString('en-US')} customers at ${day(report.asOf)}, of whom ${(model.baseRate * 100).toFixed(1)}% churned.`,
+    `Churn: no completed order in the ${report.horizonDays} days after an origin. ${report.origins.length} origins ` +
+      `(${report.origins.map((o) => day(o.origin)).join(', ')}); at each, every candidate was fitted on cutoffs whose outcomes were ` +
+      `known by then, calibrated (isotonic) on the pooled later ones, and scored that origin's customers. Cutoffs lie ` +
+      `${report.cutoffs.stepDays} days apart on the grid ${report.cutoffs.grid.map(day).join(', ')} (each with at least ` +
+      `${report.cutoffs.minHistoryDays} days of purchases before it; at most ${report.cutoffs.maxTrainingCutoffs} and at least ` +
+      `${report.cutoffs.minimumTrainingCutoffs} per model). ${bakeOff.rows.toLocaleString('en-US')} pooled rows, of which ` +
+      `${(bakeOff.baseRate * 100).toFixed(1)}% churned.`,
     '',
-    comparisonToMarkdown(report.comparison),
-    'Baselines rank by their raw scores; their probability metrics (Brier score, log loss, calibration error) are of the ' +
-      'scores mapped to probabilities by isotonic calibration on the calibration cutoff. The model is measured on its ' +
-      'calibrated probabilities throughout. Calibration error: 10 equal-width bins.',
+    '| origin | fitted on | calibrated on | customers scored | churned | ' +
+      bakeOff.candidates.map((c) => `AUC ${c.label}`).join(' | ') +
+      ' |',
+    '|---|---|---|---:|---:|' + bakeOff.candidates.map(() => '---:').join('|') + '|',
+    ...report.origins.map(
+      (o) =>
+        `| ${day(o.origin)} | ${o.fitCutoffs.map(day).join(', ')} | ${o.calibrationCutoffs.map(day).join(', ')} | ` +
+        `${o.rows.scored.toLocaleString('en-US')} | ${(o.baseRate * 100).toFixed(1)}% | ` +
+        bakeOff.candidates.map((c) => o.rocAuc[c.name]?.toFixed(3) ?? '-').join(' | ') +
+        ' |',
+    ),
     '',
-    '## Reliability of the model on the scored period',
+    '## Candidates on the pooled origins (bootstrap 95% intervals)',
     '',
-    reliabilityToMarkdown(report.reliability),
+    '| candidate | kind | ROC AUC | calibration error (ECE) | Brier score | top-20% capture |',
+    '|---|---|---|---|---|---|',
+    ...bakeOff.candidates.map(
+      (c) =>
+        `| ${c.label}${c.name === bakeOff.served ? ' **(served)**' : ''} | ${c.baseline ? 'baseline' : 'model'} | ${interval(c.rocAuc)} | ` +
+        `${interval(c.expectedCalibrationError)} | ${interval(c.brierScore)} | ${interval(c.captureTop20)} |`,
+    ),
+    '',
+    ...(report.excluded.length ? [`Left out: ${report.excluded.map((e) => `${label(e.name)} (${e.reason})`).join('; ')}.`, ''] : []),
+    `**Served: ${served.label}.** ${bakeOff.reason}. Primary metric: ROC AUC pooled over the origins; a candidate the best ` +
+      'does not beat beyond the paired bootstrap interval of the difference counts as tied, and ties go to the simplest ' +
+      `(rules, then BG/NBD, the logistic regression, XGBoost). Margin over the best baseline (${label(bakeOff.bestBaseline)}): ` +
+      `${interval(bakeOff.marginOverBestBaseline, 4)} AUC.`,
+    '',
+    '## Reliability of the served model on the pooled origins',
+    '',
+    reliabilityToMarkdown(bakeOff.reliability),
     '## Timings',
     '',
-    `- Feature snapshots (${timings.featureSnapshots}, computed and loaded): ${seconds(timings.featureSnapshotsMs)}`,
-    `- Labels: ${seconds(timings.labelsMs)}`,
-    `- Training (boosting and calibration): ${seconds(timings.trainingMs)}`,
-    `- Scoring ${rows.scored.toLocaleString('en-US')} customers: ${seconds(timings.scoringMs)}`,
+    `- Feature snapshots (${report.timings.featureSnapshots}, computed and loaded): ${seconds(report.timings.featureSnapshotsMs)}`,
+    `- Labels: ${seconds(report.timings.labelsMs)}; BG/NBD fits: ${seconds(report.timings.betaGeoMs)}`,
+    `- Training and scoring every candidate at every origin: ${seconds(report.timings.trainingMs)}`,
+    `- Bake-off metrics and bootstrap intervals: ${seconds(report.timings.bakeOffMs)}`,
     '',
   ].join('\n');
 }

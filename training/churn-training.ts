@@ -1,146 +1,180 @@
 /**
- * Training data and training runs of the churn model, read from the database at past cutoffs.
+ * Churn training rows read from the database at past cutoffs, and the cutoffs themselves, fitted to the history
+ * the shop has.
  *
- * With trainAsOf T and horizon H, the calibration cutoff is c₀ = T − H (the latest cutoff whose label window
- * (c₀, c₀ + H] has fully happened by T) and the training cutoffs are c_k = c₀ − k·step for k = 1…cutoffs.
- * Every cutoff gets its own feature snapshot (models/features) and labels, and every label window ends at or
- * before T, which loadChurnLabels enforces by taking T as the data's as-of: nothing after T is read, so a
- * model trained "as of T" is the model that could really have been trained then.
+ * Cutoffs lie on a grid c_k = anchor − k·step (k = 0, 1, …) that stops where a cutoff would have less than
+ * minHistoryDays of purchases before it. A model that serves at T learns from the grid points c with c + H ≤ T
+ * (their label windows have fully happened by T): the later half of them calibrate it, the ones before fit it (at most maxTrainingCutoffs in all). It needs at least MIN_TRAINING_CUTOFFS of them: one to fit on
+ * and one to calibrate on; a shop with less history is refused with the dates it would need.
  */
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
-import { evaluateClassifier, type ClassificationMetrics } from '../models/evaluation/classification';
+import { DEFAULT_CHURN_HORIZON_DAYS } from '../lib/horizons';
 import { FEATURE_VERSION } from '../features/catalog';
-import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
+import { clvSummary } from '../features/clv-summary';
+import { computeFeatureSnapshot, loadFeatureMatrix } from '../features/snapshots';
 import { addDays, loadChurnLabels, requireDate, requireHorizonDays } from '../features/churn-labels';
-import { ChurnModel, DEFAULT_CHURN_MODEL_PARAMS, type ChurnModelOptions, type ChurnTrainingSet } from '../models/churn/model';
+import type { LabelledChurnRows } from '../models/churn/candidates';
+import { fitBetaGeo, noPurchaseProbabilities } from '../models/churn/no-purchase-probability';
+import type { BetaGeoParams } from '../models/clv/bgnbd';
 
-export interface ChurnTrainingDataOptions {
-  trainAsOf: Date;
+export const MIN_TRAINING_CUTOFFS = 2;
+
+export interface ChurnCutoffOptions {
   /** Default DEFAULT_CHURN_HORIZON_DAYS (lib/horizons). */
   horizonDays?: number;
-  /** Number of training cutoffs before the calibration cutoff; default 4. */
-  cutoffs?: number;
-  /** Days between consecutive cutoffs; default 30, so that four cutoffs cover four months of behaviour. */
+  /** Days between cutoffs; default 30. */
   stepDays?: number;
+  /** Days of purchases a cutoff needs before it (after the shop's first purchase); default 30. */
+  minHistoryDays?: number;
+  /** Training cutoffs per model, the calibration cutoffs included; default 12, a year of monthly cutoffs whose later half calibrates: the seasons average out. */
+  maxTrainingCutoffs?: number;
 }
 
-/** A feature snapshot with its churn labels, row for row. */
-export interface LabelledFeatureMatrix extends FeatureMatrix {
-  asOf: Date;
-  y: Uint8Array;
-}
+export type ResolvedCutoffOptions = Required<ChurnCutoffOptions>;
 
-export interface ChurnTrainingData {
-  /** The rows of every training cutoff stacked, oldest cutoff first. */
-  train: ChurnTrainingSet;
-  calibration: LabelledFeatureMatrix;
-  /** Oldest first. */
-  trainingCutoffs: Date[];
-  calibrationCutoff: Date;
-  timings: { featureSnapshotsMs: number; labelsMs: number };
-}
-
-export async function buildChurnTrainingData(db: Knex, options: ChurnTrainingDataOptions): Promise<ChurnTrainingData> {
-  const { trainAsOf } = options;
-  const horizonDays = options.horizonDays ?? DEFAULT_CHURN_MODEL_PARAMS.horizonDays;
-  const cutoffCount = options.cutoffs ?? 4;
-  const stepDays = options.stepDays ?? 30;
-  requireDate(trainAsOf, 'trainAsOf');
-  requireHorizonDays(horizonDays);
-  if (!(Number.isSafeInteger(cutoffCount) && cutoffCount >= 1)) {
-    throw new ValidationError(`cutoffs must be a positive integer (got ${cutoffCount})`, 'cutoffs');
+export function resolveCutoffOptions(options: ChurnCutoffOptions): ResolvedCutoffOptions {
+  const resolved = { horizonDays: DEFAULT_CHURN_HORIZON_DAYS, stepDays: 30, minHistoryDays: 30, maxTrainingCutoffs: 12, ...options };
+  requireHorizonDays(resolved.horizonDays);
+  for (const key of ['stepDays', 'minHistoryDays'] as const) {
+    if (!(Number.isFinite(resolved[key]) && resolved[key] > 0))
+      throw new ValidationError(`${key} must be a positive number (got ${resolved[key]})`, key);
   }
-  if (!(Number.isFinite(stepDays) && stepDays > 0))
-    throw new ValidationError(`stepDays must be a positive number (got ${stepDays})`, 'stepDays');
+  if (!(Number.isSafeInteger(resolved.maxTrainingCutoffs) && resolved.maxTrainingCutoffs >= MIN_TRAINING_CUTOFFS)) {
+    throw new ValidationError(`maxTrainingCutoffs must be an integer of at least ${MIN_TRAINING_CUTOFFS}`, 'maxTrainingCutoffs');
+  }
+  return resolved;
+}
 
-  const calibrationCutoff = addDays(trainAsOf, -horizonDays);
-  const trainingCutoffs = Array.from({ length: cutoffCount }, (_, i) => addDays(calibrationCutoff, -(cutoffCount - i) * stepDays));
-  const timings = { featureSnapshotsMs: 0, labelsMs: 0 };
-  const training: LabelledFeatureMatrix[] = [];
-  for (const cutoff of trainingCutoffs) training.push(await labelledSnapshot(db, cutoff, horizonDays, trainAsOf, timings));
-  const calibration = await labelledSnapshot(db, calibrationCutoff, horizonDays, trainAsOf, timings);
-  return { train: stackRows(training), calibration, trainingCutoffs, calibrationCutoff, timings };
+/** The grid anchor, anchor − step, … back to the first cutoff with enough history; oldest first. */
+export function cutoffGrid(anchor: Date, firstPurchaseAt: Date, options: ResolvedCutoffOptions): Date[] {
+  requireDate(anchor, 'anchor');
+  const earliest = addDays(firstPurchaseAt, options.minHistoryDays).getTime();
+  const grid: Date[] = [];
+  for (let cutoff = anchor; cutoff.getTime() >= earliest; cutoff = addDays(cutoff, -options.stepDays)) grid.unshift(cutoff);
+  return grid;
+}
+
+export interface TrainingCutoffs {
+  fit: Date[];
+  calibration: Date[];
+}
+
+/** The cutoffs a model serving at `servesAt` learns from: fit cutoffs, then the later calibration cutoffs. */
+export function trainingCutoffs(grid: readonly Date[], servesAt: Date, options: ResolvedCutoffOptions): TrainingCutoffs {
+  const usable = grid.filter((c) => addDays(c, options.horizonDays).getTime() <= servesAt.getTime()).slice(-options.maxTrainingCutoffs);
+  if (usable.length < MIN_TRAINING_CUTOFFS) {
+    throw new ValidationError(
+      `Not enough history to train a churn model serving at ${servesAt.toISOString()}: it needs ${MIN_TRAINING_CUTOFFS} cutoffs ` +
+        `${options.stepDays} days apart, each with ${options.minHistoryDays} days of purchases before it and ${options.horizonDays} ` +
+        `days of outcomes after it (by ${servesAt.toISOString()}); this shop has ${usable.length}`,
+      'asOf',
+      { horizonDays: options.horizonDays, stepDays: options.stepDays, minHistoryDays: options.minHistoryDays },
+    );
+  }
+  // Calibration pools the later half of the cutoffs (three of six): a single period's churn rate carries its season.
+  const calibrationCount = Math.max(1, Math.floor(usable.length / 2));
+  return { fit: usable.slice(0, -calibrationCount), calibration: usable.slice(-calibrationCount) };
+}
+
+/** The first completed order: where cutoffs can begin. */
+export async function firstPurchaseAt(db: Knex): Promise<Date> {
+  const row = await db('orders').where({ status: 'completed' }).min({ at: 'ordered_at' }).first();
+  if (!row?.at) throw new ValidationError('There are no completed orders: nothing to train a churn model on', 'orders');
+  return new Date(row.at as Date);
+}
+
+export interface ChurnRowsTimings {
+  featureSnapshotsMs: number;
+  labelsMs: number;
+  betaGeoMs: number;
+  featureSnapshots: number;
+}
+
+/** A cutoff's rows: its feature snapshot, BG/NBD's P(no purchase in H) per customer, and churn labels. */
+export interface CutoffRows extends LabelledChurnRows {
+  asOf: Date;
+  /** BG/NBD fitted on the purchase histories as of the cutoff (days); null with the reason when the fit failed. */
+  betaGeo: BetaGeoParams | null;
+  betaGeoError: string | null;
 }
 
 /**
- * Features as of `asOf` (the snapshot is computed, or recomputed: snapshots are idempotent) and labels of
- * (asOf, asOf + horizonDays], refused unless that window ends by `dataAsOf`.
+ * The rows of each cutoff, computed once per run: snapshots are idempotent but not free, and a rolling-origin
+ * backtest reads most cutoffs several times. Every label window must end by `dataAsOf`.
  */
-export async function labelledSnapshot(
-  db: Knex,
-  asOf: Date,
-  horizonDays: number,
-  dataAsOf: Date,
-  timings: { featureSnapshotsMs: number; labelsMs: number },
-): Promise<LabelledFeatureMatrix> {
-  const started = performance.now();
-  await computeFeatureSnapshot(db, asOf);
-  const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
-  const loaded = performance.now();
-  if (matrix.nrow === 0) throw new ValidationError(`No customer had bought by ${asOf.toISOString()}: nothing to label`, 'asOf');
-  const y = await loadChurnLabels(db, asOf, horizonDays, matrix.customerIds, { dataAsOf });
-  timings.featureSnapshotsMs += loaded - started;
-  timings.labelsMs += performance.now() - loaded;
-  return { ...matrix, asOf, y };
+export class ChurnRowsCache {
+  readonly timings: ChurnRowsTimings = { featureSnapshotsMs: 0, labelsMs: 0, betaGeoMs: 0, featureSnapshots: 0 };
+  readonly #rows = new Map<number, Promise<CutoffRows>>();
+
+  constructor(
+    private readonly db: Knex,
+    readonly horizonDays: number,
+    readonly dataAsOf: Date,
+  ) {}
+
+  rows(cutoff: Date): Promise<CutoffRows> {
+    let rows = this.#rows.get(cutoff.getTime());
+    if (!rows) {
+      rows = this.load(cutoff);
+      this.#rows.set(cutoff.getTime(), rows);
+    }
+    return rows;
+  }
+
+  /** The rows of several cutoffs stacked, oldest first. */
+  async stacked(cutoffs: readonly Date[]): Promise<LabelledChurnRows> {
+    const parts: CutoffRows[] = [];
+    for (const cutoff of cutoffs) parts.push(await this.rows(cutoff));
+    return stackRows(parts);
+  }
+
+  private async load(asOf: Date): Promise<CutoffRows> {
+    const started = performance.now();
+    await computeFeatureSnapshot(this.db, asOf);
+    const matrix = await loadFeatureMatrix(this.db, asOf, FEATURE_VERSION);
+    const loaded = performance.now();
+    if (matrix.nrow === 0) throw new ValidationError(`No customer had bought by ${asOf.toISOString()}: nothing to label`, 'asOf');
+    const y = await loadChurnLabels(this.db, asOf, this.horizonDays, matrix.customerIds, { dataAsOf: this.dataAsOf });
+    const labelled = performance.now();
+
+    const summary = await clvSummary(this.db, { asOf });
+    const index = new Map(summary.customerIds.map((id, i) => [id, i]));
+    // A purchaser the summary lacks has no repeat history: x = t_x = T = 0.
+    const at = (values: ArrayLike<number>) => matrix.customerIds.map((id) => values[index.get(id) ?? -1] ?? 0);
+    const histories = { frequency: at(summary.frequency), recency: at(summary.recency), age: at(summary.age) };
+    let betaGeo: BetaGeoParams | null = null;
+    let betaGeoError: string | null = null;
+    let bgnbdNoPurchase: Float64Array = new Float64Array(matrix.nrow).fill(NaN);
+    try {
+      betaGeo = fitBetaGeo(summary);
+      bgnbdNoPurchase = noPurchaseProbabilities(betaGeo, histories, this.horizonDays);
+    } catch (error) {
+      betaGeoError = (error as Error).message;
+    }
+    this.timings.featureSnapshotsMs += loaded - started;
+    this.timings.labelsMs += labelled - loaded;
+    this.timings.betaGeoMs += performance.now() - labelled;
+    this.timings.featureSnapshots += 1;
+    return { ...matrix, asOf, y, bgnbdNoPurchase, betaGeo, betaGeoError };
+  }
 }
 
-function stackRows(parts: readonly LabelledFeatureMatrix[]): ChurnTrainingSet {
+function stackRows(parts: readonly CutoffRows[]): LabelledChurnRows {
   const { ncol, featureNames } = parts[0];
   const nrow = parts.reduce((rows, part) => rows + part.nrow, 0);
   const X = new Float32Array(nrow * ncol);
   const y = new Uint8Array(nrow);
+  const bgnbdNoPurchase = new Float64Array(nrow);
+  const customerIds: string[] = [];
   let row = 0;
   for (const part of parts) {
     X.set(part.X, row * ncol);
     y.set(part.y, row);
+    bgnbdNoPurchase.set(part.bgnbdNoPurchase, row);
+    customerIds.push(...part.customerIds);
     row += part.nrow;
   }
-  return { X, nrow, ncol, y, featureNames };
-}
-
-export interface TrainChurnModelOptions extends ChurnTrainingDataOptions {
-  /** Model parameters; horizonDays is taken from the options above. */
-  model?: Omit<ChurnModelOptions, 'horizonDays'>;
-}
-
-export interface TrainedChurnModel {
-  /** The caller owns it: dispose() frees its native booster. */
-  model: ChurnModel;
-  /**
-   * On the calibration cutoff. Ranking metrics there are out of sample for the booster; calibration metrics
-   * (Brier, ECE) are in sample for the calibrator fitted on these very rows, so only a backtest judges them.
-   */
-  metrics: ClassificationMetrics;
-  trainingCutoffs: Date[];
-  calibrationCutoff: Date;
-  rows: { training: number; calibration: number };
-  timings: { featureSnapshotsMs: number; labelsMs: number; trainingMs: number };
-}
-
-export async function trainChurnModel(db: Knex, options: TrainChurnModelOptions): Promise<TrainedChurnModel> {
-  const data = await buildChurnTrainingData(db, options);
-  return fitChurnModel(data, options);
-}
-
-/** The model fitted on data already built, for callers (the backtest) that also need the data itself. */
-export function fitChurnModel(data: ChurnTrainingData, options: TrainChurnModelOptions): TrainedChurnModel {
-  const horizonDays = options.horizonDays ?? DEFAULT_CHURN_MODEL_PARAMS.horizonDays;
-  const started = performance.now();
-  const model = new ChurnModel({ ...options.model, horizonDays }).fit(data.train, data.calibration);
-  const trainingMs = performance.now() - started;
-  try {
-    return {
-      model,
-      metrics: evaluateClassifier(data.calibration.y, model.predictProba(data.calibration.X, data.calibration.nrow)),
-      trainingCutoffs: data.trainingCutoffs,
-      calibrationCutoff: data.calibrationCutoff,
-      rows: { training: data.train.nrow, calibration: data.calibration.nrow },
-      timings: { ...data.timings, trainingMs },
-    };
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
+  return { X, nrow, ncol, y, featureNames, customerIds, bgnbdNoPurchase };
 }

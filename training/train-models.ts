@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS } from '../lib/horizons';
-import { trainChurnModel } from './churn-training';
+import { keep } from './keep-model';
+import { trainChurn } from './train-churn';
 import { trainClvModel, type ClvServingDecision } from './clv-training';
 import { BehaviourEmbedding } from '../models/embeddings/behaviour';
 import { FEATURE_VERSION } from '../features/catalog';
@@ -8,7 +9,6 @@ import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '.
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
 import { findByTrainingRun, getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
-import { changeModelStatus } from '../registry/model-status';
 import { SegmentsBundle } from '../registry/segments-bundle';
 
 export interface TrainModelsInput {
@@ -50,17 +50,6 @@ function sampleRows(matrix: FeatureMatrix, max: number, seed: number): FeatureMa
   return { ...matrix, X, nrow: max, customerIds: rows.map((r) => matrix.customerIds[r]!) };
 }
 
-async function keep(db: Knex, model: RegisteredModel, promote: boolean, actor: string): Promise<RegisteredModel> {
-  const champion = await getChampion(db, model.kind);
-  const by = { name: actor, role: null, via: 'training' } as const;
-  if (!champion || promote) {
-    const reason = champion ? 'promoted by the training run' : 'first model of its kind';
-    return changeModelStatus(db, { modelId: model.modelId, to: 'champion', actor: by, reason });
-  }
-  // A challenger runs in shadow beside the champion until someone promotes it.
-  return changeModelStatus(db, { modelId: model.modelId, to: 'shadow', actor: by, reason: 'new candidate, scored in shadow' });
-}
-
 /**
  * Trains every model Foresight serves, as of `asOf`, and records them in the registry: churn (XGBoost + calibration),
  * CLV (the bake-off's choice of historical average, BG/NBD + Gamma-Gamma, gradient-boosted model or blend), and segments
@@ -84,26 +73,8 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     return done === undefined;
   };
 
-  // Churn.
-  if (await toTrain('churn')) {
-    const churn = await trainChurnModel(db, { trainAsOf: asOf, horizonDays: churnHorizonDays });
-    try {
-      const model = await registerModel(db, {
-        kind: 'churn',
-        parameters: { horizonDays: churnHorizonDays },
-        featureVersion: FEATURE_VERSION,
-        trainingFrom: churn.trainingCutoffs[churn.trainingCutoffs.length - 1],
-        trainingTo: asOf,
-        metrics: { calibrationCutoff: churn.metrics, rows: churn.rows },
-        artifact: churn.model.toJSON(),
-        createdBy,
-        trainingRun,
-      });
-      registered.push(await keep(db, model, input.promote ?? false, createdBy));
-    } finally {
-      churn.model.dispose();
-    }
-  }
+  // Churn: the candidate that wins a rolling-origin bake-off on this shop's own history serves.
+  if (await toTrain('churn')) registered.push(await trainChurn(db, asOf, churnHorizonDays, createdBy, input.promote ?? false, trainingRun));
 
   // CLV: which model serves is decided by the rolling-origin bake-off ending one horizon back, on outcomes already
   // observed; the models are then fitted as of asOf, and a probabilistic fit flagged now falls back to the best of the rest.

@@ -19,6 +19,7 @@ import { fmtInt, fmtSeconds, table } from '../format';
 import { dateOption, positiveWholeNumberOption } from '../options';
 import { withDatabase } from '../with-db';
 import { cdnowDir } from '../../lib/project-root';
+import type { Interval } from '../../models/evaluation/bootstrap';
 
 /** The newest completed order: the data's "now" when no as-of is given. */
 export async function latestOrderAt(db: Knex): Promise<Date> {
@@ -162,29 +163,43 @@ export function registerModels(program: Command): Command {
 
   program
     .command('backtest')
-    .description('Train as of t − H, score as of t, compare with (t, t + H]: churn and CLV beside rule-based baselines')
+    .description(
+      'Rolling-origin churn bake-off (models against rule-based baselines, with bootstrap intervals) and the CLV backtest, at a past date',
+    )
     .option('--dataset <name>', 'current (the Foresight database) or cdnow (the CDNOW log, imported into its own database)', 'current')
     .option('--out <dir>', 'folder for backtest.json and backtest.md')
+    .option(
+      '--as-of <date>',
+      'evaluate at this date: churn and CLV score it and compare with what followed (default: one horizon before the data ends)',
+    )
     .option('--churn-horizon-days <n>', 'H for churn', String(DEFAULT_CHURN_HORIZON_DAYS))
     .option('--clv-horizon-days <n>', 'H for CLV (default 365; 273 = 39 weeks for CDNOW)')
-    .action(async (opts: { dataset: string; out?: string; churnHorizonDays: string; clvHorizonDays?: string }) => {
+    .action(async (opts: { dataset: string; out?: string; asOf?: string; churnHorizonDays: string; clvHorizonDays?: string }) => {
       const cfg = config();
       const churnH = positiveWholeNumberOption(opts.churnHorizonDays, 'churn-horizon-days');
+      const asOf = opts.asOf === undefined ? undefined : dateOption(opts.asOf, '--as-of');
       const outDir = path.resolve(opts.out ?? path.join(cfg.home, 'reports', `backtest-${opts.dataset}`));
-      const run = async (db: Knex, dataAsOf: Date, clvAsOf: Date, clvH: number) => {
+      const run = async (db: Knex, dataAsOf: Date, defaultClvAsOf: Date, clvH: number) => {
+        if (asOf && asOf.getTime() >= dataAsOf.getTime()) {
+          throw new ValidationError(`--as-of ${asOf.toISOString()} is not before the data's end ${dataAsOf.toISOString()}`, 'as-of');
+        }
         const report = await runBacktest(db, {
           dataset: opts.dataset,
-          churnAsOf: new Date(dataAsOf.getTime() - churnH * MS_PER_DAY),
+          churnAsOf: asOf ?? new Date(dataAsOf.getTime() - churnH * MS_PER_DAY),
           churnHorizonDays: churnH,
-          clvAsOf,
+          clvAsOf: asOf ?? defaultClvAsOf,
           clvHorizonDays: clvH,
           dataAsOf,
           outDir,
         });
-        const auc = report.churn.model.rocAuc;
-        const best = Math.max(...report.churn.baselines.map((b) => b.metrics.rocAuc));
+        const { bakeOff } = report.churn;
+        const served = bakeOff.candidates.find((c) => c.name === bakeOff.served)!;
+        const best = bakeOff.candidates.find((c) => c.name === bakeOff.bestBaseline)!;
+        const ci = (i: Interval) => `${i.estimate.toFixed(3)} [${i.lower.toFixed(3)}, ${i.upper.toFixed(3)}]`;
         console.log(
-          `Churn AUC ${auc.toFixed(3)} (best baseline ${best.toFixed(3)}), ECE ${report.churn.model.expectedCalibrationError.toFixed(3)}`,
+          `Churn (${report.churn.origins.length} origins, ${fmtInt(bakeOff.rows)} rows): serving ${served.label}, AUC ${ci(served.rocAuc)}; ` +
+            `best baseline ${best.label} ${ci(best.rocAuc)}; margin ${ci(bakeOff.marginOverBestBaseline)}; ` +
+            `ECE ${ci(served.expectedCalibrationError)}`,
         );
         console.log(clvBacktestSummaryLine(report.clv));
         console.log(`Report: ${report.files.markdown}\n        ${report.files.json}`);

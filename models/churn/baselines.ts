@@ -4,7 +4,7 @@
  * Scores rank customers (higher = more likely to churn) and are not probabilities; the backtest maps them to
  * probabilities by isotonic calibration before comparing Brier scores and calibration errors.
  */
-import { RfmModel } from '../segments/rfm';
+import { RfmModel, type RfmModelJson } from '../segments/rfm';
 import { columnValues } from '../segments/feature-matrix';
 import type { FeatureMatrix } from '../segments/types';
 
@@ -60,7 +60,7 @@ export class RecencyRuleBaseline implements ChurnBaseline {
  */
 export class RfmHeuristicBaseline implements ChurnBaseline {
   readonly name = 'RFM heuristic';
-  readonly #rfm = new RfmModel();
+  #rfm = new RfmModel();
 
   fit(matrix: FeatureMatrix): this {
     this.#rfm.fit(matrix);
@@ -69,6 +69,17 @@ export class RfmHeuristicBaseline implements ChurnBaseline {
 
   score(matrix: FeatureMatrix): Float64Array {
     return Float64Array.from(this.#rfm.predict(matrix), ({ r, f, m }) => 6 - r + (6 - f) + (6 - m) / 10);
+  }
+
+  /** The learned quintile cuts, for serving the heuristic. */
+  toJSON(): RfmModelJson {
+    return this.#rfm.toJSON();
+  }
+
+  static fromJSON(json: unknown): RfmHeuristicBaseline {
+    const baseline = new RfmHeuristicBaseline();
+    baseline.#rfm = RfmModel.fromJSON(json);
+    return baseline;
   }
 }
 

@@ -27,6 +27,7 @@ import type { BinaryLabels } from '../evaluation/inputs';
 import { FEATURE_VERSION } from '../../features/catalog';
 import { XGBoostModel, type XGBoostModelState } from '../xgboost';
 import { driverSentence, type FeatureValues } from './drivers';
+import { monotoneConstraints } from './monotone';
 import { splitRows, takeRows, takeValues } from './validation-split';
 
 export interface ChurnXGBoostParams {
@@ -43,6 +44,8 @@ export interface ChurnXGBoostParams {
   seed: number;
   /** Share of the training rows held out for early stopping. */
   validationFraction: number;
+  /** Constrain the features whose direction is known (./monotone.ts) to move churn risk only that way. */
+  monotone: boolean;
 }
 
 /**
@@ -79,6 +82,7 @@ export const DEFAULT_CHURN_MODEL_PARAMS: ChurnModelParams = {
     minChildWeight: 5,
     seed: 42,
     validationFraction: 0.2,
+    monotone: true,
   },
   calibration: 'isotonic',
   riskBands: { medium: 0.3, high: 0.6 },
@@ -99,6 +103,7 @@ const paramsSchema = z
         minChildWeight: z.number().min(0),
         seed: z.number().int().min(0),
         validationFraction: fraction,
+        monotone: z.boolean(),
       })
       .strict(),
     calibration: z.enum(calibrationMethods as [CalibrationMethod, ...CalibrationMethod[]]),
@@ -232,6 +237,7 @@ export class ChurnModel implements Estimator<[ChurnTrainingSet, ChurnCalibration
         subsample: xgboost.subsample,
         colsample_bytree: xgboost.colsampleByTree,
         min_child_weight: xgboost.minChildWeight,
+        ...(xgboost.monotone ? { monotone_constraints: monotoneConstraints(featureNames) } : {}),
       },
     });
     try {

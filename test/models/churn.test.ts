@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { ValidationError } from '../../lib/errors';
-import { backtestChurn, MODEL_NAME, type ChurnBacktest } from '../../training/churn-backtest';
+import { backtestChurn, type ChurnBacktest } from '../../training/churn-backtest';
 import { loadChurnLabels } from '../../features/churn-labels';
-import { ChurnModel } from '../../models/churn/model';
-import { buildChurnTrainingData } from '../../training/churn-training';
+import { CHURN_CANDIDATES, fitServedChurnModel, ServedChurnModel } from '../../models/churn/candidates';
+import { rocAuc } from '../../models/evaluation/classification';
+import { ChurnRowsCache, cutoffGrid, firstPurchaseAt, resolveCutoffOptions, trainingCutoffs } from '../../training/churn-training';
 import { freshDatabase, type TestDatabase } from '../support/db';
-import { ingestedShop } from '../support/shop';
+import { ingestedShop, type IngestedShop } from '../support/shop';
 
 const DAY_MS = 86_400_000;
 const addDays = (instant: Date, days: number) => new Date(instant.getTime() + days * DAY_MS);
@@ -70,115 +71,136 @@ describe('models/churn', () => {
       expect((error as ValidationError).field).to.equal('horizonDays');
     });
 
-    it('build training data from cutoffs trainAsOf − horizon − k·step whose label windows end by trainAsOf', async () => {
-      const trainAsOf = new Date('2025-12-01T00:00:00Z');
-      const build = () => buildChurnTrainingData(db, { trainAsOf, horizonDays: 90, cutoffs: 2, stepDays: 30 });
-      const before = await build();
-      expect(before.calibrationCutoff.toISOString()).to.equal(addDays(trainAsOf, -90).toISOString());
-      expect(before.trainingCutoffs.map((c) => c.toISOString())).to.deep.equal([
-        addDays(trainAsOf, -150).toISOString(),
-        addDays(trainAsOf, -120).toISOString(),
-      ]);
-      // c_in and c_old bought in every window (their December orders are after trainAsOf and never read).
-      expect(before.calibration.customerIds).to.deep.equal(['c_in', 'c_old']);
-      expect([...before.calibration.y]).to.deep.equal([0, 0]);
-      expect(before.train.nrow).to.equal(4);
+    it('put cutoffs on a grid back to the first purchase and train a model serving at T on those whose outcomes are known by T', () => {
+      const options = resolveCutoffOptions({ horizonDays: 90, stepDays: 30, minHistoryDays: 30, maxTrainingCutoffs: 4 });
+      const anchor = new Date('2025-12-01T00:00:00Z');
+      const grid = cutoffGrid(anchor, new Date('2025-01-15T00:00:00Z'), options);
+      expect(grid[grid.length - 1].toISOString()).to.equal(anchor.toISOString());
+      expect(grid[0].getTime()).to.be.at.least(addDays(new Date('2025-01-15T00:00:00Z'), 30).getTime());
+      expect(addDays(grid[0], -30).getTime()).to.be.below(addDays(new Date('2025-01-15T00:00:00Z'), 30).getTime());
+      const servesAt = addDays(anchor, 60);
+      const cutoffs = trainingCutoffs(grid, servesAt, options);
+      const used = [...cutoffs.fit, ...cutoffs.calibration];
+      expect(used).to.have.length(4);
+      expect(cutoffs.calibration).to.have.length(2);
+      for (const cutoff of used) expect(addDays(cutoff, 90).getTime()).to.be.at.most(servesAt.getTime());
+      expect(used[used.length - 1].toISOString()).to.equal(addDays(anchor, -30).toISOString());
+      // Fewer than two usable cutoffs: refused, saying what history is needed.
+      expect(() => trainingCutoffs(grid.slice(0, 1), addDays(grid[0], 90), options)).to.throw(ValidationError, /needs 2 cutoffs/);
+    });
 
-      // Orders just after trainAsOf must change nothing: the training run cannot have seen them.
+    it('read rows of a cutoff without anything dated after the data as-of', async () => {
+      const dataAsOf = new Date('2025-12-01T00:00:00Z');
+      const cutoff = addDays(dataAsOf, -90);
+      const before = await new ChurnRowsCache(db, 90, dataAsOf).rows(cutoff);
+      // c_in and c_old bought in the window (their December orders are after dataAsOf and never read).
+      expect(before.customerIds).to.deep.equal(['c_in', 'c_old']);
+      expect([...before.y]).to.deep.equal([0, 0]);
+      expect(before.bgnbdNoPurchase).to.have.length(2);
+
+      // Orders just after dataAsOf must change nothing: a training run then cannot have seen them.
       await db('orders').insert([
-        order('late_1', 'c_none', new Date(trainAsOf.getTime() + 1)),
-        order('late_2', 'c_old', addDays(trainAsOf, 1)),
+        order('late_1', 'c_none', new Date(dataAsOf.getTime() + 1)),
+        order('late_2', 'c_old', addDays(dataAsOf, 1)),
       ]);
-      const after = await build();
-      expect([...after.train.y]).to.deep.equal([...before.train.y]);
-      expect([...after.train.X]).to.deep.equal([...before.train.X]);
-      expect([...after.calibration.y]).to.deep.equal([...before.calibration.y]);
+      const after = await new ChurnRowsCache(db, 90, dataAsOf).rows(cutoff);
+      expect([...after.y]).to.deep.equal([...before.y]);
+      expect([...after.X]).to.deep.equal([...before.X]);
     });
   });
 
-  describe('backtest on the generated 50,000-customer shop', function () {
+  describe('rolling-origin bake-off on the generated 50,000-customer shop', function () {
     let backtest: ChurnBacktest;
     let asOf: Date;
+    let shop: IngestedShop;
 
     before(async function () {
-      this.timeout(600_000);
-      const shop = await ingestedShop(50_000, 42);
+      this.timeout(900_000);
+      shop = await ingestedShop(50_000, 42);
       asOf = addDays(shop.exportInstant, -90);
-      backtest = await backtestChurn(shop.db, { asOf, dataAsOf: shop.exportInstant, horizonDays: 90 });
+      backtest = await backtestChurn(shop.db, { asOf, dataAsOf: shop.exportInstant, horizonDays: 90, origins: 2 });
       console.log(`\n${backtest.markdown}`);
     });
 
-    after(() => {
-      backtest?.model.dispose();
-    });
-
-    it('train as of t − 90 days from four cutoffs and a later calibration cutoff, all with observed label windows', () => {
+    it('train each origin only on cutoffs whose outcomes were known by then, and list them', () => {
       const { report } = backtest;
-      expect(report.trainAsOf).to.equal(addDays(asOf, -90).toISOString());
-      expect(report.calibrationCutoff).to.equal(addDays(asOf, -180).toISOString());
-      expect(report.trainingCutoffs).to.deep.equal([4, 3, 2, 1].map((k) => addDays(asOf, -180 - 30 * k).toISOString()));
-      expect(report.rows.scored).to.equal(backtest.scored.nrow);
-      expect(report.boostingRounds).to.be.within(1, 400);
-    });
-
-    it('beat every baseline on ROC AUC', () => {
-      const { report } = backtest;
-      expect(report.baselines.map((b) => b.name)).to.have.length(3);
-      for (const baseline of report.baselines) {
-        expect(report.model.rocAuc, baseline.name).to.be.greaterThan(baseline.metrics.rocAuc);
-      }
-      expect(report.comparison.rows.find((row) => row.key === 'rocAuc')!.best).to.deep.equal([MODEL_NAME]);
-    });
-
-    it('be calibrated on the scored period: expected calibration error (10 equal-width bins) at most 0.03', () => {
-      expect(backtest.report.model.expectedCalibrationError).to.be.at.most(0.03);
-      const rows = backtest.report.reliability.reduce((sum, bin) => sum + bin.count, 0);
-      expect(rows).to.equal(backtest.scored.nrow);
-    });
-
-    it('report JSON-ready numbers and a Markdown table with the model beside the baselines', () => {
-      const json = JSON.parse(JSON.stringify(backtest.report));
-      expect(json.model.topFractions.map((top: { fraction: number }) => top.fraction)).to.deep.equal([0.1, 0.2]);
-      expect(backtest.markdown).to.include(
-        `| Metric | ${MODEL_NAME} | Days since last order | No order for over 90 days | RFM heuristic |`,
-      );
-      expect(backtest.markdown).to.include('| ROC AUC ↑ |');
-      expect(backtest.markdown).to.include('## Reliability of the model on the scored period');
-    });
-
-    it('explain each customer with three non-empty driver sentences, those pushing toward churn first', () => {
-      const rows = 500;
-      const { X, ncol } = backtest.scored;
-      const explanations = backtest.model.explain(X.subarray(0, rows * ncol), rows, { top: 3 });
-      expect(explanations).to.have.length(rows);
-      for (const drivers of explanations) {
-        expect(drivers).to.have.length(3);
-        for (const driver of drivers) {
-          expect(driver.sentence).to.be.a('string').with.length.greaterThan(0);
-          expect(driver.sentence).not.to.match(/NaN|undefined|null|Infinity/);
-          expect(backtest.model.featureNames).to.include(driver.feature);
+      expect(report.origins).to.have.length(2);
+      expect(report.origins[1].origin).to.equal(asOf.toISOString());
+      expect(report.origins[0].origin).to.equal(addDays(asOf, -30).toISOString());
+      for (const origin of report.origins) {
+        const cutoffs = [...origin.fitCutoffs, ...origin.calibrationCutoffs];
+        expect(cutoffs).to.have.length(report.cutoffs.maxTrainingCutoffs);
+        for (const cutoff of cutoffs) {
+          expect(report.cutoffs.grid).to.include(cutoff);
+          expect(addDays(new Date(cutoff), 90).getTime()).to.be.at.most(new Date(origin.origin).getTime());
         }
-        const sides = drivers.map((d) => (d.contribution > 0 ? 0 : 1));
-        expect(sides).to.deep.equal([...sides].sort());
       }
-      const sentences = explanations.flat().map((d) => d.sentence);
-      expect(sentences.some((s) => /^No order for \d[\d,]* days, .* this customer's usual gap of \d+ days$/.test(s))).to.equal(true);
     });
 
-    it('give identical probabilities and drivers after a toJSON → text → fromJSON round trip', () => {
-      const { X, nrow, ncol, probabilities } = backtest.scored;
-      const restored = ChurnModel.fromJSON(JSON.stringify(backtest.model.toJSON()));
+    it('serve a model that beats the best baseline beyond its paired interval, with ECE at most 0.03', () => {
+      const { bakeOff } = backtest.report;
+      // BG/NBD may be left out where its fit degenerates; it is then listed with the reason.
+      const names = [...bakeOff.candidates.map((c) => c.name), ...backtest.report.excluded.map((e) => e.name)];
+      expect(names).to.have.members([...CHURN_CANDIDATES]);
+      expect(bakeOff.candidates.map((c) => c.name)).to.include.members(['recency-rule', 'recency', 'rfm', 'logistic', 'xgboost']);
+      expect(bakeOff.served).to.be.oneOf(['logistic', 'xgboost']);
+      expect(bakeOff.marginOverBestBaseline.lower).to.be.greaterThan(0);
+      const served = bakeOff.candidates.find((c) => c.name === bakeOff.served)!;
+      expect(served.expectedCalibrationError.estimate).to.be.at.most(0.03);
+      expect(bakeOff.reliability.reduce((sum, bin) => sum + bin.count, 0)).to.equal(bakeOff.rows);
+    });
+
+    it('report every candidate with bootstrap intervals, as JSON and as Markdown', () => {
+      const json = JSON.parse(JSON.stringify(backtest.report));
+      for (const candidate of json.bakeOff.candidates) {
+        for (const metric of ['rocAuc', 'expectedCalibrationError', 'brierScore', 'captureTop20']) {
+          const { estimate, lower, upper } = candidate[metric];
+          expect(lower, `${candidate.name} ${metric}`).to.be.at.most(estimate);
+          expect(upper, `${candidate.name} ${metric}`).to.be.at.least(estimate);
+        }
+      }
+      expect(backtest.markdown).to.include('| candidate | kind | ROC AUC | calibration error (ECE) | Brier score | top-20% capture |');
+      expect(backtest.markdown).to.include('## Reliability of the served model on the pooled origins');
+    });
+
+    it('serve from a registry artifact that round-trips through JSON text, with three driver sentences per customer', async () => {
+      const options = resolveCutoffOptions({ horizonDays: 90 });
+      const grid = cutoffGrid(addDays(shop.exportInstant, -90), await firstPurchaseAt(shop.db), options);
+      const cache = new ChurnRowsCache(shop.db, 90, shop.exportInstant);
+      const cutoffs = trainingCutoffs(grid, shop.exportInstant, options);
+      const artifact = fitServedChurnModel(
+        'logistic',
+        await cache.stacked(cutoffs.fit),
+        await cache.stacked(cutoffs.calibration),
+        { horizonDays: 90 },
+        null,
+      );
+      const scored = await cache.rows(grid[grid.length - 1]);
+      const a = ServedChurnModel.fromJSON(artifact);
+      const b = ServedChurnModel.fromJSON(JSON.parse(JSON.stringify(artifact)));
       try {
-        expect([...restored.predictProba(X, nrow)]).to.deep.equal([...probabilities]);
-        const sample = X.subarray(0, 50 * ncol);
-        expect(restored.explain(sample, 50)).to.deep.equal(backtest.model.explain(sample, 50));
+        expect(a.serving).to.equal('logistic');
+        const probabilities = a.predictProba(scored);
+        expect([...b.predictProba(scored)]).to.deep.equal([...probabilities]);
+        expect(rocAuc(scored.y, probabilities)).to.be.greaterThan(0.7);
+        const rows = 500;
+        const explanations = a.explainer.explain(scored.X.subarray(0, rows * scored.ncol), rows, { top: 3 });
+        for (const drivers of explanations) {
+          expect(drivers).to.have.length(3);
+          for (const driver of drivers)
+            expect(driver.sentence)
+              .to.be.a('string')
+              .and.not.match(/NaN|undefined|null|Infinity/);
+          const sides = drivers.map((d) => (d.contribution > 0 ? 0 : 1));
+          expect(sides).to.deep.equal([...sides].sort());
+        }
       } finally {
-        restored.dispose();
+        a.dispose();
+        b.dispose();
       }
     });
 
     it('refuse a backtest whose outcome window is not observed yet, naming asOf', async () => {
-      const shop = await ingestedShop(50_000, 42);
       const error = await backtestChurn(shop.db, { asOf: addDays(shop.exportInstant, -89), dataAsOf: shop.exportInstant }).catch(
         (e: unknown) => e,
       );

@@ -114,6 +114,13 @@ const noActivity: FeatureValues = {
   categories_365d: 0,
   active_months_last_12: 0,
   cancelled_orders_365d: 0,
+  recency_gap_zscore: null,
+  orders_prior_90d: 0,
+  orders_share_90d_of_365d: null,
+  spend_share_90d_of_365d: null,
+  categories_lifetime: 0,
+  return_rate_365d: null,
+  orders_same_period_last_year: null,
 };
 
 // Alice's gaps between purchases: 365 − 120 = 245, 120 − 30 = 90, 30 − 10 = 20 days.
@@ -151,6 +158,14 @@ const expectedByCustomer: Record<string, FeatureValues> = {
     categories_365d: 3, // bags, shoes, hats; not the uncategorised item, nor the cancelled or refunded orders' items
     active_months_last_12: 3, // 30-day months 0 (10 d), 1 (30 d) and 4 (120 d)
     cancelled_orders_365d: 1,
+    recency_gap_zscore: (10 - 355 / 3) / sampleStd([245, 90, 20]),
+    orders_prior_90d: 1, // a2, 120 days old
+    orders_share_90d_of_365d: 2 / 3,
+    spend_share_90d_of_365d: 100 / 300,
+    categories_lifetime: 3, // shoes (a1) too, which is 365 days old; still not the cancelled or refunded orders' items
+    return_rate_365d: 70 / 300,
+    // A buyer a year ago, but a1 is exactly 365 days old: outside (as_of − 365 d, as_of − 275 d].
+    orders_same_period_last_year: 0,
   },
   c_bob: {
     ...noActivity,
@@ -171,6 +186,10 @@ const expectedByCustomer: Record<string, FeatureValues> = {
     discount_share: 20 / 100,
     categories_365d: 1,
     active_months_last_12: 1,
+    orders_share_90d_of_365d: 1,
+    spend_share_90d_of_365d: 1,
+    categories_lifetime: 1,
+    return_rate_365d: 0,
   },
   c_carol: { ...noActivity, days_since_signup: 122, cancelled_orders_365d: 1 },
   c_dave: {

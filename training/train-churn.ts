@@ -1,0 +1,68 @@
+import type { Knex } from 'knex';
+import { addDays } from '../features/churn-labels';
+import { clvSummary } from '../features/clv-summary';
+import { FEATURE_VERSION } from '../features/catalog';
+import { fitServedChurnModel } from '../models/churn/candidates';
+import { fitBetaGeo } from '../models/churn/no-purchase-probability';
+import { registerModel, type RegisteredModel } from '../registry/model-registry';
+import { rollingOriginBakeOff } from './churn-bake-off';
+import { ChurnRowsCache, cutoffGrid, firstPurchaseAt, resolveCutoffOptions, trainingCutoffs } from './churn-training';
+import { keep } from './keep-model';
+
+/**
+ * The bake-off at training time runs two origins (`foresight backtest` runs three), each fitting on at most a million
+ * rows: with the served model's own fit, training costs about twice the boosting of a single model on a large shop.
+ */
+const TRAINING_ORIGINS = 2;
+const TRAINING_MAX_FIT_ROWS = 1_000_000;
+
+/**
+ * Churn for serving at `asOf`: a rolling-origin bake-off on the cutoffs up to asOf − H picks the candidate, which is
+ * then fitted on the latest cutoffs (calibrated on the latest of them) and registered with the bake-off's metrics.
+ */
+export async function trainChurn(
+  db: Knex,
+  asOf: Date,
+  horizonDays: number,
+  createdBy: string,
+  promote: boolean,
+  trainingRun?: string,
+): Promise<RegisteredModel> {
+  const cutoffs = resolveCutoffOptions({ horizonDays });
+  const grid = cutoffGrid(addDays(asOf, -horizonDays), await firstPurchaseAt(db), cutoffs);
+  const cache = new ChurnRowsCache(db, horizonDays, asOf);
+  const bakeOff = await rollingOriginBakeOff(cache, {
+    grid,
+    origins: TRAINING_ORIGINS,
+    cutoffs,
+    bootstrap: { replicates: 200 },
+    maxFitRows: TRAINING_MAX_FIT_ROWS,
+  });
+  const serving = bakeOff.bakeOff.served;
+  const training = trainingCutoffs(grid, asOf, cutoffs);
+  const fit = await cache.stacked(training.fit);
+  const calibration = await cache.stacked(training.calibration);
+  const betaGeo = serving === 'bgnbd' ? fitBetaGeo(await clvSummary(db, { asOf })) : null;
+  const artifact = fitServedChurnModel(serving, fit, calibration, { horizonDays }, betaGeo);
+  const model = await registerModel(db, {
+    kind: 'churn',
+    parameters: { horizonDays, serving },
+    featureVersion: FEATURE_VERSION,
+    trainingFrom: training.fit[0],
+    trainingTo: asOf,
+    metrics: {
+      serving,
+      reason: bakeOff.bakeOff.reason,
+      bakeOff: bakeOff.bakeOff.candidates,
+      marginOverBestBaseline: { baseline: bakeOff.bakeOff.bestBaseline, auc: bakeOff.bakeOff.marginOverBestBaseline },
+      origins: bakeOff.origins,
+      excluded: bakeOff.excluded,
+      trainingCutoffs: { fit: training.fit, calibration: training.calibration },
+      rows: { fit: fit.nrow, calibration: calibration.nrow },
+    },
+    artifact,
+    createdBy,
+    trainingRun,
+  });
+  return keep(db, model, promote, createdBy);
+}
