@@ -70,7 +70,7 @@ export const DEFAULT_RULES = [
 export const DEFAULT_PARAMETERS: PolicyParameters = {
   actions: {
     retention_offer: {
-      responseRate: 0.15,
+      responseRate: 0.25,
       weight: 1,
       cost: '0.50',
       incentiveRate: 0.1,
@@ -109,11 +109,11 @@ export const DEFAULT_PARAMETERS: PolicyParameters = {
       thresholds: { maxChurnProbability: 0.3 },
     },
     win_back: {
-      responseRate: 0.05,
+      responseRate: 0.1,
       weight: 1,
       cost: '0.30',
-      incentiveRate: 0.15,
-      incentiveCap: '15.00',
+      incentiveRate: 0.05,
+      incentiveCap: '10.00',
       campaign: 'win-back',
       thresholds: { maxPAlive: 0.2, minDaysSinceLastOrder: 120, minConservativeClv: 10 },
     },

@@ -32,11 +32,11 @@ function trace(a: PlannedAction, version: { versionId: number; version: number; 
 /**
  * Runs the policy's active version on the latest published scores and records, in one transaction, the evaluation,
  * one decision (facts and trace) and one action per customer acted on. Evaluations of one policy are serialised
- * (a row lock on the policy), so two runs cannot both spend the same budget.
+ * (a transaction-scoped advisory lock: workers may not update policies), so two runs cannot both spend the same budget.
  */
 export async function evaluatePolicy(db: Knex, policyKey: string, actor: Actor, now = new Date()): Promise<Evaluation> {
   return db.transaction(async (trx) => {
-    await trx('policies').where({ policy_key: policyKey }).forUpdate().first();
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`policy:${policyKey}`]);
     const version = await activeVersion(trx, policyKey);
     if (!version) throw new ConflictError(`Policy ${policyKey} has no active version: approve and activate one first`);
     const { plan, loaded } = await planFromDatabase(trx, version, now);
