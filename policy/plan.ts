@@ -3,8 +3,8 @@ import { arbitrate, byExpectedValue, type Arbitration } from './arbitration';
 import { BudgetLedger, moreBudget, type BudgetSpent, type LeftOut } from './budget';
 import type { CustomerContext } from './facts';
 import { parameterResolver, type PolicyParameters } from './parameters';
-import { priceCandidates, type Candidate } from './price-actions';
-import { compileRules } from './rule-evaluator';
+import { priceCandidates, receiverParameters, type Candidate } from './price-actions';
+import { compileRules, type CompiledRules, type ConditionTrace } from './rule-evaluator';
 import type { PolicyRule } from './rules';
 
 /** Everything a plan depends on besides the customers: the same inputs give the same plan. */
@@ -22,6 +22,10 @@ export interface PlanSettings {
 export interface PlannedAction {
   context: CustomerContext;
   candidate: Candidate;
+  /** The rule's conditions as evaluated for this customer, with the thresholds they met. */
+  conditions: ConditionTrace[];
+  /** What the receiver of the action needs: amounts as decimal strings, the reason in words, the script hint. */
+  parameters: Record<string, unknown>;
   status: Extract<ActionStatus, 'auto_approved' | 'pending_approval' | 'suppressed' | 'holdout'>;
   /** low_confidence or kill_switch (pending), suppression, frequency_cap or budget (suppressed). */
   statusReason: string | null;
@@ -62,13 +66,13 @@ export function planPolicy(customers: readonly CustomerContext[], s: PlanSetting
 
   for (const context of customers) {
     const parameters = resolve(context.facts.segment);
-    const candidates = priceCandidates(evaluate(context.facts, parameters), parameters, context);
+    const candidates = priceCandidates(evaluate.fire(context.facts, parameters), parameters, context);
     if (candidates.length === 0) continue;
     const arbitration = arbitrate(candidates, context, s.parameters, s.campaignSuppressions, now);
     if (arbitration.eligible.length > 0) queue.push({ context, arbitration });
     else if (arbitration.blocked.length > 0) {
       const first = arbitration.blocked[0]!;
-      actions.push(planned(context, first.candidate, 'suppressed', first.reason, arbitration, 'no_budget_needed'));
+      actions.push(planned(evaluate, resolve, context, first.candidate, 'suppressed', first.reason, arbitration, 'no_budget_needed'));
     }
   }
 
@@ -81,20 +85,20 @@ export function planPolicy(customers: readonly CustomerContext[], s: PlanSetting
     const best = arbitration.eligible[0]!;
     const segment = context.facts.segment;
     if (context.facts.holdout) {
-      actions.push(planned(context, best, 'holdout', null, arbitration, 'holdout'));
+      actions.push(planned(evaluate, resolve, context, best, 'holdout', null, arbitration, 'holdout'));
       continue;
     }
     const taken = arbitration.eligible.find((c) => ledger.fits(segment, c.incentiveCents)) ?? null;
     if (taken !== best) leftOutByBudget.push({ customerId: context.facts.customerId, segment, wanted: best, fallback: taken });
     if (!taken) {
-      actions.push(planned(context, best, 'suppressed', 'budget', arbitration, 'fallback'));
+      actions.push(planned(evaluate, resolve, context, best, 'suppressed', 'budget', arbitration, 'fallback'));
       continue;
     }
     ledger.take(segment, taken.incentiveCents);
     const budget = taken !== best ? 'fallback' : taken.incentiveCents > 0 ? 'fits' : 'no_budget_needed';
     // Low confidence never acts automatically; the kill switch holds every automatic action for a person.
     const reason = context.facts.confidence === 'low' ? 'low_confidence' : s.killSwitch ? 'kill_switch' : null;
-    actions.push(planned(context, taken, reason ? 'pending_approval' : 'auto_approved', reason, arbitration, budget));
+    actions.push(planned(evaluate, resolve, context, taken, reason ? 'pending_approval' : 'auto_approved', reason, arbitration, budget));
   }
 
   actions.sort((a, b) => compareIds(a.context, b.context));
@@ -111,6 +115,8 @@ function compareIds(a: CustomerContext, b: CustomerContext): number {
 }
 
 function planned(
+  rules: CompiledRules,
+  resolve: ReturnType<typeof parameterResolver>,
   context: CustomerContext,
   candidate: Candidate,
   status: PlannedAction['status'],
@@ -121,6 +127,8 @@ function planned(
   return {
     context,
     candidate,
+    conditions: rules.trace(candidate.ruleIndex, context.facts, resolve(context.facts.segment)),
+    parameters: receiverParameters(candidate, context),
     status,
     statusReason,
     arbitration: {

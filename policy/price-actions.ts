@@ -2,7 +2,7 @@ import type { ActionType } from './action-types';
 import type { CustomerContext, CustomerFacts } from './facts';
 import { fromCents, toCents } from './money';
 import type { ActionParameters, ResolvedParameters } from './parameters';
-import type { ConditionTrace, FiredRule } from './rule-evaluator';
+import type { FiredRule } from './rule-evaluator';
 
 /** An action a rule made eligible, priced for arbitration. */
 export interface Candidate {
@@ -13,15 +13,30 @@ export interface Candidate {
   incentiveCents: number;
   /** weight × P(churn) × CLV × responseRate − incentive − cost, in currency units (a ranking, not money summed). */
   expectedValue: number;
-  /** What the receiver of the action needs: amounts as decimal strings, the reason in words, the script hint. */
-  parameters: Record<string, unknown>;
-  conditions: ConditionTrace[];
+  ruleIndex: number;
+  /** The action's parameters for the customer's segment, for receiverParameters. */
+  action: ActionParameters;
+}
+
+const amounts = new WeakMap<ActionParameters, { cap: number; cost: number }>();
+
+/** The action's cap and cost in cents, parsed once per evaluation (parameters are resolved once per segment). */
+function centsOf(action: ActionParameters): { cap: number; cost: number } {
+  let cents = amounts.get(action);
+  if (!cents) {
+    cents = {
+      cap: action.incentiveCap === undefined ? 0 : toCents(action.incentiveCap, 'incentiveCap'),
+      cost: toCents(action.cost, 'cost'),
+    };
+    amounts.set(action, cents);
+  }
+  return cents;
 }
 
 /** min(rate × conservative CLV, cap), rounded down to the cent: never above the cap, never negative. */
 export function incentiveCents(action: ActionParameters, conservativeClvCents: number | null): number {
   if (action.incentiveRate === undefined || action.incentiveCap === undefined) return 0;
-  const cap = toCents(action.incentiveCap, 'incentiveCap');
+  const cap = centsOf(action).cap;
   const base = Math.max(0, conservativeClvCents ?? 0);
   return Math.min(Math.floor(action.incentiveRate * base), cap);
 }
@@ -48,9 +63,11 @@ export function scriptHint(action: ActionParameters, facts: CustomerFacts): stri
   );
 }
 
-function receiverParameters(type: ActionType, action: ActionParameters, c: CustomerContext, incentive: number, campaign: string) {
+/** What the receiver of the action needs: amounts as decimal strings, the reason in words, the script hint. */
+export function receiverParameters(candidate: Candidate, c: CustomerContext): Record<string, unknown> {
+  const { action, incentiveCents: incentive, campaign } = candidate;
   const f = c.facts;
-  switch (type) {
+  switch (candidate.actionType) {
     case 'retention_offer':
     case 'win_back':
       return {
@@ -88,7 +105,7 @@ export function priceCandidates(fired: FiredRule[], parameters: ResolvedParamete
     const action = parameters[type]!;
     const incentive = incentiveCents(action, c.clvConservativeCents);
     const campaign = c.facts.priceSensitive && action.priceSensitiveCampaign ? action.priceSensitiveCampaign : action.campaign;
-    const cost = toCents(action.cost, 'cost');
+    const cost = centsOf(action).cost;
     const expectedValue = (action.weight * p * clv * action.responseRate - incentive - cost) / 100;
     candidates.push({
       actionType: type,
@@ -97,8 +114,8 @@ export function priceCandidates(fired: FiredRule[], parameters: ResolvedParamete
       campaign,
       incentiveCents: incentive,
       expectedValue,
-      parameters: receiverParameters(type, action, c, incentive, campaign),
-      conditions: r.conditions,
+      ruleIndex: r.index,
+      action,
     });
   }
   return candidates;

@@ -15,14 +15,14 @@ export interface ConditionTrace {
 }
 
 export interface FiredRule {
+  /** The rule's place in the policy's list, for tracing it. */
+  index: number;
   rule: string;
   priority: number;
   actionType: ActionType;
-  conditions: ConditionTrace[];
 }
 
-type Facts = CustomerFacts & { parameters: ResolvedParameters };
-type Test = (facts: Facts, trace: ConditionTrace[] | null) => boolean;
+type Test = (facts: CustomerFacts, parameters: ResolvedParameters, trace: ConditionTrace[] | null) => boolean;
 
 // json-rules-engine's default operators, with their fact validators (engine-default-operators.js).
 const isNumber = (v: unknown) => Number.parseFloat(v as string).toString() !== 'NaN';
@@ -45,8 +45,8 @@ function compileLeaf(leaf: Leaf): Test {
   if (isParameterReference(leaf.value)) {
     const [action, ...rest] = pathKeys(leaf.value.path) as [ActionType, ...string[]];
     const parameter = leaf.value.path;
-    return (facts, trace) => {
-      let threshold: unknown = facts.parameters[action];
+    return (facts, parameters, trace) => {
+      let threshold: unknown = parameters[action];
       for (const key of rest) threshold = (threshold as Record<string, unknown> | undefined)?.[key];
       const value = facts[fact];
       const result = test(value, threshold);
@@ -55,7 +55,7 @@ function compileLeaf(leaf: Leaf): Test {
     };
   }
   const threshold = leaf.value;
-  return (facts, trace) => {
+  return (facts, _parameters, trace) => {
     const value = facts[fact];
     const result = test(value, threshold);
     trace?.push({ fact, operator: leaf.operator, threshold, value, result });
@@ -66,46 +66,48 @@ function compileLeaf(leaf: Leaf): Test {
 function compileNode(node: ConditionNode): Test {
   if ('all' in node) {
     const children = node.all.map(compileNode);
-    return (facts, trace) => {
-      for (const child of children) if (!child(facts, trace)) return false;
+    return (facts, parameters, trace) => {
+      for (const child of children) if (!child(facts, parameters, trace)) return false;
       return true;
     };
   }
   if ('any' in node) {
     const children = node.any.map(compileNode);
-    return (facts, trace) => {
-      for (const child of children) if (child(facts, trace)) return true;
+    return (facts, parameters, trace) => {
+      for (const child of children) if (child(facts, parameters, trace)) return true;
       return false;
     };
   }
   if ('not' in node) {
     const child = compileNode(node.not);
-    return (facts, trace) => !child(facts, trace);
+    return (facts, parameters, trace) => !child(facts, parameters, trace);
   }
   return compileLeaf(node);
 }
 
-/**
- * Compiles validated rules (parsePolicyRules) into one function: the rules that fire for a customer, each with the
- * trace of its conditions. Evaluation runs without tracing; a fired rule is evaluated once more to record its trace,
- * so the cost of the trace is paid only where there is an action to explain.
- */
-export function compileRules(rules: PolicyRule[]): (facts: CustomerFacts, parameters: ResolvedParameters) => FiredRule[] {
-  const compiled = rules.map((r) => ({
-    rule: r.name,
-    priority: r.priority ?? 1,
-    actionType: r.event.type,
+export interface CompiledRules {
+  /** The rules that fire for a customer, in the policy's order. */
+  fire(facts: CustomerFacts, parameters: ResolvedParameters): FiredRule[];
+  /** A fired rule's conditions as evaluated, with their thresholds: computed only for the action taken. */
+  trace(index: number, facts: CustomerFacts, parameters: ResolvedParameters): ConditionTrace[];
+}
+
+/** Compiles validated rules (parsePolicyRules) into closures: no per-customer parsing, promises or copies. */
+export function compileRules(rules: PolicyRule[]): CompiledRules {
+  const compiled = rules.map((r, index) => ({
+    fired: { index, rule: r.name, priority: r.priority ?? 1, actionType: r.event.type } as FiredRule,
     test: compileNode(r.conditions as unknown as ConditionNode),
   }));
-  return (customer, parameters) => {
-    const facts: Facts = { ...customer, parameters };
-    const fired: FiredRule[] = [];
-    for (const r of compiled) {
-      if (!r.test(facts, null)) continue;
+  return {
+    fire(facts, parameters) {
+      const fired: FiredRule[] = [];
+      for (const r of compiled) if (r.test(facts, parameters, null)) fired.push(r.fired);
+      return fired;
+    },
+    trace(index, facts, parameters) {
       const conditions: ConditionTrace[] = [];
-      r.test(facts, conditions);
-      fired.push({ rule: r.rule, priority: r.priority, actionType: r.actionType, conditions });
-    }
-    return fired;
+      compiled[index]!.test(facts, parameters, conditions);
+      return conditions;
+    },
   };
 }

@@ -62,7 +62,7 @@ describe('policy plan: rules, pricing and arbitration', () => {
   it('sizes a retention offer on the conservative CLV (the interval’s lower end) and never above the cap', () => {
     const [lower] = only([customer('a', { clv_expected_net_revenue: '200.00', clv_lower: '120.00' })]);
     expect(lower!.candidate.actionType).to.equal('retention_offer');
-    expect(lower!.candidate.parameters).to.include({ incentive: '12.00', clvBasis: 'clv_lower', conservativeClv: '120.00' }); // 10% of 120, not of 200
+    expect(lower!.parameters).to.include({ incentive: '12.00', clvBasis: 'clv_lower', conservativeClv: '120.00' }); // 10% of 120, not of 200
     expect(offer(customer('b', { clv_expected_net_revenue: '180.00' }))).to.equal(18); // no interval: the expected value
     expect(offer(customer('c', { clv_expected_net_revenue: '5000.00', clv_lower: '3000.00' }))).to.equal(25); // 300 capped at 25
     expect(offer(customer('d', { segment: 'Champions', clv_expected_net_revenue: '5000.00' }))).to.equal(40); // the segment's cap
@@ -82,13 +82,13 @@ describe('policy plan: rules, pricing and arbitration', () => {
     // Without an offer (the conservative CLV is too low), outreach: a CRM task with the reason and a script hint.
     const [b] = only([customer('b', { clv_expected_net_revenue: '200.00', clv_lower: '30.00' })]);
     expect(b!.candidate.actionType).to.equal('proactive_outreach');
-    expect(b!.candidate.parameters.reason).to.equal(
+    expect(b!.parameters.reason).to.equal(
       'Churn risk 70% (high): No order for 94 days, three times the usual gap; Spends less than before',
     );
-    expect(b!.candidate.parameters.scriptHint).to.match(/Ask what changed/);
+    expect(b!.parameters.scriptHint).to.match(/Ask what changed/);
     const [priceSensitive] = only([customer('c', { price_sensitive: true, clv_lower: '30.00' })]);
-    expect(priceSensitive!.candidate.parameters.scriptHint).to.match(/Lead with value/);
-    const threshold = b!.candidate.conditions.find((c) => c.fact === 'churnProbability')!;
+    expect(priceSensitive!.parameters.scriptHint).to.match(/Lead with value/);
+    const threshold = b!.conditions.find((c) => c.fact === 'churnProbability')!;
     expect(threshold).to.include({
       parameter: '$.proactive_outreach.thresholds.minChurnProbability',
       threshold: 0.4,
@@ -118,7 +118,7 @@ describe('policy plan: rules, pricing and arbitration', () => {
       customer('a', { p_alive: 0.05, churn_probability: 0.9, clv_expected_net_revenue: '60.00' }, { daysSinceLastOrder: 200 }),
     ]);
     expect(lapsed!.candidate.actionType).to.equal('win_back');
-    expect(lapsed!.candidate.parameters.incentive).to.equal('3.00'); // 5% of 60
+    expect(lapsed!.parameters.incentive).to.equal('3.00'); // 5% of 60
     const [loyal] = only([customer('b', { segment: 'Loyal', churn_probability: 0.35, clv_expected_net_revenue: '2000.00' })]);
     expect(loyal!.arbitration.candidates.map((c) => c.actionType)).to.include('priority_support');
   });

@@ -71,7 +71,7 @@ describe('policy rules: the compiled evaluator agrees with json-rules-engine', (
         suppressions: [],
         holdout: false,
       };
-      const ours = evaluate(facts, resolve(facts.segment));
+      const ours = evaluate.fire(facts, resolve(facts.segment));
       const theirs = await engine.run({ ...facts, parameters: resolve(facts.segment) });
       expect(
         ours.map((r) => r.rule),
@@ -84,9 +84,9 @@ describe('policy rules: the compiled evaluator agrees with json-rules-engine', (
         const conditions = (
           result.conditions as unknown as { all: { fact: string; factResult: unknown; valueResult: unknown; result: boolean }[] }
         ).all;
-        expect(mine.conditions.map((c) => [c.fact, c.value, c.threshold, c.result])).to.deep.equal(
-          conditions.map((c) => [c.fact, c.factResult, c.valueResult, c.result]),
-        );
+        expect(
+          evaluate.trace(mine.index, facts, resolve(facts.segment)).map((c) => [c.fact, c.value, c.threshold, c.result]),
+        ).to.deep.equal(conditions.map((c) => [c.fact, c.factResult, c.valueResult, c.result]));
       }
     }
     expect(fired).to.be.greaterThan(1000);
