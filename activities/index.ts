@@ -12,13 +12,15 @@ import { trainModels, type ModelKind, type TrainModelsResult } from '../training
 import { evaluateCandidate } from '../scoring/shadow-evaluation';
 import type { ShadowReport } from '../scoring/shadow-report';
 import { carryOutDecision, closePromotion, openPromotion, type PromotionDecision } from '../approvals/model-promotion';
+import { attemptDelivery, deadLetterDelivery, type AttemptInput, type AttemptResult } from '../delivery/attempt';
+import { deliveriesToStart, fanOutEvents, markDeliveriesStarted, type DeliveryToStart } from '../delivery/outbox';
 
 /**
  * The activities a Foresight worker registers: thin adapters that call a step. Built around one database handle (no
  * global state); every activity is idempotent, so Temporal may retry it freely, and every error leaves as a classified
  * failure (activities/failures.ts) that says whether a retry can help.
  */
-export function createActivities(db: Knex, options: { importDir: string; qualityRules: QualityRules }) {
+export function createActivities(db: Knex, options: { importDir: string; qualityRules: QualityRules; secretKey: Buffer }) {
   return withFailureMapping({
     async ingestEntityFile(input: { entity: EntityName; file: string; notAfter?: string }): Promise<IngestSummary> {
       const file = fileUnderImportDir(options.importDir, input.file);
@@ -84,6 +86,23 @@ export function createActivities(db: Knex, options: { importDir: string; quality
     },
     async closePromotion(input: { workflowId: string; status: 'expired' | 'refused'; reason: string }): Promise<void> {
       await closePromotion(db, input);
+    },
+    /** Fans new outbox events out into deliveries, then lists the delivery series that have no workflow yet. */
+    async dispatchWebhookEvents(input: { limit: number }): Promise<DeliveryToStart[]> {
+      return heartbeating(async () => {
+        await fanOutEvents(db, input.limit * 5);
+        return deliveriesToStart(db, input.limit);
+      });
+    },
+    async markWebhookDeliveriesStarted(input: { started: DeliveryToStart[] }): Promise<void> {
+      await markDeliveriesStarted(db, input.started);
+    },
+    /** One signed POST, recorded once per (delivery, series, attempt); never throws for the receiver's answer. */
+    async attemptWebhookDelivery(input: AttemptInput): Promise<AttemptResult> {
+      return heartbeating(() => attemptDelivery(db, options.secretKey, input));
+    },
+    async deadLetterWebhookDelivery(input: { deliveryId: number; series: number }): Promise<void> {
+      await deadLetterDelivery(db, input);
     },
   });
 }

@@ -10,6 +10,7 @@ import { registerModelLifecycle } from './commands/lifecycle';
 import { registerModels } from './commands/models';
 import { registerQuality } from './commands/quality';
 import { registerRun } from './commands/run';
+import { registerReceiver } from './commands/receiver';
 import { registerServe } from './commands/serve';
 import { registerStack } from './commands/stack';
 import { registerWorker } from './commands/worker';
@@ -37,6 +38,7 @@ registerRun(program);
 registerQuality(program);
 registerWorker(program);
 registerServe(program);
+registerReceiver(program);
 
 /** One place turns errors into exit codes: known errors print their message, nothing else prints a stack unless asked. */
 program.parseAsync(process.argv).then(

@@ -43,6 +43,9 @@ const schema = z.object({
   FORESIGHT_API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   FORESIGHT_API_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
   FORESIGHT_API_SIMILAR_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(5),
+  FORESIGHT_SECRET_KEY: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}=$/.test(v), {
+    message: '32 random bytes in base64 (openssl rand -base64 32)',
+  }),
   FORESIGHT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -71,6 +74,8 @@ export interface Config {
   };
   /** Per-record limits of ingestion: a record over either is rejected, and the rest of the file still loads. */
   ingest: { maxRecordBytes: number; maxDepth: number };
+  /** Seals stored secrets (webhook signing secrets); unset, the embedded stack generates one into its state file. */
+  secretKey?: string;
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
 }
 
@@ -115,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       similarPerSecond: e.FORESIGHT_API_SIMILAR_PER_SECOND,
     },
     ingest: { maxRecordBytes: e.FORESIGHT_INGEST_MAX_RECORD_BYTES, maxDepth: e.FORESIGHT_INGEST_MAX_DEPTH },
+    secretKey: e.FORESIGHT_SECRET_KEY,
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };
 }

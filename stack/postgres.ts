@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { Config } from '../lib/config';
 import { ConfigError, DependencyError } from '../lib/errors';
+import { newSecretKey, parseSecretKey } from '../lib/secret-box';
 import { isProcessAlive, readPidFile, stopProcess, tailFile, waitFor } from './process';
 
 /**
@@ -22,6 +23,8 @@ interface EmbeddedState {
   password: string;
   /** Passwords of the login users of the least-privilege roles (see DATABASE_ROLES); added to older state files. */
   roles?: Record<ServiceRole, string>;
+  /** FORESIGHT_SECRET_KEY's value when that is unset (it seals webhook secrets); added to older state files. */
+  secretKey?: string;
 }
 
 /** Who a connection acts as: the owner (migrations, CLI), the HTTP API, or a Temporal worker. */
@@ -152,6 +155,18 @@ export function databaseUrl(cfg: Config, database = cfg.postgres.database, role:
   return embeddedUrl(state, database, role);
 }
 
+/**
+ * The key that seals stored secrets: FORESIGHT_SECRET_KEY, else the one the embedded stack generated into its state
+ * file (beside the database passwords). With DATABASE_URL there is no state file, so the variable is required.
+ */
+export function secretKey(cfg: Config): Buffer {
+  if (cfg.secretKey) return parseSecretKey(cfg.secretKey);
+  if (cfg.postgres.url) throw new ConfigError('FORESIGHT_SECRET_KEY is required with DATABASE_URL (it seals webhook secrets)');
+  const stored = readState(cfg)?.secretKey;
+  if (!stored) throw new DependencyError('The embedded stack has no secret key yet; run `foresight stack up`');
+  return parseSecretKey(stored);
+}
+
 async function canConnect(url: string): Promise<boolean> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
@@ -214,7 +229,14 @@ function initialise(cfg: Config, ids: { uid: number; gid: number } | undefined, 
   } finally {
     fs.rmSync(pwFile, { force: true });
   }
-  const state: EmbeddedState = { binDir, dataDir, port: cfg.postgres.port, password, roles: { api: newPassword(), worker: newPassword() } };
+  const state: EmbeddedState = {
+    binDir,
+    dataDir,
+    port: cfg.postgres.port,
+    password,
+    roles: { api: newPassword(), worker: newPassword() },
+    secretKey: newSecretKey(),
+  };
   writeState(cfg, state);
   return state;
 }
@@ -244,8 +266,13 @@ export async function postgresUp(cfg: Config): Promise<PostgresStatus> {
   const dataDir = state?.dataDir ?? reachableDataDir(cfg, ids);
   checkDataDir(cfg, state, dataDir);
   if (!state || isEmptyDir(dataDir)) state = initialise(cfg, ids, dataDir);
-  if (state.port !== cfg.postgres.port || !state.roles) {
-    state = { ...state, port: cfg.postgres.port, roles: state.roles ?? { api: newPassword(), worker: newPassword() } };
+  if (state.port !== cfg.postgres.port || !state.roles || !state.secretKey) {
+    state = {
+      ...state,
+      port: cfg.postgres.port,
+      roles: state.roles ?? { api: newPassword(), worker: newPassword() },
+      secretKey: state.secretKey ?? newSecretKey(),
+    };
     writeState(cfg, state);
   }
   const adminUrl = embeddedUrl(state, 'postgres');

@@ -5,3 +5,5 @@ export { featureRefreshWorkflow } from './feature-refresh';
 export { retrainWorkflow } from './retrain';
 export { shadowEvaluationWorkflow } from './shadow-evaluation';
 export { promotionWorkflow } from './promotion';
+export { webhookDeliveryWorkflow } from './webhook-delivery';
+export { webhookDispatchWorkflow } from './webhook-dispatch';

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { Client } from 'pg';
 import { config, loadConfig, type Config } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
-import { databaseUrl, postgresDown, postgresStatus, postgresUp } from '../../stack/postgres';
+import { newSecretKey } from '../../lib/secret-box';
+import { databaseUrl, postgresDown, postgresStatus, postgresUp, secretKey } from '../../stack/postgres';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -65,6 +66,17 @@ describe('embedded Postgres: stack up never deletes data, and commits are durabl
     expect(fs.statSync(cfg.home).mode & 0o777).to.equal(0o700);
     expect(fs.statSync(stateFile()).mode & 0o777).to.equal(0o600);
     expect(fs.readdirSync(cfg.home).filter((f) => f.includes('.tmp'))).to.deep.equal([]);
+  });
+
+  it('keeps a generated secret key in the state file; FORESIGHT_SECRET_KEY overrides it and is required with DATABASE_URL', () => {
+    const stored = (JSON.parse(fs.readFileSync(stateFile(), 'utf8')) as { secretKey: string }).secretKey;
+    expect(Buffer.from(stored, 'base64')).to.have.length(32);
+    expect(secretKey(cfg).toString('base64')).to.equal(stored);
+    const own = newSecretKey();
+    expect(secretKey({ ...cfg, secretKey: own }).toString('base64')).to.equal(own);
+    const external = { ...cfg, postgres: { ...cfg.postgres, url: 'postgres://u@db.example/foresight' } };
+    expect(() => secretKey(external)).to.throw(ConfigError, /FORESIGHT_SECRET_KEY is required with DATABASE_URL/);
+    expect(() => loadConfig({ ...process.env, FORESIGHT_SECRET_KEY: 'c2hvcnQ=' })).to.throw(ConfigError, /FORESIGHT_SECRET_KEY/);
   });
 
   it('refuses to start when postgres.json is missing, keeps every row, and starts again once it is restored', async function () {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import os from 'node:os';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -8,6 +9,9 @@ import { DEFAULT_QUALITY_RULES } from '../../quality/rules';
 import { findTemporalCli } from '../../stack/temporal';
 
 let runtimeInstalled = false;
+
+/** The key that seals webhook secrets in the tests' databases (FORESIGHT_SECRET_KEY in production). */
+export const testSecretKey = crypto.randomBytes(32);
 
 /** A real Temporal dev server (the CLI binary the stack uses) on free ports, private to the test file. */
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
@@ -26,6 +30,6 @@ export function testWorker(env: TestWorkflowEnvironment, db: Knex, taskQueue: st
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../workflows'),
-    activities: createActivities(db, { importDir, qualityRules: DEFAULT_QUALITY_RULES }),
+    activities: createActivities(db, { importDir, qualityRules: DEFAULT_QUALITY_RULES, secretKey: testSecretKey }),
   });
 }

@@ -11,7 +11,7 @@ import type { RetrainResult } from '../../workflows/retrain';
 import { cliStdout } from '../support/cli';
 import { recordHistory } from '../support/histories';
 import { ingestedShop, type IngestedShop } from '../support/shop';
-import { startTemporal, testWorker } from '../support/temporal';
+import { startTemporal, testSecretKey, testWorker } from '../support/temporal';
 
 describe('model lifecycle workflows (real Temporal, Postgres, libxgboost)', function () {
   this.timeout(900_000);
@@ -65,7 +65,11 @@ describe('model lifecycle workflows (real Temporal, Postgres, libxgboost)', func
   });
 
   it('a retried training activity (same training run) returns the model it already registered', async () => {
-    const activities = createActivities(shop.db, { importDir: '/nonexistent', qualityRules: DEFAULT_QUALITY_RULES });
+    const activities = createActivities(shop.db, {
+      importDir: '/nonexistent',
+      qualityRules: DEFAULT_QUALITY_RULES,
+      secretKey: testSecretKey,
+    });
     const before = Number((await shop.db('model_registry').count({ n: '*' }))[0]!.n);
     const again: { modelId: number }[] = [];
     for (const kind of ['churn', 'clv', 'segments'] as const) {

@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { HISTORIES_DIR, loadHistory } from '../support/histories';
 
 /**
- * Determinism guard: every recorded history (test/fixtures/histories, recorded from real runs of the lifecycle tests
+ * Determinism guard: every recorded history (test/fixtures/histories, recorded from real runs of the lifecycle and webhook tests
  * with FORESIGHT_RECORD_HISTORIES=1) replays against today's workflow code without a non-determinism error.
  */
 describe('workflow replay over recorded histories', function () {
@@ -19,6 +19,15 @@ describe('workflow replay over recorded histories', function () {
 
   it('has a history of each lifecycle workflow', () => {
     expect(files).to.include.members(['retrain.json', 'shadow-evaluation.json', 'promotion-approved.json', 'promotion-expired.json']);
+  });
+
+  it('has histories of webhook deliveries: retried, paused, dead-lettered and replayed (test/workflows/webhook-delivery.test.ts)', () => {
+    expect(files).to.include.members([
+      'webhook-delivery-retried.json',
+      'webhook-delivery-paused.json',
+      'webhook-delivery-dead-letter.json',
+      'webhook-delivery-replayed.json',
+    ]);
   });
 
   it('replays every recorded history without a determinism error', async () => {
