@@ -143,7 +143,7 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
 }
 
 /** The CLV summary re-ordered to the feature matrix's customers; customers it lacks get a zero history. */
-function alignSummary(summary: ClvSummary, customerIds: readonly string[]): ClvSummary {
+export function alignSummary(summary: ClvSummary, customerIds: readonly string[]): ClvSummary {
   const index = new Map(summary.customerIds.map((id, i) => [id, i]));
   const pick = <T extends Float64Array | Int32Array>(source: T, make: (n: number) => T, fill: number): T => {
     const out = make(customerIds.length);

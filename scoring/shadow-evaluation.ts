@@ -6,14 +6,14 @@ import { clvSummary } from '../features/clv-summary';
 import { featuresAsOf } from '../features/features-as-of';
 import { computeFeatureSnapshot, loadFeatureMatrix } from '../features/snapshots';
 import { loadChurnLabels } from '../features/churn-labels';
-import { ChurnModel } from '../models/churn/model';
+import { ServedChurnModel } from '../models/churn/candidates';
 import { changedLabels, topOverlap } from '../models/evaluation/agreement';
 import { brierScore, expectedCalibrationError, rocAuc } from '../models/evaluation/classification';
 import { categoricalPsi, psi } from '../models/evaluation/psi';
 import { predictedToActualRatio, spearmanCorrelation, valueCaptureInTop } from '../models/evaluation/regression';
 import { ClvServingBundle } from '../registry/clv-serving-bundle';
 import { getChampion, getModel, type RegisteredModel } from '../registry/model-registry';
-import { predictProfiles, type ProfileColumns, type ProfileModels } from './predict-profiles';
+import { alignSummary, predictProfiles, type ProfileColumns, type ProfileModels } from './predict-profiles';
 import { latestEventAt } from './score-customers';
 import { shadowReportToMarkdown, type MetricDelta, type ShadowReport } from './shadow-report';
 
@@ -199,10 +199,12 @@ async function churnBacktest(
   const matrix = await loadFeatureMatrix(db, cutoff, FEATURE_VERSION);
   if (matrix.nrow === 0) throw new ValidationError(`No customer had bought by the backtest cutoff ${cutoff.toISOString()}`, 'asOf');
   const y = await loadChurnLabels(db, cutoff, horizonDays, matrix.customerIds, { dataAsOf: asOf });
+  // BG/NBD's P(no purchase) serves from the customers' purchase histories at the cutoff.
+  const histories = alignSummary(await clvSummary(db, { asOf: cutoff }), matrix.customerIds);
   const probabilities = (m: RegisteredModel) => {
-    const model = ChurnModel.fromJSON(m.artifact);
+    const model = ServedChurnModel.fromJSON(m.artifact);
     try {
-      return model.predictProba(matrix.X, matrix.nrow);
+      return model.predictProba(matrix, histories);
     } finally {
       model.dispose();
     }
