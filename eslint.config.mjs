@@ -56,7 +56,7 @@ directionZones.push(
   {
     target: SERVER_FOLDERS.map(dir),
     from: dir('console'),
-    message: 'The server serves the console\'s built files; it never imports the console\'s code.',
+    message: "The server serves the console's built files; it never imports the console's code.",
   },
 );
 

@@ -42,7 +42,8 @@ export function consoleFiles(dir: string): RequestHandler {
       // Content-hashed names: a changed file gets a new name, so browsers may keep these forever.
       if (file.startsWith('assets/')) res.set('Cache-Control', 'public, max-age=31536000, immutable');
       return res.sendFile(file, { root: dir, dotfiles: 'deny' }, (err?: Error & { status?: number }) => {
-        if (err) next(err.status === 404 ? undefined : err);
+        // A missing file, or a path the file server refuses (`..`, dot files), is the API's plain JSON 404.
+        if (err) next(err.status !== undefined && err.status < 500 ? undefined : err);
       });
     }
     if (!fs.existsSync(path.join(dir, 'index.html'))) {

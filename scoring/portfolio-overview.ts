@@ -21,7 +21,7 @@ export interface PortfolioOverview {
 
 // P(churn) is stored as real; cast to numeric so that every product and sum of money stays in numeric.
 const AT_RISK = 'churn_probability::numeric * clv_expected_net_revenue';
-const money = (expression: string) => `coalesce(round(sum(${expression}), 2), 0)::text`;
+const money = (expression: string) => `round(coalesce(sum(${expression}), 0), 2)::text`;
 
 /** The portfolio as the latest profiles describe it (customer_profiles_latest), computed in SQL. */
 export async function portfolioOverview(db: Knex): Promise<PortfolioOverview> {

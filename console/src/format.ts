@@ -3,6 +3,7 @@ const locale = undefined;
 
 const integer = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
 const decimal2 = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const decimal3 = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
 const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
 const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
 const date = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
@@ -15,5 +16,7 @@ export const money = (value: string | null): string => (value === null ? '–' :
 export const count = (value: number | null): string => (value === null ? '–' : integer.format(value));
 export const share = (value: number | null): string => (value === null ? '–' : percent.format(value));
 export const number2 = (value: number | null): string => (value === null ? '–' : decimal2.format(value));
+/** A figure of unknown kind (a metric, a count in a document): whole numbers as such, others to three decimals. */
+export const figure = (value: number): string => (Number.isInteger(value) ? integer : decimal3).format(value);
 export const when = (iso: string | null): string => (iso === null ? '–' : dateTime.format(new Date(iso)));
 export const day = (iso: string | null): string => (iso === null ? '–' : date.format(new Date(iso)));

@@ -1,17 +1,30 @@
 import { useState, type FormEvent } from 'react';
 import { Await } from '../components/status';
-import { count, day, money, number2, share, when } from '../format';
+import { count, day, figure, money, number2, share, when } from '../format';
 import { Link, navigate } from '../router';
 import type { Profile, Similar } from '../types';
 import { useApi } from '../use-api';
 
-/** Coverage values are small documents (reasons, counts, the fallback used): shown as words, nested ones as JSON. */
+/** Coverage and RFM are small documents (reasons, counts, the fallback used): shown as words and figures. */
 function describe(value: unknown): string {
   if (Array.isArray(value)) return value.map(describe).join('; ');
-  if (typeof value === 'number') return number2(value);
-  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'number') return figure(value);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value)
+      .map(([key, inner]) => `${words(key)} ${describe(inner)}`)
+      .join(', ');
+  }
   return String(value);
 }
+
+/** "ordersLifetime" reads "orders lifetime". */
+const words = (key: string) => key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
+/** The coverage entries worth showing: the confidence is shown on its own, and empty entries say nothing. */
+const coverageEntries = (coverage: Record<string, unknown>) =>
+  Object.entries(coverage).filter(
+    ([key, value]) => key !== 'confidence' && value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0),
+  );
 
 function ProfileView({ profile }: { profile: Profile }) {
   const { churn, clv, segment } = profile;
@@ -84,9 +97,9 @@ function ProfileView({ profile }: { profile: Profile }) {
           {profile.confidence}
         </p>
         <dl className="pairs">
-          {Object.entries(profile.coverage).map(([key, value]) => (
+          {coverageEntries(profile.coverage).map(([key, value]) => (
             <div key={key}>
-              <dt>{key}</dt>
+              <dt>{words(key)}</dt>
               <dd>{describe(value)}</dd>
             </div>
           ))}

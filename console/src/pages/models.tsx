@@ -1,5 +1,5 @@
 import { Await } from '../components/status';
-import { day, number2, when } from '../format';
+import { day, figure, when } from '../format';
 import type { Model } from '../types';
 import { useApi } from '../use-api';
 
@@ -23,16 +23,14 @@ function ModelRow({ model }: { model: Model }) {
       <td>
         <span className={`badge ${model.status}`}>{model.status}</span>
       </td>
-      <td>
-        {day(model.trainingFrom)} – {day(model.trainingTo)}
-      </td>
+      <td>{model.trainingFrom === null ? `until ${day(model.trainingTo)}` : `${day(model.trainingFrom)} – ${day(model.trainingTo)}`}</td>
       <td>{when(model.createdAt)}</td>
-      <td>{model.promotedAt === null ? '–' : `${when(model.promotedAt)} by ${model.promotedBy ?? '?'}`}</td>
+      <td>{model.promotedAt === null ? '–' : `${when(model.promotedAt)} by ${model.promotedBy ?? 'unknown'}`}</td>
       <td>
         <ul className="metrics">
           {headlineMetrics(model.metrics).map(([name, value]) => (
             <li key={name}>
-              {name}: {number2(value)}
+              {name}: {figure(value)}
             </li>
           ))}
         </ul>
@@ -64,7 +62,7 @@ function KindTable({ kind, models }: { kind: string; models: Model[] }) {
             <th scope="col">Status</th>
             <th scope="col">Trained on</th>
             <th scope="col">Registered</th>
-            <th scope="col">Promoted</th>
+            <th scope="col">Status set</th>
             <th scope="col">Metrics</th>
           </tr>
         </thead>
@@ -90,13 +88,7 @@ export function ModelsPage() {
         {({ models }) => {
           if (models.length === 0) return <p>No model is registered yet: train one (foresight demo, or the pipeline).</p>;
           const kinds = [...new Set(models.map((m) => m.kind))].sort();
-          return kinds.map((kind) => (
-            <KindTable
-              key={kind}
-              kind={kind}
-              models={models.filter((m) => m.kind === kind)}
-            />
-          ));
+          return kinds.map((kind) => <KindTable key={kind} kind={kind} models={models.filter((m) => m.kind === kind)} />);
         }}
       </Await>
     </>

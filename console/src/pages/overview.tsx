@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { Figure } from '../components/chart';
 import { Await } from '../components/status';
-import { count, money, share, when } from '../format';
+import { count, figure, money, share, when } from '../format';
 import type { Overview } from '../types';
 import { useApi } from '../use-api';
 
@@ -10,7 +10,7 @@ const name = (value: string | null) => value ?? 'not set';
 function OverviewReport({ data }: { data: Overview }) {
   const risk = useMemo(
     () => ({
-      categories: data.churnProbability.map((b) => `${share(b.from)}–${share(b.to)}`),
+      categories: data.churnProbability.map((b) => `${figure(b.from * 100)}–${share(b.to)}`),
       values: data.churnProbability.map((b) => b.customers),
       format: count,
     }),
