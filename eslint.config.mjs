@@ -22,7 +22,7 @@ const STEPS = [
   'approvals',
   'delivery',
 ];
-const ENTRY_POINTS = ['stack', 'workflows', 'activities', 'api', 'cli', 'bench', 'test', 'scripts'];
+const ENTRY_POINTS = ['stack', 'workflows', 'activities', 'api', 'cli', 'bench', 'test', 'scripts', 'console'];
 
 const dir = (name) => `./${name}`;
 const directionZones = STEPS.map((step, i) => ({
@@ -44,6 +44,22 @@ directionZones.push({
   message: 'Only cli/ wires the CLI.',
 });
 
+// The web console runs in the browser and talks to the server over HTTP only: it imports nothing of the server's
+// code, and no server code imports it (the server serves its built files).
+const SERVER_FOLDERS = [...STEPS, ...ENTRY_POINTS.filter((e) => e !== 'console'), 'quality', 'migrations'];
+directionZones.push(
+  {
+    target: dir('console'),
+    from: SERVER_FOLDERS.map(dir),
+    message: 'console/ talks to the server over HTTP only: it imports nothing from the server.',
+  },
+  {
+    target: SERVER_FOLDERS.map(dir),
+    from: dir('console'),
+    message: "The server serves the console's built files; it never imports the console's code.",
+  },
+);
+
 const IO_PACKAGES = [
   'knex',
   'pg',
@@ -60,7 +76,7 @@ const IO_PACKAGES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.foresight/**', 'test/fixtures/**', 'scripts/*.py', 'data/**'] },
+  { ignores: ['dist/**', 'console/dist/**', 'node_modules/**', '.foresight/**', 'test/fixtures/**', 'scripts/*.py', 'data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

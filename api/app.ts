@@ -11,7 +11,10 @@ import { errorHandler, notFound } from './errors';
 import { perKeyRateLimit } from './rate-limit';
 import { assertEveryRouteGuarded, knownMiddleware } from './route-table';
 import { healthRoutes } from './routes/health';
+import { consoleFiles } from './console-files';
+import { meRoutes } from './routes/me';
 import { modelRoutes } from './routes/models';
+import { overviewRoutes } from './routes/overview';
 import { profileRoutes } from './routes/profiles';
 
 const requestIdAndHeaders: RequestHandler = knownMiddleware((_req, res, next) => {
@@ -28,9 +31,10 @@ const requestIdAndHeaders: RequestHandler = knownMiddleware((_req, res, next) =>
 /**
  * The HTTP API. Everything it needs comes in through `deps`, so tests and the server each build their own:
  * `db` for requests, `health` for the health checks' own pool (serve passes both from openApiDatabases; without
- * it the checks share `db`), and the per-key rate of the similar-customers route (default: the configuration's).
+ * it the checks share `db`), the per-key rate of the similar-customers route (default: the configuration's), and the
+ * folder of the built console (served at / when given).
  */
-export function createApp(deps: { db: Knex; health?: Knex; logger?: Logger; similarPerSecond?: number }): Express {
+export function createApp(deps: { db: Knex; health?: Knex; logger?: Logger; similarPerSecond?: number; consoleDir?: string }): Express {
   const app = express();
   app.disable('x-powered-by');
   // No body parser here: routes that take a body parse it after their guard (jsonBody in validate.ts).
@@ -43,7 +47,10 @@ export function createApp(deps: { db: Knex; health?: Knex; logger?: Logger; simi
     similarCustomers: createSimilarCustomers(deps.db),
     similarRateLimit: perKeyRateLimit(deps.similarPerSecond ?? config().api.similarPerSecond, 'similar customers'),
   };
+  if (deps.consoleDir !== undefined) app.use(consoleFiles(deps.consoleDir));
   healthRoutes(app, context);
+  meRoutes(app, context);
+  overviewRoutes(app, context);
   profileRoutes(app, context);
   modelRoutes(app, context);
   assertEveryRouteGuarded(app);

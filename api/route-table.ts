@@ -27,6 +27,21 @@ export function knownMiddleware<T extends object>(handler: T): T {
   return handler;
 }
 
+// Handlers that serve public files (the console) at the paths they declare: allowed in front of the routes because no
+// route may live at those paths (assertEveryRouteGuarded checks), so they can never answer in place of a guarded route.
+const fileServers = new WeakMap<object, readonly string[]>();
+
+/** Marks a handler that serves public files at `paths` (exact paths, or `prefix/*`) and passes every other request on. */
+export function publicFiles<T extends object>(paths: readonly string[], handler: T): T {
+  fileServers.set(handler, Object.freeze([...paths]));
+  return handler;
+}
+
+/** Whether `path` is one of `paths`: exact entries, or `prefix/*` for everything below the prefix. */
+export function servesPath(paths: readonly string[], path: string): boolean {
+  return paths.some((p) => (p.endsWith('/*') ? path.startsWith(p.slice(0, -1)) : path === p));
+}
+
 function isRouter(layer: Layer): layer is Layer & { handle: { stack: Layer[] } } {
   return Array.isArray((layer.handle as { stack?: unknown }).stack);
 }
@@ -36,7 +51,17 @@ function unknownMiddleware(stack: Layer[]): string[] {
   return stack.flatMap((layer): string[] => {
     if (layer.route) return [];
     if (isRouter(layer)) return unknownMiddleware(layer.handle.stack);
-    return known.has(layer.handle as object) ? [] : [`USE ${String(layer.rawPath ?? '/')} (${layer.name})`];
+    const handle = layer.handle as object;
+    return known.has(handle) || fileServers.has(handle) ? [] : [`USE ${String(layer.rawPath ?? '/')} (${layer.name})`];
+  });
+}
+
+/** The paths claimed by the public file servers mounted with app.use (or router.use). */
+function filePaths(stack: Layer[]): string[] {
+  return stack.flatMap((layer): string[] => {
+    if (layer.route) return [];
+    if (isRouter(layer)) return filePaths(layer.handle.stack);
+    return [...(fileServers.get(layer.handle as object) ?? [])];
   });
 }
 
@@ -64,7 +89,8 @@ export function routeTable(app: Express): RouteEntry[] {
 
 /**
  * Refuses to build an app that has a route without an access decision, or a handler mounted with app.use that is not
- * known middleware (it would answer requests that no guard has seen): secure by default.
+ * known middleware (it would answer requests that no guard has seen), or a route at a path that public files claim:
+ * secure by default.
  */
 export function assertEveryRouteGuarded(app: Express): void {
   const unguarded = routeTable(app)
@@ -73,5 +99,10 @@ export function assertEveryRouteGuarded(app: Express): void {
   const unknown = unknownMiddleware(app.router.stack as unknown as Layer[]);
   if (unguarded.length + unknown.length > 0) {
     throw new Error(`Handlers without allow(...roles) or publicRoute: ${[...unguarded, ...unknown].join(', ')}`);
+  }
+  const files = filePaths(app.router.stack as unknown as Layer[]);
+  const shadowed = routeTable(app).filter((r) => servesPath(files, r.path));
+  if (shadowed.length > 0) {
+    throw new Error(`Routes at paths served as public files: ${shadowed.map((r) => `${r.method} ${r.path}`).join(', ')}`);
   }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and builds what Foresight needs, idempotently (fast when everything is there):
-#   npm packages (npm ci), libxgboost (Debian's libxgboost0), the Temporal CLI (go install, v1.5.1), the build.
+#   npm packages (npm ci), libxgboost (Debian's libxgboost0), the Temporal CLI (go install, v1.5.1), Chromium for the
+#   console's browser tests (Debian's chromium), the build, and the web console's build (vite, into console/dist).
 # Called by `npm run demo`, `npm test` and .ci/run, so a fresh clone needs nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,27 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   fi
 fi
 
-# 4. The build (incremental).
+# 4. Chromium, which the console's browser tests drive (playwright-core): CHROMIUM_PATH, else Debian's package.
+#    Playwright's own browser download cannot reach its host from every machine; Debian's package can.
+if [ -n "${CHROMIUM_PATH:-}" ]; then
+  [ -x "$CHROMIUM_PATH" ] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable"
+elif [ ! -x /usr/bin/chromium ]; then
+  if [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "installing chromium for the browser tests (apt-get, about 100 MB, once)"
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  else
+    die "Chromium not found for the browser tests: install Chromium or Chrome and set CHROMIUM_PATH to its executable"
+  fi
+fi
+
+# 5. The build (incremental), and the console's: vite runs only when a file under console/ (or the lock file) is
+#    newer than the last build.
 npx tsc -p tsconfig.json
+if [ ! -f console/dist/index.html ] \
+  || [ -n "$(find console package-lock.json -path console/dist -prune -o -type f -newer console/dist/index.html -print -quit)" ]; then
+  say "building the web console (vite)"
+  (cd console && VITE_CONFIG_NATIVE_IGNORE_WARNING=true npx vite build --logLevel warn)
+fi
 say "ready ($(( $(date +%s) - started )) s)"

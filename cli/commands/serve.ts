@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { createApp } from '../../api/app';
 import { openApiDatabases } from '../../api/database';
@@ -6,6 +7,7 @@ import { AUTH_FAILURE_REASONS, authFailureCounts } from '../../access/auth-failu
 import { ROLES } from '../../lib/roles';
 import { shutdownSignal, startServer } from '../../api/server';
 import { config } from '../../lib/config';
+import { projectRoot } from '../../lib/project-root';
 import { databaseUrl } from '../../stack/postgres';
 import { ValidationError } from '../../lib/errors';
 import { table } from '../format';
@@ -21,7 +23,7 @@ function wholeNumber(value: string, name: string, max: number): number {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('Run the HTTP API (Bearer API keys, see "foresight api-key") until interrupted')
+    .description('Run the HTTP API (Bearer API keys, see "foresight api-key") and the web console at / until interrupted')
     .option('--port <n>', 'port to listen on (default: FORESIGHT_API_PORT)')
     // Loopback by default: the API speaks plain HTTP, so expose it through a TLS-terminating proxy, or choose to.
     .option('--host <address>', 'address to listen on; 0.0.0.0 for every interface', '127.0.0.1')
@@ -33,8 +35,9 @@ export function registerServe(program: Command): void {
       await withDatabase(async (_owner, cfg) => {
         const api = openApiDatabases(databaseUrl(cfg, cfg.postgres.database, 'api'), cfg.api);
         try {
-          const server = await startServer(createApp({ db: api.db, health: api.health }), { port, host: opts.host });
-          console.log(`Foresight API on ${server.url}; Ctrl-C to stop.`);
+          const app = createApp({ db: api.db, health: api.health, consoleDir: path.join(projectRoot, 'console', 'dist') });
+          const server = await startServer(app, { port, host: opts.host });
+          console.log(`Foresight API on ${server.url}; the console on ${server.url}/ (sign in with an API key); Ctrl-C to stop.`);
           const signal = await shutdownSignal();
           console.log(`${signal}: finishing requests in flight, then stopping.`);
           await server.close();

@@ -377,6 +377,8 @@ describe('HTTP API', () => {
       ['GET', '/healthz', 'public'],
       ['GET', '/readyz', 'public'],
       ['GET', '/health', 'public'],
+      ['GET', '/me', [...ROLES].sort()],
+      ['GET', '/overview', ['finance', 'marketing', 'ml', 'owner']],
       ['GET', '/customer/profile/:id', [...ROLES].sort()],
       ['GET', '/customer/profile/:id/similar', ['marketing', 'ml', 'owner']],
       ['GET', '/models', ['ml', 'owner']],

@@ -59,6 +59,8 @@ describe('Authorisation matrix over every route', () => {
       'GET /customer/profile/:id/similar',
       'GET /models',
       'POST /models/:id/status',
+      'GET /me',
+      'GET /overview',
     ]);
   });
 

@@ -43,6 +43,8 @@ describe('Layout: import direction (lint)', function () {
     ],
     ['a workflow importing node', 'workflows/impure.ts', "import fs from 'node:fs';\nexport const f = fs;\n"],
     ['the API importing the CLI', 'api/upward.ts', "import { withDatabase } from '../cli/with-db';\nexport const f = withDatabase;\n"],
+    ['the console importing server code', 'console/src/upward.ts', "import { ROLES } from '../../lib/roles';\nexport const f = ROLES;\n"],
+    ['the API importing the console', 'api/sideways.ts', "import { session } from '../console/src/api';\nexport const f = session;\n"],
   ];
   for (const [what, file, code] of refused) {
     it(`refuses ${what}`, async () => {
@@ -51,6 +53,7 @@ describe('Layout: import direction (lint)', function () {
   }
 
   const allowed: [string, string, string][] = [
+    ['the console importing its own code', 'console/src/ok.ts', "import { session } from './api';\nexport const f = session;\n"],
     [
       'a step importing an earlier step',
       'scoring/ok.ts',
