@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { Command, CommanderError } from 'commander';
 import { config } from '../lib/config';
 import { ForesightError } from '../lib/errors';
@@ -48,6 +50,14 @@ program.parseAsync(process.argv).then(
     if (err instanceof ForesightError) {
       console.error(`foresight: ${err.message}`);
       process.exit(err.httpStatus >= 500 ? 3 : 2);
+    }
+    // A workflow that failed: its root cause (the activity's classified failure) says what went wrong.
+    if (err instanceof WorkflowFailedError) {
+      let cause: unknown = err.cause;
+      while (cause instanceof TemporalFailure && cause.cause) cause = cause.cause;
+      const failure = cause instanceof ApplicationFailure ? cause : undefined;
+      console.error(`foresight: workflow failed: ${cause instanceof Error ? cause.message : err.message}`);
+      process.exit(failure?.nonRetryable ? 2 : 3);
     }
     console.error(`foresight: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
     if (process.env.FORESIGHT_DEBUG) console.error(err);

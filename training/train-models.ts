@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { ValidationError } from '../lib/errors';
 import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS } from '../lib/horizons';
 import { keep } from './keep-model';
 import { trainChurn } from './train-churn';
@@ -89,7 +90,19 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     await computeFeatureSnapshot(db, asOf);
     const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
     const previous = await getChampion(db, 'segments');
-    const previousClusters = previous ? SegmentsBundle.fromJSON(previous.artifact).clusters : undefined;
+    // Cluster ids are matched to the champion's centroids so they stay stable; a champion stored in a format this build
+    // cannot read (an older envelope) cannot be matched, and the new clusters start their own ids (recorded below).
+    let previousClusters: BehaviourClusters | undefined;
+    let clusterIdsMatchedTo: number | string | null = null;
+    if (previous) {
+      try {
+        previousClusters = SegmentsBundle.fromJSON(previous.artifact).clusters;
+        clusterIdsMatchedTo = previous.modelId;
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        clusterIdsMatchedTo = `not matched: champion ${previous.modelId} is unreadable (${err.message})`;
+      }
+    }
     const rfm = new RfmModel().fit(matrix);
     const clusters = new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters });
     const embedding = new BehaviourEmbedding().fit(matrix);
@@ -98,7 +111,11 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
       parameters: { clusterSample: CLUSTER_SAMPLE },
       featureVersion: FEATURE_VERSION,
       trainingTo: asOf,
-      metrics: { customers: matrix.nrow, clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })) },
+      metrics: {
+        customers: matrix.nrow,
+        clusterIdsMatchedTo,
+        clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })),
+      },
       artifact: new SegmentsBundle(rfm, clusters, embedding).toJSON(),
       createdBy,
       trainingRun,
