@@ -126,7 +126,7 @@ describe('policy plan: rules, pricing and arbitration', () => {
   it('never acts automatically on low confidence, and holds everything for a person while the kill switch is on', () => {
     const [low, high] = only([customer('a', { confidence: 'low' }), customer('b')]);
     expect([low!.status, low!.statusReason]).to.deep.equal(['pending_approval', 'low_confidence']);
-    expect([high!.status, high!.statusReason]).to.deep.equal(['auto_approved', null]);
+    expect([high!.status, high!.statusReason]).to.deep.equal(['auto_approved', 'low_impact']);
     const killed = only([customer('b')], settings({}, { killSwitch: true }));
     expect([killed[0]!.status, killed[0]!.statusReason]).to.deep.equal(['pending_approval', 'kill_switch']);
   });
