@@ -102,6 +102,27 @@ export async function pendingAction(db: Knex, actionId: number): Promise<Pending
   };
 }
 
+/** What an action's approval workflow starts with: enough for its Update's validator to check a decision at once. */
+export interface ApprovalInput {
+  actionId: number;
+  actionType: string;
+  incentiveCap: string | null;
+  expiresAt: string;
+  escalateAfterHours: number;
+}
+
+export async function approvalInput(db: Knex, actionId: number): Promise<ApprovalInput> {
+  const row = await actionRow(db, actionId);
+  const version = await loadVersion(db, Number(row.version_id));
+  return {
+    actionId,
+    actionType: row.action_type,
+    incentiveCap: await capOf(db, row),
+    expiresAt: row.expires_at.toISOString(),
+    escalateAfterHours: version.parameters.impactTiers.escalateAfterHours,
+  };
+}
+
 /** The workflow id of an action's approval: one workflow per action. */
 export const approvalWorkflowId = (actionId: number) => `approval-action-${actionId}`;
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { decideAction, type ActionDecision, type DecisionOutcome } from '../approvals/action-approval';
+import { approvalInput, decideAction, type ActionDecision, type ApprovalInput, type DecisionOutcome } from '../approvals/action-approval';
 import type { Actor } from '../policy/actor';
 import { evaluatePolicy, type Evaluation } from '../policy/evaluate-policy';
 import { killSwitchOn } from '../policy/kill-switch';
@@ -91,7 +91,7 @@ export async function evaluateAndRelease(
   policyKey: string,
   actor: Actor,
   now = new Date(),
-): Promise<Evaluation & { released: number; pending: { actionId: number; expiresAt: string; escalateAfterHours: number }[] }> {
+): Promise<Evaluation & { released: number; pending: ApprovalInput[] }> {
   let released = 0;
   const evaluation = await evaluatePolicy(db, policyKey, actor, now, async (trx, evaluationId) => {
     const auto = (await trx('actions as a')
@@ -101,15 +101,14 @@ export async function evaluateAndRelease(
       .select('a.action_id')) as { action_id: string }[];
     for (const { action_id } of auto) if ((await releaseAction(trx, Number(action_id))).released) released++;
   });
-  const escalateAfterHours = evaluation.escalateAfterHours;
   const pending = (await db('actions as a')
     .join('decisions as d', 'd.decision_id', 'a.decision_id')
     .where({ 'd.evaluation_id': evaluation.evaluationId, 'a.status': 'pending_approval' })
     .orderBy('a.action_id')
-    .select('a.action_id', 'a.expires_at')) as { action_id: string; expires_at: Date }[];
+    .select('a.action_id')) as { action_id: string }[];
   return {
     ...evaluation,
     released,
-    pending: pending.map((p) => ({ actionId: Number(p.action_id), expiresAt: p.expires_at.toISOString(), escalateAfterHours })),
+    pending: await Promise.all(pending.map((p) => approvalInput(db, Number(p.action_id)))),
   };
 }

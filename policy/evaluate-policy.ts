@@ -15,8 +15,6 @@ export interface Evaluation {
   evaluationId: number;
   versionId: number;
   summary: PlanSummary;
-  /** The version's impact tiers' escalation delay, for the approval workflows of its pending actions. */
-  escalateAfterHours: number;
 }
 
 /**
@@ -116,6 +114,6 @@ export async function evaluatePolicy(
       target: `policy:${policyKey}:v${version.version}`,
       details: { evaluationId, customersReached: summary.customersReached, totalIncentive: summary.totalIncentive },
     });
-    return { evaluationId, versionId: version.versionId, summary, escalateAfterHours: version.parameters.impactTiers.escalateAfterHours };
+    return { evaluationId, versionId: version.versionId, summary };
   });
 }

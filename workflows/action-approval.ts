@@ -9,20 +9,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ActionDecision } from '../approvals/action-approval';
+import type { ActionDecision, ApprovalInput } from '../approvals/action-approval';
 
 const { openActionApproval, carryOutActionDecision, escalateActionApproval, expireActionApproval } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 5 },
 });
 
-export interface ActionApprovalInput {
-  actionId: number;
-  /** The action's expires_at: no decision by then and the action expires, never delivered. */
-  expiresAt: string;
-  /** Hours without a decision after which the approval is escalated (flagged in the queue, audited). */
-  escalateAfterHours: number;
-}
+/**
+ * The action, its type and incentive cap (for the validator), its expires_at (no decision by then and the action
+ * expires, never delivered) and the hours without a decision after which the approval is escalated.
+ */
+export type ActionApprovalInput = ApprovalInput;
 
 export type ActionApprovalStatus = 'waiting' | 'approved' | 'rejected' | 'overridden' | 'expired' | 'not_pending';
 
@@ -63,7 +61,6 @@ export async function actionApprovalWorkflow(input: ActionApprovalInput): Promis
   let decision: ActionDecision | null = null;
   let result: ActionApprovalResult | undefined;
   let escalated = false;
-  let action: Awaited<ReturnType<typeof openActionApproval>> | undefined;
 
   setHandler(actionApprovalStateQuery, () => ({ status: result?.status ?? 'waiting', escalated, expiresAt: input.expiresAt }));
   setHandler(
@@ -75,7 +72,7 @@ export async function actionApprovalWorkflow(input: ActionApprovalInput): Promis
     },
     {
       validator: (d) => {
-        const type = action?.actionType ?? 'unknown';
+        const type = input.actionType;
         if (d?.role !== 'owner' && !(d?.role === 'marketing' && type === 'campaign'))
           refuse(
             `Role ${d?.role ?? 'none'} may not decide a ${type} action: the owner decides${type === 'campaign' ? ' (or marketing)' : ''}`,
@@ -98,7 +95,7 @@ export async function actionApprovalWorkflow(input: ActionApprovalInput): Promis
     },
   );
 
-  action = await openActionApproval({ actionId: input.actionId, workflowId, deadlineAt: input.expiresAt });
+  const action = await openActionApproval({ actionId: input.actionId, workflowId, deadlineAt: input.expiresAt });
   if (action.status !== 'pending_approval') {
     result = { status: 'not_pending', actionId: input.actionId, decision: null, release: null };
     return result;
