@@ -70,6 +70,7 @@ export async function getDecisionRecord(db: Knex, actionId: number) {
       confidence: facts.confidence ?? null,
     },
     trace: {
+      ...(decision.trace as Record<string, unknown>),
       decisionId: Number(decision.decision_id),
       policy: {
         key: decision.policy_key,
@@ -78,7 +79,6 @@ export async function getDecisionRecord(db: Knex, actionId: number) {
         approvedBy: decision.version_approved_by,
       },
       facts,
-      ...(decision.trace as Record<string, unknown>),
     },
     approval: approval
       ? {
