@@ -51,15 +51,20 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`grant insert, update on webhook_subscriptions, webhook_deliveries, delivery_settings to ${API}`);
   await knex.raw(`grant usage on sequence webhook_subscriptions_subscription_id_seq to ${API}`);
   await knex.raw(`grant insert, update on alerts to ${API}`);
+  // A stale profile is served with the recency fallback, read from today's orders.
+  await knex.raw(`grant select on orders to ${API}`);
   await knex.raw(`grant usage on sequence alerts_alert_id_seq to ${API}`);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`revoke insert, update on webhook_subscriptions, webhook_deliveries, delivery_settings from ${API}`);
+  await knex.raw(`revoke select on orders from ${API}`);
   await knex.schema.dropTableIfExists('action_approvals');
   await knex.schema.dropTableIfExists('alerts');
-  await knex.raw(`update api_keys set role = 'owner' where role in ('admin')`);
-  await knex.raw(`update api_keys set role = 'marketing' where role in ('viewer', 'service')`);
+  // Keys of the new roles would silently change meaning under the old constraint: refuse instead.
+  const newRoles = await knex('api_keys').whereIn('role', ['viewer', 'service', 'admin']).count<{ n: string }[]>('* as n');
+  if (Number(newRoles[0]?.n ?? 0) > 0)
+    throw new Error('API keys with the roles viewer, service or admin exist: revoke and remove them first');
   await knex.raw('alter table api_keys drop constraint api_keys_role_check');
   await knex.raw(`alter table api_keys add constraint api_keys_role_check check (role in (${list(OLD_ROLES)}))`);
 }

@@ -26,8 +26,8 @@ const lookupQuery = z
 
 const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(100).default(10) }).strict();
 
-/** Every role reads profiles except a campaign system's key, which gets what its webhooks carry. */
-const PROFILE_READERS = ROLES.filter((r) => r !== 'service');
+/** Every role reads profiles: a campaign system's key (service) too, to personalise what it sends. */
+const PROFILE_READERS = [...ROLES];
 
 export function profileRoutes(app: Express, ctx: RouteContext): void {
   const { db, similarCustomers, similarRateLimit } = ctx;

@@ -8,7 +8,6 @@ import { startServer, type RunningServer } from '../../api/server';
 import { createApiKey } from '../../access/api-keys';
 import { approvalInput, approvalWorkflowId } from '../../approvals/action-approval';
 import { WebhookReceiver } from '../../delivery/receiver';
-import { createSubscription } from '../../delivery/subscriptions';
 import { DEFAULT_PARAMETERS, DEFAULT_POLICY_KEY, DEFAULT_RULES } from '../../policy/default-policy';
 import { activate, approve, createDraft } from '../../policy/lifecycle';
 import type { Role } from '../../lib/roles';

@@ -30,7 +30,7 @@ describe('OpenAPI document and metrics', () => {
     expect(res.status).to.equal(200);
     const validator = new Validator();
     const result = await validator.validate(res.body);
-    expect(result.valid, JSON.stringify(validator.errors)).to.equal(true);
+    expect(result.valid, JSON.stringify(result.errors)).to.equal(true);
     expect(res.body.openapi).to.equal('3.1.0');
     const documented = Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),

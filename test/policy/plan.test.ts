@@ -38,7 +38,8 @@ function customer(id: string, p: Partial<ProfileInput> = {}, around: Partial<Pro
 }
 
 function settings(overrides: Partial<PolicyParameters> = {}, s: Partial<PlanSettings> = {}): PlanSettings {
-  const parameters = parsePolicyParameters({ ...DEFAULT_PARAMETERS, holdoutRate: 0, ...overrides });
+  // No impact tiers unless a test sets them: these tests are about rules, budgets and holdouts, not the approval queue.
+  const parameters = parsePolicyParameters({ ...DEFAULT_PARAMETERS, holdoutRate: 0, impactTiers: { whileAlertOpen: false }, ...overrides });
   return {
     policyKey: 'retention',
     rules: parsePolicyRules(DEFAULT_RULES, parameters),
