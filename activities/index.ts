@@ -13,6 +13,8 @@ import { evaluateCandidate } from '../scoring/shadow-evaluation';
 import type { ShadowReport } from '../scoring/shadow-report';
 import { carryOutDecision, closePromotion, openPromotion, type PromotionDecision } from '../approvals/model-promotion';
 import { attemptDelivery, deadLetterDelivery, type AttemptInput, type AttemptResult } from '../delivery/attempt';
+import { escalateAction, expireAction, openActionApproval, type ActionDecision } from '../approvals/action-approval';
+import { decideAndRelease, evaluateAndRelease } from '../delivery/action-release';
 import { deliveriesToStart, fanOutEvents, markDeliveriesStarted, type DeliveryToStart } from '../delivery/outbox';
 
 /**
@@ -100,6 +102,29 @@ export function createActivities(db: Knex, options: { importDir: string; quality
     /** One signed POST, recorded once per (delivery, series, attempt); never throws for the receiver's answer. */
     async attemptWebhookDelivery(input: AttemptInput): Promise<AttemptResult> {
       return heartbeating(() => attemptDelivery(db, options.secretKey, input));
+    },
+    async openActionApproval(input: { actionId: number; workflowId: string; deadlineAt: string }) {
+      const action = await openActionApproval(db, { ...input, deadlineAt: new Date(input.deadlineAt) });
+      return { actionType: action.actionType, status: action.status, incentiveCap: action.incentiveCap };
+    },
+    /** A person's decision and, when approved, the action's webhook event, in one transaction (idempotent). */
+    async carryOutActionDecision(input: { actionId: number; decision: ActionDecision }) {
+      const { approval, status, release } = await decideAndRelease(db, input.actionId, input.decision);
+      return {
+        approval,
+        status,
+        release: release && { released: release.released, heldBy: release.released ? undefined : release.heldBy },
+      };
+    },
+    async escalateActionApproval(input: { actionId: number; afterHours: number }): Promise<boolean> {
+      return escalateAction(db, input);
+    },
+    async expireActionApproval(input: { actionId: number; reason: string }): Promise<boolean> {
+      return expireAction(db, input);
+    },
+    async evaluatePolicyAndRelease(input: { policyKey: string; startedBy: string }) {
+      const evaluation = await heartbeating(() => evaluateAndRelease(db, input.policyKey, { name: input.startedBy, role: null }));
+      return { evaluationId: evaluation.evaluationId, released: evaluation.released, pending: evaluation.pending };
     },
     async deadLetterWebhookDelivery(input: { deliveryId: number; series: number }): Promise<void> {
       await deadLetterDelivery(db, input);

@@ -10,23 +10,34 @@ import type { RouteContext } from './route-context';
 import { errorHandler, notFound } from './errors';
 import { perKeyRateLimit } from './rate-limit';
 import { assertEveryRouteGuarded, knownMiddleware } from './route-table';
+import type { Client } from '@temporalio/client';
+import { createMetrics } from './metrics';
+import { ApiDocs } from './openapi';
+import { ROLES } from '../lib/roles';
+import { approvalRoutes } from './routes/approvals';
+import { decisionRoutes } from './routes/decisions';
 import { healthRoutes } from './routes/health';
 import { consoleFiles } from './console-files';
 import { meRoutes } from './routes/me';
+import { policyRoutes } from './routes/policies';
+import { webhookRoutes } from './routes/webhooks';
 import { modelRoutes } from './routes/models';
 import { overviewRoutes } from './routes/overview';
 import { profileRoutes } from './routes/profiles';
 
-const requestIdAndHeaders: RequestHandler = knownMiddleware((_req, res, next) => {
-  res.locals.requestId = randomUUID();
-  res.set({
-    'X-Request-Id': res.locals.requestId,
-    // Profiles are personal data: no shared cache may keep them, and browsers must not sniff JSON as something else.
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
+const requestIdAndHeaders = (logger: Logger): RequestHandler =>
+  knownMiddleware((_req, res, next) => {
+    res.locals.requestId = randomUUID();
+    // Every line logged for this request carries its id (the errors' too).
+    res.locals.log = logger.child({ requestId: res.locals.requestId });
+    res.set({
+      'X-Request-Id': res.locals.requestId,
+      // Profiles are personal data: no shared cache may keep them, and browsers must not sniff JSON as something else.
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    next();
   });
-  next();
-});
 
 /**
  * The HTTP API. Everything it needs comes in through `deps`, so tests and the server each build their own:
@@ -34,11 +45,26 @@ const requestIdAndHeaders: RequestHandler = knownMiddleware((_req, res, next) =>
  * it the checks share `db`), the per-key rate of the similar-customers route (default: the configuration's), and the
  * folder of the built console (served at / when given).
  */
-export function createApp(deps: { db: Knex; health?: Knex; logger?: Logger; similarPerSecond?: number; consoleDir?: string }): Express {
+export function createApp(deps: {
+  db: Knex;
+  health?: Knex;
+  logger?: Logger;
+  similarPerSecond?: number;
+  /** For approvals (Temporal Updates); without it their decisions answer 503. */
+  temporal?: { client: Client; taskQueue: string };
+  /** Seals webhook secrets; without it creating or rotating a subscription answers 503. */
+  secretKey?: Buffer;
+  profileFreshnessDays?: number;
+  /** The folder of the built console, served at / when given. */
+  consoleDir?: string;
+}): Express {
   const app = express();
   app.disable('x-powered-by');
+  const logger = deps.logger ?? log;
+  const metrics = createMetrics(deps.db);
   // No body parser here: routes that take a body parse it after their guard (jsonBody in validate.ts).
-  app.use(requestIdAndHeaders);
+  app.use(requestIdAndHeaders(logger));
+  app.use(metrics.timing);
 
   const context: RouteContext = {
     db: deps.db,
@@ -46,6 +72,10 @@ export function createApp(deps: { db: Knex; health?: Knex; logger?: Logger; simi
     auth: createAuth(deps.db, deps.logger ?? log),
     similarCustomers: createSimilarCustomers(deps.db),
     similarRateLimit: perKeyRateLimit(deps.similarPerSecond ?? config().api.similarPerSecond, 'similar customers'),
+    docs: new ApiDocs(),
+    temporal: deps.temporal,
+    secretKey: deps.secretKey,
+    freshnessDays: deps.profileFreshnessDays ?? config().api.profileFreshnessDays,
   };
   if (deps.consoleDir !== undefined) app.use(consoleFiles(deps.consoleDir));
   healthRoutes(app, context);
@@ -53,9 +83,30 @@ export function createApp(deps: { db: Knex; health?: Knex; logger?: Logger; simi
   overviewRoutes(app, context);
   profileRoutes(app, context);
   modelRoutes(app, context);
+  approvalRoutes(app, context);
+  policyRoutes(app, context);
+  webhookRoutes(app, context);
+  decisionRoutes(app, context);
+  metrics.route(app, context);
+  // The console's two routes, described here so that the document covers every route.
+  context.docs.add({ method: 'get', path: '/me', summary: "The calling key's name and role", access: ROLES });
+  context.docs.add({
+    method: 'get',
+    path: '/overview',
+    summary: "The console's overview",
+    access: ['owner', 'marketing', 'finance', 'ml'],
+  });
+  // Public: the API's shape is no secret (it is generated from the repository's schemas), and clients and
+  // documentation tools fetch it before they have a key.
+  const document = context.docs;
+  document.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3.1 document', access: 'public' });
+  const openApi = document.document();
+  app.get('/openapi.json', context.auth.publicRoute, (_req, res) => {
+    res.json(openApi);
+  });
   assertEveryRouteGuarded(app);
 
   app.use(notFound);
-  app.use(errorHandler(deps.logger ?? log));
+  app.use(errorHandler(logger));
   return app;
 }

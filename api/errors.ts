@@ -75,9 +75,10 @@ const RETRY_AFTER_SECONDS = '1';
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     const { status, body } = toResponse(err, res.locals.requestId);
-    const where = { requestId: body.requestId, method: req.method, path: req.path, actor: res.locals.principal?.name };
-    if (status >= 500) log.error({ ...where, err }, 'request failed');
-    else if (status === 401 || status === 403) log.warn({ ...where, status, reason: body.message }, 'access denied');
+    const logger = res.locals.log ?? log.child({ requestId: body.requestId });
+    const where = { method: req.method, path: req.path, actor: res.locals.principal?.name };
+    if (status >= 500) logger.error({ ...where, err }, 'request failed');
+    else if (status === 401 || status === 403) logger.warn({ ...where, status, reason: body.message }, 'access denied');
     // A response already under way cannot change status: Express's default handler closes the connection.
     if (res.headersSent) return next(err);
     // The rate limiter sets its own, exact, Retry-After before handing over its 429.

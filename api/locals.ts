@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Role } from '../lib/roles';
 
 /** Who is calling: the API key that authenticated the request. */
@@ -13,6 +14,8 @@ declare global {
   namespace Express {
     interface Locals {
       requestId: string;
+      /** The app's logger with this request's id on every line. */
+      log: Logger;
       principal?: Principal;
     }
   }

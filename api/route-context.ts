@@ -1,7 +1,9 @@
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { RequestHandler } from 'express';
 import type { SimilarCustomers } from '../scoring/similar-customers';
 import type { Auth } from './auth';
+import type { ApiDocs } from './openapi';
 
 /** What every route module receives from createApp. */
 export interface RouteContext {
@@ -12,4 +14,12 @@ export interface RouteContext {
   similarCustomers: SimilarCustomers;
   /** Per-API-key request rate limit of the similar-customers route; placed after the guard, which names the key. */
   similarRateLimit: RequestHandler;
+  /** The OpenAPI document's registry: every route registers the schemas it validates with. */
+  docs: ApiDocs;
+  /** Approvals send Temporal Updates; without a client their decisions answer 503. */
+  temporal?: { client: Client; taskQueue: string };
+  /** Seals webhook signing secrets (subscriptions created or rotated over the API); without it those answer 503. */
+  secretKey?: Buffer;
+  /** A profile whose scoring run is older than this many days is stale (and gets the rule-based fallback beside it). */
+  freshnessDays: number;
 }

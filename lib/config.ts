@@ -43,6 +43,7 @@ const schema = z.object({
   FORESIGHT_API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   FORESIGHT_API_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
   FORESIGHT_API_SIMILAR_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(5),
+  FORESIGHT_PROFILE_FRESHNESS_DAYS: z.coerce.number().min(0.01).max(3650).default(7),
   FORESIGHT_SECRET_KEY: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}=$/.test(v), {
     message: '32 random bytes in base64 (openssl rand -base64 32)',
   }),
@@ -71,6 +72,8 @@ export interface Config {
     acquireTimeoutMs: number;
     /** Requests per second that one API key may make to /customer/profile/:id/similar. */
     similarPerSecond: number;
+    /** A profile whose scoring run is older than this is served as stale, with the rule-based fallback beside it. */
+    profileFreshnessDays: number;
   };
   /** Per-record limits of ingestion: a record over either is rejected, and the rest of the file still loads. */
   ingest: { maxRecordBytes: number; maxDepth: number };
@@ -118,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: e.FORESIGHT_API_STATEMENT_TIMEOUT_MS,
       acquireTimeoutMs: e.FORESIGHT_API_ACQUIRE_TIMEOUT_MS,
       similarPerSecond: e.FORESIGHT_API_SIMILAR_PER_SECOND,
+      profileFreshnessDays: e.FORESIGHT_PROFILE_FRESHNESS_DAYS,
     },
     ingest: { maxRecordBytes: e.FORESIGHT_INGEST_MAX_RECORD_BYTES, maxDepth: e.FORESIGHT_INGEST_MAX_DEPTH },
     secretKey: e.FORESIGHT_SECRET_KEY,

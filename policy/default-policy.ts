@@ -132,6 +132,8 @@ export const DEFAULT_PARAMETERS: PolicyParameters = {
     { actionTypes: [], max: 3, days: 30 },
   ],
   actionValidityDays: 14,
+  // Offers of 25 or more, or customers worth 1,000 or more, go to a person; so does everything while an alert is open.
+  impactTiers: { minIncentive: '25.00', minClv: '1000.00', actionTypes: [], whileAlertOpen: true, escalateAfterHours: 24 },
 };
 
 export const DEFAULT_POLICY_KEY = 'retention';

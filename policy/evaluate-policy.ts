@@ -17,6 +17,12 @@ export interface Evaluation {
   summary: PlanSummary;
 }
 
+/**
+ * Runs in the evaluation's transaction once its actions are written: a later step (delivery/action-release.ts) adds
+ * the webhook events of the auto-approved actions there, so a decision and its event commit together.
+ */
+export type AfterRecord = (trx: Knex.Transaction, evaluationId: number) => Promise<void>;
+
 /** The decision record's first half: what drove the action (rule, conditions and thresholds, candidates). */
 function trace(a: PlannedAction, version: { versionId: number; version: number; policyKey: string }) {
   return {
@@ -34,7 +40,13 @@ function trace(a: PlannedAction, version: { versionId: number; version: number; 
  * one decision (facts and trace) and one action per customer acted on. Evaluations of one policy are serialised
  * (a transaction-scoped advisory lock: workers may not update policies), so two runs cannot both spend the same budget.
  */
-export async function evaluatePolicy(db: Knex, policyKey: string, actor: Actor, now = new Date()): Promise<Evaluation> {
+export async function evaluatePolicy(
+  db: Knex,
+  policyKey: string,
+  actor: Actor,
+  now = new Date(),
+  afterRecord?: AfterRecord,
+): Promise<Evaluation> {
   return db.transaction(async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`policy:${policyKey}`]);
     const version = await activeVersion(trx, policyKey);
@@ -94,6 +106,7 @@ export async function evaluatePolicy(db: Knex, policyKey: string, actor: Actor, 
         })),
       );
     }
+    await afterRecord?.(trx, evaluationId);
     await recordAudit(trx, {
       actor: actor.name,
       role: actor.role,

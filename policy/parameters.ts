@@ -53,6 +53,26 @@ type ActionOverride = z.infer<typeof actionOverride>;
 
 const actionTypeKey = z.enum(ACTION_TYPES);
 
+/** Owner-set thresholds of the approval queue: any one met makes an action high-impact. */
+const impactTiersSchema = z
+  .object({
+    /** Incentive at or above this amount; null: no incentive threshold. */
+    minIncentive: amount.nullable().default(null),
+    /** Expected CLV at or above this amount; null: no CLV threshold. */
+    minClv: amount.nullable().default(null),
+    /** Action types that always wait for a person. */
+    actionTypes: z.array(actionTypeKey).default([]),
+    /** While a monitoring alert is open (`alerts`), every action waits for a person. */
+    whileAlertOpen: z.boolean().default(true),
+    /** Hours after which an unanswered approval is escalated (flagged in the queue, audited). */
+    escalateAfterHours: z
+      .number()
+      .min(0.001)
+      .max(24 * 90)
+      .default(24),
+  })
+  .strict();
+
 export const policyParametersSchema = z
   .object({
     actions: z.record(actionTypeKey, actionParameters),
@@ -77,6 +97,8 @@ export const policyParametersSchema = z
       .default([]),
     /** How long an action stays open (awaiting approval or delivery) before it expires. */
     actionValidityDays: z.number().int().min(1).max(90).default(14),
+    /** Which actions are high-impact and wait for a person (policy/impact-tiers.ts); the rest are approved automatically. */
+    impactTiers: impactTiersSchema.default({}),
   })
   .strict();
 export type PolicyParameters = z.infer<typeof policyParametersSchema>;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { OPEN_STATUSES } from './action-types';
 import { periodStart, type BudgetSpent } from './budget';
+import { alertOpen } from './impact-tiers';
 import { killSwitchOn } from './kill-switch';
 import type { PolicyVersion } from './lifecycle';
 import { activeSuppressions, loadCustomers, type LoadedCustomers } from './load-customers';
@@ -35,6 +36,7 @@ export async function planFromDatabase(db: Knex, version: PolicyVersion, now: Da
     rules: version.rules,
     parameters: version.parameters,
     killSwitch: await killSwitchOn(db),
+    alertOpen: await alertOpen(db),
     campaignSuppressions: campaigns,
     spent: await budgetSpent(db, version, now),
     now,

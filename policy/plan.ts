@@ -1,5 +1,6 @@
 import type { ActionStatus } from './action-types';
 import { arbitrate, byExpectedValue, type Arbitration } from './arbitration';
+import { impactReason, LOW_IMPACT } from './impact-tiers';
 import { BudgetLedger, moreBudget, type BudgetSpent, type LeftOut } from './budget';
 import type { CustomerContext } from './facts';
 import { parameterResolver, type PolicyParameters } from './parameters';
@@ -13,6 +14,8 @@ export interface PlanSettings {
   rules: PolicyRule[];
   parameters: PolicyParameters;
   killSwitch: boolean;
+  /** A monitoring alert is open: with impactTiers.whileAlertOpen, every action waits for a person. */
+  alertOpen?: boolean;
   /** Active campaign suppressions: campaign key → reason. */
   campaignSuppressions: ReadonlyMap<string, string>;
   spent: BudgetSpent;
@@ -27,7 +30,10 @@ export interface PlannedAction {
   /** What the receiver of the action needs: amounts as decimal strings, the reason in words, the script hint. */
   parameters: Record<string, unknown>;
   status: Extract<ActionStatus, 'auto_approved' | 'pending_approval' | 'suppressed' | 'holdout'>;
-  /** low_confidence or kill_switch (pending), suppression, frequency_cap or budget (suppressed). */
+  /**
+   * low_confidence, kill_switch or an impact tier (impact_*: pending), low_impact (auto-approved), suppression,
+   * frequency_cap or budget (suppressed).
+   */
   statusReason: string | null;
   /** The arbitration: every candidate with its expected value, and what blocked or dropped the others. */
   arbitration: {
@@ -96,9 +102,16 @@ export function planPolicy(customers: readonly CustomerContext[], s: PlanSetting
     }
     ledger.take(segment, taken.incentiveCents);
     const budget = taken !== best ? 'fallback' : taken.incentiveCents > 0 ? 'fits' : 'no_budget_needed';
-    // Low confidence never acts automatically; the kill switch holds every automatic action for a person.
-    const reason = context.facts.confidence === 'low' ? 'low_confidence' : s.killSwitch ? 'kill_switch' : null;
-    actions.push(planned(evaluate, resolve, context, taken, reason ? 'pending_approval' : 'auto_approved', reason, arbitration, budget));
+    // Low confidence never acts automatically; the kill switch holds every automatic action for a person; a
+    // high-impact action (the owner's impact tiers) waits for one too. Anything else is approved and says why.
+    const reason =
+      context.facts.confidence === 'low'
+        ? 'low_confidence'
+        : s.killSwitch
+          ? 'kill_switch'
+          : impactReason(s.parameters.impactTiers, taken, context.clvExpectedCents, s.alertOpen ?? false);
+    const status = reason ? 'pending_approval' : 'auto_approved';
+    actions.push(planned(evaluate, resolve, context, taken, status, reason ?? LOW_IMPACT, arbitration, budget));
   }
 
   actions.sort((a, b) => compareIds(a.context, b.context));

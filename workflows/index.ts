@@ -7,3 +7,5 @@ export { shadowEvaluationWorkflow } from './shadow-evaluation';
 export { promotionWorkflow } from './promotion';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { webhookDispatchWorkflow } from './webhook-dispatch';
+export { actionApprovalWorkflow } from './action-approval';
+export { policyEvaluationWorkflow } from './policy-evaluation';

@@ -27,11 +27,13 @@ async function databaseAnswers(health: Knex): Promise<void> {
  * connection of the main pool. Public so that load balancers and orchestrators can probe without a key; they reveal
  * nothing but "up".
  */
-export function healthRoutes(app: Express, { health, auth }: RouteContext): void {
+export function healthRoutes(app: Express, { health, auth, docs }: RouteContext): void {
   app.get('/healthz', auth.publicRoute, (_req, res) => {
     res.json({ status: 'ok' });
   });
+  docs.add({ method: 'get', path: '/healthz', summary: 'Liveness: the process answers', access: 'public' });
   for (const path of ['/readyz', '/health']) {
+    docs.add({ method: 'get', path, summary: 'Readiness: the process and its database answer', access: 'public' });
     app.get(path, auth.publicRoute, async (_req, res) => {
       await databaseAnswers(health);
       res.json({ status: 'ok', database: 'ok' });

@@ -25,7 +25,15 @@ const statusChange = z
   })
   .strict();
 
-export function modelRoutes(app: Express, { db, auth }: RouteContext): void {
+export function modelRoutes(app: Express, { db, auth, docs }: RouteContext): void {
+  docs.add({ method: 'get', path: '/models', summary: 'The model registry', access: ['ml', 'owner'] });
+  docs.add({
+    method: 'post',
+    path: '/models/:id/status',
+    summary: "Change a model's status, with a reason (audited)",
+    access: ['ml', 'owner'],
+    body: statusChange,
+  });
   app.get('/models', auth.allow('ml', 'owner'), async (_req, res) => {
     res.json({ models: await listModels(db) });
   });

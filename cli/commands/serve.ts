@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
+import { temporalAddress } from '../../stack/temporal';
 import { openApiDatabases } from '../../api/database';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../access/api-keys';
 import { AUTH_FAILURE_REASONS, authFailureCounts } from '../../access/auth-failures';
@@ -8,7 +10,7 @@ import { ROLES } from '../../lib/roles';
 import { shutdownSignal, startServer } from '../../api/server';
 import { config } from '../../lib/config';
 import { projectRoot } from '../../lib/project-root';
-import { databaseUrl } from '../../stack/postgres';
+import { databaseUrl, secretKey } from '../../stack/postgres';
 import { ValidationError } from '../../lib/errors';
 import { table } from '../format';
 import { withDatabase } from '../with-db';
@@ -35,7 +37,12 @@ export function registerServe(program: Command): void {
       await withDatabase(async (_owner, cfg) => {
         const api = openApiDatabases(databaseUrl(cfg, cfg.postgres.database, 'api'), cfg.api);
         try {
-          const app = createApp({ db: api.db, health: api.health, consoleDir: path.join(projectRoot, 'console', 'dist') });
+          // Approvals send Temporal Updates; the connection is lazy, so the API starts (and serves the rest) while
+          // Temporal is down, and an approval then answers 503.
+          const connection = Connection.lazy({ address: temporalAddress(cfg) });
+          const temporal = { client: new Client({ connection, namespace: cfg.temporal.namespace }), taskQueue: cfg.temporal.taskQueue };
+          const consoleDir = path.join(projectRoot, 'console', 'dist');
+          const app = createApp({ db: api.db, health: api.health, temporal, secretKey: secretKey(cfg), consoleDir });
           const server = await startServer(app, { port, host: opts.host });
           console.log(`Foresight API on ${server.url}; the console on ${server.url}/ (sign in with an API key); Ctrl-C to stop.`);
           const signal = await shutdownSignal();

@@ -38,7 +38,8 @@ function customer(id: string, p: Partial<ProfileInput> = {}, around: Partial<Pro
 }
 
 function settings(overrides: Partial<PolicyParameters> = {}, s: Partial<PlanSettings> = {}): PlanSettings {
-  const parameters = parsePolicyParameters({ ...DEFAULT_PARAMETERS, holdoutRate: 0, ...overrides });
+  // No impact tiers unless a test sets them: these tests are about rules, budgets and holdouts, not the approval queue.
+  const parameters = parsePolicyParameters({ ...DEFAULT_PARAMETERS, holdoutRate: 0, impactTiers: { whileAlertOpen: false }, ...overrides });
   return {
     policyKey: 'retention',
     rules: parsePolicyRules(DEFAULT_RULES, parameters),
@@ -126,7 +127,7 @@ describe('policy plan: rules, pricing and arbitration', () => {
   it('never acts automatically on low confidence, and holds everything for a person while the kill switch is on', () => {
     const [low, high] = only([customer('a', { confidence: 'low' }), customer('b')]);
     expect([low!.status, low!.statusReason]).to.deep.equal(['pending_approval', 'low_confidence']);
-    expect([high!.status, high!.statusReason]).to.deep.equal(['auto_approved', null]);
+    expect([high!.status, high!.statusReason]).to.deep.equal(['auto_approved', 'low_impact']);
     const killed = only([customer('b')], settings({}, { killSwitch: true }));
     expect([killed[0]!.status, killed[0]!.statusReason]).to.deep.equal(['pending_approval', 'kill_switch']);
   });
