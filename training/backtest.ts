@@ -23,6 +23,7 @@ export interface BacktestReport {
   churn: ChurnBacktestReport;
   clv: ClvBacktestResult;
   clvChoice: ClvModelChoice;
+  /** The report's files, relative to the out dir: the report is committed as an example, so it names no local path. */
   files: { json: string; markdown: string };
 }
 
@@ -32,7 +33,7 @@ export async function runBacktest(db: Knex, input: BacktestInput): Promise<Backt
   const clv = await backtestClv(db, { asOf: input.clvAsOf, horizonDays: input.clvHorizonDays, dataset: input.dataset });
   const clvChoice = chooseClvModel(clv);
   fs.mkdirSync(input.outDir, { recursive: true });
-  const files = { json: path.join(input.outDir, 'backtest.json'), markdown: path.join(input.outDir, 'backtest.md') };
+  const files = { json: 'backtest.json', markdown: 'backtest.md' };
   const report: BacktestReport = {
     dataset: input.dataset,
     generatedAt: new Date().toISOString(),
@@ -41,9 +42,9 @@ export async function runBacktest(db: Knex, input: BacktestInput): Promise<Backt
     clvChoice,
     files,
   };
-  fs.writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(path.join(input.outDir, files.json), JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(
-    files.markdown,
+    path.join(input.outDir, files.markdown),
     [
       `# Backtest: ${input.dataset}`,
       '',

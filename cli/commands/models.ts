@@ -202,7 +202,7 @@ export function registerModels(program: Command): Command {
             `ECE ${ci(served.expectedCalibrationError)}`,
         );
         console.log(clvBacktestSummaryLine(report.clv));
-        console.log(`Report: ${report.files.markdown}\n        ${report.files.json}`);
+        console.log(`Report: ${path.join(outDir, report.files.markdown)}\n        ${path.join(outDir, report.files.json)}`);
       };
       if (opts.dataset === 'cdnow') {
         // Its own database: the CDNOW log is a benchmark, not a shop to mix with the current one.
