@@ -5,6 +5,7 @@ import {
   money,
   oneOf,
   optionalEmail,
+  optionalInteger,
   optionalText,
   optionalTimestamp,
   requiredText,
@@ -52,6 +53,8 @@ function schemas(ctx: ParseContext) {
     }),
     order_items: z.object({
       order_id: requiredText,
+      // The line's number within its order; when the file has none, its position there (EntitySpec.position).
+      line_no: optionalInteger(1, 1_000_000),
       sku: requiredText,
       category: optionalText,
       quantity: integer(1, 100_000),
@@ -87,20 +90,43 @@ export interface EntitySpec<K extends EntityName> {
   knownColumns: ReadonlySet<string>;
   requiredColumns: readonly string[];
   schema: z.ZodType<EntityRecords[K], unknown>;
+  /** Other names a file may give a column: alias → column. */
+  aliases: ReadonlyMap<string, string>;
   key: (r: EntityRecords[K]) => string;
   eventTime: (r: EntityRecords[K]) => Date | null;
+  /** Rows numbered within a parent: `number` gives a row its position there (1, 2, 3… in file order) unless it has one. */
+  position?: Position<K>;
 }
 
-const definitions: {
-  [K in EntityName]: { requiredColumns: string[]; key: (r: EntityRecords[K]) => string; eventTime: (r: EntityRecords[K]) => Date | null };
-} = {
+interface Position<K extends EntityName> {
+  parent: (r: EntityRecords[K]) => string;
+  number: (r: EntityRecords[K], position: number) => void;
+}
+
+interface Definition<K extends EntityName> {
+  requiredColumns: string[];
+  aliases?: Record<string, string>;
+  key: (r: EntityRecords[K]) => string;
+  eventTime: (r: EntityRecords[K]) => Date | null;
+  position?: Position<K>;
+}
+
+const definitions: { [K in EntityName]: Definition<K> } = {
   customers: { requiredColumns: ['customer_id'], key: (r) => r.customer_id, eventTime: (r) => r.signup_at },
   identities: { requiredColumns: ['source', 'external_id'], key: (r) => `${r.source}\u0000${r.external_id}`, eventTime: () => null },
   orders: { requiredColumns: ['order_id', 'customer_id', 'ordered_at', 'amount'], key: (r) => r.order_id, eventTime: (r) => r.ordered_at },
+  // Invoices list one SKU on several lines (another quantity or price): a line is keyed by its number, not its SKU.
   order_items: {
     requiredColumns: ['order_id', 'sku', 'quantity', 'unit_price'],
-    key: (r) => `${r.order_id}\u0000${r.sku}`,
+    aliases: { line_number: 'line_no' },
+    key: (r) => `${r.order_id}\u0000${r.line_no}`,
     eventTime: () => null,
+    position: {
+      parent: (r) => r.order_id,
+      number: (r, position) => {
+        r.line_no ??= position;
+      },
+    },
   },
   returns: { requiredColumns: ['return_id', 'returned_at', 'amount'], key: (r) => r.return_id, eventTime: (r) => r.returned_at },
   sessions: {
@@ -113,13 +139,16 @@ const definitions: {
 export function entitySpec<K extends EntityName>(name: K, ctx: ParseContext): EntitySpec<K> {
   const schema = schemas(ctx)[name];
   const def = definitions[name];
+  const aliases = new Map(Object.entries(def.aliases ?? {}));
   return {
     name,
     columns: Object.keys(schema.shape),
-    knownColumns: new Set(Object.keys(schema.shape)),
+    knownColumns: new Set([...Object.keys(schema.shape), ...aliases.keys()]),
     requiredColumns: def.requiredColumns,
     schema: schema as unknown as EntitySpec<K>['schema'],
+    aliases,
     key: def.key,
     eventTime: def.eventTime,
+    ...(def.position ? { position: def.position } : {}),
   };
 }

@@ -84,17 +84,26 @@ export function integer(min: number, max: number) {
       ctx.addIssue({ code: 'custom', message: 'missing' });
       return z.NEVER;
     }
-    if (!INTEGER.test(v)) {
-      ctx.addIssue({ code: 'custom', message: 'malformed_integer' });
-      return z.NEVER;
-    }
-    const n = Number(v);
-    if (n < min || n > max) {
-      ctx.addIssue({ code: 'custom', message: 'out_of_range' });
-      return z.NEVER;
-    }
-    return n;
+    return wholeNumber(v, min, max, ctx);
   });
+}
+
+/** A whole number in [min, max], or null when empty. */
+export function optionalInteger(min: number, max: number) {
+  return trimmed.transform((v, ctx) => (v === '' ? null : wholeNumber(v, min, max, ctx)));
+}
+
+function wholeNumber(v: string, min: number, max: number, ctx: z.RefinementCtx): number {
+  if (!INTEGER.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'malformed_integer' });
+    return z.NEVER;
+  }
+  const n = Number(v);
+  if (n < min || n > max) {
+    ctx.addIssue({ code: 'custom', message: 'out_of_range' });
+    return z.NEVER;
+  }
+  return n;
 }
 
 function parseTimestamp(v: string, context: ParseContext, ctx: z.RefinementCtx): Date {

@@ -8,7 +8,7 @@ import { entitySpec, type EntityName, type EntitySpec } from './entities';
 import type { RejectReason } from './fields';
 import { LOADERS, type LoadContext, type LoadRejection, type LoadResult, type Validated } from './load';
 import { formatOf, readHeader, readRows, setOwn, UNSTORABLE, type RawRow, type ReadLimits, type RowProblem } from './read-rows';
-import { SeenKeys } from './seen-keys';
+import { KeyCounts, SeenKeys } from './seen-keys';
 
 export interface IngestOptions {
   entity: EntityName;
@@ -74,11 +74,15 @@ function validate<K extends EntityName>(spec: EntitySpec<K>, row: RawRow): { ok:
     }
   }
   if (nested) return { rejection: { line: row.line, raw: row.raw, reasons: nested } };
-  const parsed = spec.schema.safeParse(row.values);
+  let values = row.values;
+  for (const [alias, column] of spec.aliases) {
+    if (values[alias] !== undefined && values[column] === undefined) values = { ...values, [column]: values[alias] };
+  }
+  const parsed = spec.schema.safeParse(values);
   if (!parsed.success) {
     const reasons = parsed.error.issues.map((issue) => {
       const field = String(issue.path[0] ?? '(row)');
-      const value = row.values[field];
+      const value = values[field];
       return { field, reason: issue.message as RejectReason, ...(value !== undefined && value !== '' ? { value: String(value) } : {}) };
     });
     return { rejection: { line: row.line, raw: row.raw, reasons } };
@@ -142,6 +146,8 @@ export async function ingestFile(db: Knex, options: IngestOptions): Promise<Inge
   };
   let latestEvent = -Infinity;
   const seen = new SeenKeys();
+  // Positions count per parent in file order, so the same file always numbers its rows the same way.
+  const positions = spec.position ? new KeyCounts() : null;
   let chunk: Validated<typeof entity>[] = [];
   let rejections: LoadRejection[] = [];
   const inFlight: Promise<void>[] = [];
@@ -203,6 +209,7 @@ export async function ingestFile(db: Knex, options: IngestOptions): Promise<Inge
       if ('rejection' in result) {
         rejections.push(result.rejection);
       } else {
+        if (spec.position) spec.position.number(result.ok.record, positions!.next(spec.position.parent(result.ok.record)));
         const key = spec.key(result.ok.record);
         const sighting = seen.see(key, row.raw);
         if (sighting === 'repeat') {

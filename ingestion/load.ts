@@ -198,17 +198,18 @@ const loadOrderItems: Loader<'order_items'> = async (db, rows, ctx) => {
     sql(
       db,
       `with input as (
-       select * from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::jsonb[], ?::timestamptz[])
-         as t(order_id, sku, category, quantity, unit_price, metadata, source_version)
+       select * from unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::jsonb[], ?::timestamptz[])
+         as t(order_id, line_no, sku, category, quantity, unit_price, metadata, source_version)
      ), ${orderedUpsert('order_items', {
-       key: ['order_id', 'sku'],
-       columns: ['order_id', 'sku', 'category', 'quantity', 'unit_price', 'metadata'],
+       key: ['order_id', 'line_no'],
+       columns: ['order_id', 'line_no', 'sku', 'category', 'quantity', 'unit_price', 'metadata'],
        from: 'input',
        ctx,
      })}
      select n as stale from stale`,
       [
         col(r, (x) => x.order_id),
+        col(r, (x) => x.line_no),
         col(r, (x) => x.sku),
         col(r, (x) => x.category),
         col(r, (x) => x.quantity),
