@@ -126,7 +126,7 @@ export function backtestToMarkdown(report: ChurnBacktestReport): string {
     ...(report.excluded.length ? [`Left out: ${report.excluded.map((e) => `${label(e.name)} (${e.reason})`).join('; ')}.`, ''] : []),
     `**Served: ${served.label}.** ${bakeOff.reason}. Primary metric: ROC AUC pooled over the origins; a candidate the best ` +
       'does not beat beyond the paired bootstrap interval of the difference counts as tied, and ties go to the simplest ' +
-      `(rules, then BG/NBD, the logistic regression, XGBoost). Margin over the best baseline (${label(bakeOff.bestBaseline)}): ` +
+      `(rules, then BG/NBD, the logistic regression, XGBoost) whose AUC is at least the best baseline's. Margin over the best baseline (${label(bakeOff.bestBaseline)}): ` +
       `${interval(bakeOff.marginOverBestBaseline, 4)} AUC.`,
     '',
     '## Reliability of the served model on the pooled origins',

@@ -5,8 +5,9 @@
  *
  * Primary metric: ROC AUC pooled over the origins. The served candidate is the simplest (CHURN_CANDIDATES order)
  * among those the best candidate does not beat beyond chance, i.e. whose paired bootstrap interval of
- * AUC(best) − AUC(candidate) contains 0. So a model serves only when it beats the simpler rules clearly, and what
- * serves is never worse than the best baseline beyond the interval.
+ * AUC(best) − AUC(candidate) contains 0, and whose AUC is at least the best baseline's. So a model serves only when it
+ * beats the simpler rules clearly, and what serves is never worse than the best baseline on the backtest: a rule
+ * tied with the best by a wide interval still does not serve when a better baseline exists.
  *
  * Metrics are computed over row weights (bootstrap multiplicities) in one pass over rows pre-sorted by
  * probability, so 500 resamples of a few hundred thousand rows take seconds, not minutes.
@@ -45,6 +46,7 @@ export interface BakeOffResult {
   best: ChurnCandidateName;
   /** Candidates whose AUC is within the paired interval of the best's (the best included), simplest first. */
   tiedWithBest: ChurnCandidateName[];
+  /** The simplest of tiedWithBest whose AUC is at least the best baseline's. */
   served: ChurnCandidateName;
   reason: string;
   bestBaseline: ChurnCandidateName;
@@ -210,15 +212,22 @@ export function runBakeOff(
     .filter((p, i) => p.name === best || behindBest(i).lower <= 0)
     .map((p) => p.name)
     .sort((a, b) => simplicity(a) - simplicity(b));
-  const served = tiedWithBest[0];
+  // The best baseline and the best always qualify, so there is one.
+  const floor = full[index(bestBaseline)].rocAuc;
+  const served = tiedWithBest.find((name) => full[index(name)].rocAuc >= floor)!;
   const marginOverBestBaseline = intervals[index(served) * per + 5];
   const auc = (name: ChurnCandidateName) => full[index(name)].rocAuc.toFixed(4);
+  const passedOver = tiedWithBest.slice(0, tiedWithBest.indexOf(served));
   const reason =
-    served === best
+    (served === best
       ? `${CANDIDATE_LABELS[served]} has the highest pooled AUC (${auc(served)})` +
         (tiedWithBest.length > 1 ? ' and is the simplest of the candidates within its interval' : '')
       : `${CANDIDATE_LABELS[served]} (AUC ${auc(served)}) is the simplest candidate the best, ${CANDIDATE_LABELS[best]} ` +
-        `(AUC ${auc(best)}), does not beat beyond its paired 95% interval`;
+        `(AUC ${auc(best)}), does not beat beyond its paired 95% interval`) +
+    (passedOver.length > 0
+      ? ` (${passedOver.map((name) => `${CANDIDATE_LABELS[name]}, AUC ${auc(name)}`).join('; ')}: simpler and within the ` +
+        `interval, but below the best baseline, ${CANDIDATE_LABELS[bestBaseline]})`
+      : '');
   return {
     primaryMetric: PRIMARY_METRIC,
     rows: n,
