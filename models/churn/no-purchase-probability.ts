@@ -9,8 +9,10 @@
  * (The exponent is r + x, the posterior shape: with r alone every history would share one "alive" term.)
  * Time is in any unit, the same for t_x, T, H and α.
  */
-import { ValidationError } from '../../lib/errors';
+import { ModelError, ValidationError } from '../../lib/errors';
+import { DAYS_PER_YEAR } from '../../lib/horizons';
 import { BetaGeoModel, type BetaGeoParams } from '../clv/bgnbd';
+import { DEFAULT_BETA_GEO_PENALIZER } from '../clv/probabilistic-clv';
 
 /** P(alive | x, t_x, T) of Fader, Hardie & Lee (2005): 1 for a customer with no repeat purchase. */
 export function probabilityAlive(params: BetaGeoParams, frequency: number, recency: number, age: number): number {
@@ -48,13 +50,26 @@ export interface PurchaseHistories {
 /** BG/NBD is fitted on at most this many customers (an even stride through them): the fit is the costly part. */
 const FIT_SAMPLE = 50_000;
 
-/** BG/NBD fitted on the histories (time in days); a ModelError or ValidationError when the fit fails. */
+/**
+ * BG/NBD fitted on the histories (time in days); a ModelError or ValidationError when the fit fails. When the plain
+ * maximum-likelihood fit does not converge, it is fitted again as the CLV model fits it, in years with its small
+ * penalty: on a shop whose customers all drop out at about one rate, a and b run up the a, b → ∞ ridge where the
+ * likelihood is flat and the plain fit stalls, and the BG/NBD baseline would be lost (see DEFAULT_BETA_GEO_PENALIZER).
+ */
 export function fitBetaGeo(histories: PurchaseHistories): BetaGeoParams {
   const n = histories.frequency.length;
   const stride = Math.max(1, n / FIT_SAMPLE);
   const rows = Array.from({ length: Math.min(n, FIT_SAMPLE) }, (_, i) => Math.floor(i * stride));
-  const take = (values: ArrayLike<number>) => rows.map((i) => values[i]);
-  return new BetaGeoModel().fit(take(histories.frequency), take(histories.recency), take(histories.age)).params;
+  const take = (values: ArrayLike<number>, scale = 1) => rows.map((i) => values[i] / scale);
+  const frequency = take(histories.frequency);
+  try {
+    return new BetaGeoModel().fit(frequency, take(histories.recency), take(histories.age)).params;
+  } catch (error) {
+    if (!(error instanceof ModelError)) throw error;
+    const penalised = new BetaGeoModel({ penalizer: DEFAULT_BETA_GEO_PENALIZER });
+    const { r, alpha, a, b } = penalised.fit(frequency, take(histories.recency, DAYS_PER_YEAR), take(histories.age, DAYS_PER_YEAR)).params;
+    return { r, alpha: alpha * DAYS_PER_YEAR, a, b };
+  }
 }
 
 /** P(no purchase in the next horizonDays) for every history. */

@@ -35,6 +35,8 @@ for (const { name, modes } of MODES) {
       const served = bakeOff.candidates.find((c) => c.name === bakeOff.served)!;
       const best = bakeOff.candidates.find((c) => c.name === bakeOff.bestBaseline)!;
       expect(churn.report.origins).to.have.length(3);
+      // Every baseline competes, BG/NBD's P(no purchase in H) included: its fit must not stall at any cutoff.
+      expect(churn.report.excluded).to.deep.equal([]);
       expect(served.rocAuc.estimate, `${served.label} against ${best.label}`).to.be.at.least(best.rocAuc.estimate);
       expect(bakeOff.marginOverBestBaseline.upper).to.be.at.least(0);
       expect(served.expectedCalibrationError.estimate, `${served.label}'s ECE`).to.be.at.most(0.03);
