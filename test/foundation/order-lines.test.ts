@@ -113,18 +113,16 @@ describe('migration 20261129000080_order_item_lines', () => {
   it('numbers the lines stored under the old key per order in SKU order, and refuses to roll back repeated SKUs', async () => {
     await orderItemLines.down(t.db);
     await t.db('customers').insert({ customer_id: 'C1' });
-    await t
-      .db('orders')
-      .insert(
-        ['M1', 'M2'].map((order_id) => ({
-          order_id,
-          customer_id: 'C1',
-          ordered_at: '2025-01-01T00:00:00Z',
-          amount: '1.00',
-          currency: 'EUR',
-          status: 'completed',
-        })),
-      );
+    await t.db('orders').insert(
+      ['M1', 'M2'].map((order_id) => ({
+        order_id,
+        customer_id: 'C1',
+        ordered_at: '2025-01-01T00:00:00Z',
+        amount: '1.00',
+        currency: 'EUR',
+        status: 'completed',
+      })),
+    );
     const line = (order_id: string, sku: string) => ({ order_id, sku, quantity: 1, unit_price: '1.00' });
     await t.db('order_items').insert([line('M1', 'SKU-C'), line('M1', 'SKU-A'), line('M1', 'SKU-B'), line('M2', 'SKU-Z')]);
     await orderItemLines.up(t.db);
