@@ -126,7 +126,7 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
       expect(again.status, again.stderr).to.equal(0);
       expect(again.stderr).to.match(/pipeline-\d{4}-\d{2}-\d{2} already ran/);
       expect(await shop.db('scoring_runs').where({ as_of: asOf }).count({ n: '*' })).to.deep.equal([{ n: '1' }]);
-      await recordHistory(env.client.workflow.getHandle(`pipeline-${asOf.slice(0, 10)}`), 'pipeline');
+      await recordHistory(env, env.client.workflow.getHandle(`pipeline-${asOf.slice(0, 10)}`), 'pipeline');
     });
 
     it('foresight schedule create|list|pause|unpause|trigger|delete', async () => {

@@ -9,6 +9,7 @@ import { scoringWorkflow } from '../../workflows';
 import type { IngestedShop } from '../support/shop';
 import { runCounts, servedRuns, trainedShop, watchServedRuns } from '../support/scoring';
 import { startTemporal } from '../support/temporal';
+import { recordHistory } from '../support/histories';
 
 /** `foresight worker` (the built binary) as its own process, on the test database, Temporal server and task queue. */
 function startWorkerProcess(shop: IngestedShop, env: TestWorkflowEnvironment, taskQueue: string): ChildProcess {
@@ -81,6 +82,7 @@ describe('scoringWorkflow survives a worker killed mid-run (real worker process,
     workers.push(startWorkerProcess(shop, env, taskQueue));
     const summary = await handle.result();
     const seen = await watch.stop();
+    await recordHistory(env, handle, 'scoring-worker-killed');
 
     expect(summary.runId).to.equal(runId);
     const snapshot = await shop.db('feature_snapshot_headers').where({ as_of: shop.exportInstant }).first('customer_count');
