@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { withFailureMapping } from './failures';
 import { heartbeating } from './heartbeat';
 import { fileUnderImportDir } from './import-dir';
+import { slots } from './slots';
 import type { EntityName } from '../ingestion/entities';
 import { ingestFile, type IngestSummary } from '../ingestion/ingest-file';
 import { runQualityGate, type GateResult } from '../quality/gate';
@@ -35,6 +36,8 @@ export function createActivities(
 ) {
   // Models and the CLV summary are loaded once per worker per run, not once per partition.
   const scoringCache = new ScoringCache();
+  // Two partitions at a time per worker: one predicting while the other reads or COPYs.
+  const partitionSlot = slots(2);
   const identity = options.identity ?? `${os.hostname()}:${process.pid}`;
   return withFailureMapping({
     async ingestEntityFile(input: { entity: EntityName; file: string; notAfter?: string }): Promise<IngestSummary> {
@@ -74,8 +77,11 @@ export function createActivities(
     },
     /** Replaces whatever an earlier attempt of the partition wrote (scoring/copy-profiles.ts). */
     async scorePartition(input: { runId: number; partition: number }): Promise<WrittenPartition & { scoredBy: string }> {
+      // Waiting for a slot heartbeats too: the partition is held, not lost.
       const written = await heartbeating((onProgress) =>
-        scorePartition(db, scoringCache, { ...input, scoredBy: identity, attempt: Context.current().info.attempt, onProgress }),
+        partitionSlot(() =>
+          scorePartition(db, scoringCache, { ...input, scoredBy: identity, attempt: Context.current().info.attempt, onProgress }),
+        ),
       );
       return { ...written, scoredBy: identity };
     },

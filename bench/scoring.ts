@@ -5,6 +5,7 @@
  * two partition sizes. The one-feature-snapshot time measured in the same run is the unit each stage is also given in.
  * Run: npx tsx bench/scoring.ts [customers]
  */
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -65,7 +66,7 @@ async function main() {
   await stage(
     'train all models',
     () => trainModels(db, { asOf, createdBy: 'bench', promote: true }),
-    (r) => ({ note: `CLV serving ${r.clvChoice.model}` }),
+    (r) => ({ note: `models ${r.models.map((m) => `${m.kind} v${m.version}`).join(', ')}` }),
   );
 
   await stage(
@@ -83,7 +84,7 @@ async function main() {
       connection: env.nativeConnection,
       taskQueue: 'bench-scoring',
       workflowsPath: require.resolve('../workflows'),
-      activities: createActivities(db, { importDir: os.tmpdir(), qualityRules: DEFAULT_QUALITY_RULES }),
+      activities: createActivities(db, { importDir: os.tmpdir(), qualityRules: DEFAULT_QUALITY_RULES, secretKey: randomBytes(32) }),
     });
     await worker.runUntil(async () => {
       for (const partitionSize of [20_000, 5_000]) {

@@ -11,3 +11,4 @@ export { actionApprovalWorkflow } from './action-approval';
 export { policyEvaluationWorkflow } from './policy-evaluation';
 export { scoringWorkflow } from './scoring';
 export { pipelineWorkflow } from './pipeline';
+export { weeklyRetrainWorkflow } from './weekly-retrain';

@@ -1,6 +1,7 @@
-import { ParentClosePolicy, WorkflowIdReusePolicy, defineQuery, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, WorkflowIdReusePolicy, defineQuery, executeChild, setHandler } from '@temporalio/workflow';
 import type { ScoreSummary } from '../scoring/scoring-runs';
 import { featureRefreshWorkflow, type FeatureRefreshResult } from './feature-refresh';
+import { scheduledAsOf } from './scheduled-as-of';
 import { scoringWorkflow, type ScoringInput } from './scoring';
 
 export interface PipelineInput {
@@ -31,14 +32,6 @@ export const pipelineIds = (asOf: string) => {
   const day = asOf.slice(0, 10);
   return { pipeline: `pipeline-${day}`, refresh: `refresh-${day}`, scoring: `scoring-${day}` };
 };
-
-/** The as-of of a scheduled run: the day of the scheduled time (not of a late start during catch-up), at 00:00 UTC. */
-function scheduledAsOf(): string {
-  const info = workflowInfo();
-  const scheduled = info.searchAttributes?.TemporalScheduledStartTime?.[0];
-  const at = scheduled ? new Date(scheduled as string | Date) : info.startTime;
-  return `${at.toISOString().slice(0, 10)}T00:00:00.000Z`;
-}
 
 /**
  * The daily pipeline: featureRefresh (data-quality gate, then the snapshot), then scoring, as child workflows with

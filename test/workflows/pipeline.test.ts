@@ -137,7 +137,7 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
       expect(cli(['schedule', 'pause', 'foresight-weekly-retrain', '--note', 'holiday']).status).to.equal(0);
       const listed = cli(['schedule', 'list']).stdout;
       expect(listed).to.match(/foresight-daily-pipeline\s+\S*\s*pipelineWorkflow\s+\S*\s*active/);
-      expect(listed).to.match(/foresight-weekly-retrain\s+\S*\s*retrainWorkflow\s+\S*\s*paused \(holiday\)/);
+      expect(listed).to.match(/foresight-weekly-retrain\s+\S*\s*weeklyRetrainWorkflow\s+\S*\s*paused \(holiday\)/);
       expect(cli(['schedule', 'unpause', 'foresight-weekly-retrain']).status).to.equal(0);
 
       expect(cli(['schedule', 'trigger', 'foresight-daily-pipeline']).status).to.equal(0);

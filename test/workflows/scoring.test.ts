@@ -15,7 +15,7 @@ import { SCORING_RUN_FAILED } from '../../workflows/scoring';
 import type { IngestedShop } from '../support/shop';
 import { recordHistory } from '../support/histories';
 import { runCounts, servedRuns, trainedShop, watchServedRuns } from '../support/scoring';
-import { startTemporal } from '../support/temporal';
+import { startTemporal, testSecretKey } from '../support/temporal';
 
 describe('scoringWorkflow: partitions scored in parallel, published at once', function () {
   this.timeout(300_000);
@@ -118,7 +118,12 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
         workflowsPath: require.resolve('../../workflows'),
         maxConcurrentActivityTaskExecutions: 2,
         activities: {
-          ...createActivities(shop.db, { importDir: '/nonexistent', qualityRules: DEFAULT_QUALITY_RULES, identity }),
+          ...createActivities(shop.db, {
+            importDir: '/nonexistent',
+            qualityRules: DEFAULT_QUALITY_RULES,
+            secretKey: testSecretKey,
+            identity,
+          }),
           ...activities,
         },
       });
@@ -153,7 +158,7 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
 
     it('a partition that keeps failing marks the run failed; the previous published run is still served', async () => {
       const before = await servedRuns(shop.db);
-      const real = createActivities(shop.db, { importDir: '/nonexistent', qualityRules: DEFAULT_QUALITY_RULES });
+      const real = createActivities(shop.db, { importDir: '/nonexistent', qualityRules: DEFAULT_QUALITY_RULES, secretKey: testSecretKey });
       const w = await worker('scoring-failing', 'worker-f', {
         scorePartition: async (input) => {
           if (input.partition === 2) throw ApplicationFailure.retryable('disk full', 'DependencyError');
