@@ -47,10 +47,10 @@ export function scheduleDefinitions(cfg: Config, opts: { at: string; retrainDay:
       spec: {
         calendars: [{ dayOfWeek: day as (typeof DAYS)[number], ...clock(opts.retrainAt, '--retrain-at'), comment: 'weekly retrain, UTC' }],
       },
-      // By type name: retrainWorkflow (retrain, then shadow evaluation of the candidates) is registered by the worker.
+      // weeklyRetrainWorkflow: retrainWorkflow as of the scheduled day, then the shadow evaluation of its candidates.
       action: {
         type: 'startWorkflow',
-        workflowType: 'retrainWorkflow',
+        workflowType: 'weeklyRetrainWorkflow',
         workflowId: 'retrain-scheduled',
         taskQueue: cfg.temporal.taskQueue,
         args: [{}],

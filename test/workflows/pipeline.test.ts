@@ -11,7 +11,7 @@ import { runCli } from '../support/cli';
 import { recordHistory } from '../support/histories';
 import type { IngestedShop } from '../support/shop';
 import { trainedShop } from '../support/scoring';
-import { startTemporal } from '../support/temporal';
+import { startTemporal, testSecretKey } from '../support/temporal';
 
 describe('pipelineWorkflow: refresh then scoring as business-keyed children; schedules', function () {
   this.timeout(300_000);
@@ -99,7 +99,12 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
     let shop: IngestedShop;
     const taskQueue = `pipeline-cli-${process.pid}`;
     const cli = (args: string[]) =>
-      runCli(args, shop.url, { TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, FORESIGHT_IMPORT_DIR: '/tmp' });
+      runCli(args, shop.url, {
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        FORESIGHT_IMPORT_DIR: '/tmp',
+        FORESIGHT_SECRET_KEY: testSecretKey.toString('base64'),
+      });
     before(async function () {
       this.timeout(600_000);
       shop = await trainedShop(903);
@@ -136,6 +141,7 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
       expect(cli(['schedule', 'create']).stdout).to.match(/foresight-daily-pipeline exists/);
       expect(cli(['schedule', 'pause', 'foresight-weekly-retrain', '--note', 'holiday']).status).to.equal(0);
       const listed = cli(['schedule', 'list']).stdout;
+      if (process.env.FORESIGHT_TEST_VERBOSE) console.log(listed);
       expect(listed).to.match(/foresight-daily-pipeline\s+\S*\s*pipelineWorkflow\s+\S*\s*active/);
       expect(listed).to.match(/foresight-weekly-retrain\s+\S*\s*weeklyRetrainWorkflow\s+\S*\s*paused \(holiday\)/);
       expect(cli(['schedule', 'unpause', 'foresight-weekly-retrain']).status).to.equal(0);

@@ -8,7 +8,7 @@ import { scoreCustomers } from '../../scoring/score-customers';
 import { scoringWorkflow } from '../../workflows';
 import type { IngestedShop } from '../support/shop';
 import { runCounts, servedRuns, trainedShop, watchServedRuns } from '../support/scoring';
-import { startTemporal } from '../support/temporal';
+import { startTemporal, testSecretKey } from '../support/temporal';
 import { recordHistory } from '../support/histories';
 
 /** `foresight worker` (the built binary) as its own process, on the test database, Temporal server and task queue. */
@@ -20,6 +20,7 @@ function startWorkerProcess(shop: IngestedShop, env: TestWorkflowEnvironment, ta
       TEMPORAL_ADDRESS: env.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
       FORESIGHT_IMPORT_DIR: os.tmpdir(),
+      FORESIGHT_SECRET_KEY: testSecretKey.toString('base64'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
