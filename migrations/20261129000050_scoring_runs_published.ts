@@ -62,6 +62,10 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
+  // First, so that nothing depends on the columns dropped below.
+  await knex.raw(`
+    create or replace view customer_profiles_latest as
+    select distinct on (customer_id) * from customer_risk_scores order by customer_id, as_of desc`);
   // Unpublished rows and all but the newest published run of an as-of cannot live under the old key.
   await knex.raw(`delete from scoring_runs where published_at is null`);
   await knex.raw(`delete from scoring_runs r where exists (select 1 from scoring_runs n
@@ -79,7 +83,4 @@ export async function down(knex: Knex): Promise<void> {
     t.dropColumns('run_key', 'status', 'partitions', 'customers_expected', 'latest_event_at', 'published_at', 'failed_at', 'failure');
     t.unique(['as_of']);
   });
-  await knex.raw(`
-    create or replace view customer_profiles_latest as
-    select distinct on (customer_id) * from customer_risk_scores order by customer_id, as_of desc`);
 }

@@ -53,7 +53,7 @@ export function scheduleDefinitions(cfg: Config, opts: { at: string; retrainDay:
         workflowType: 'weeklyRetrainWorkflow',
         workflowId: 'retrain-scheduled',
         taskQueue: cfg.temporal.taskQueue,
-        args: [{}],
+        args: [],
       },
       policies: {
         // Retraining takes minutes to hours on the full data: never two at once, and a skipped week waits for the next.

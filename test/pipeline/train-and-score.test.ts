@@ -87,6 +87,5 @@ describe('trainAndScoreWorkflow (real Temporal, Postgres, libxgboost)', () => {
     expect(mean(high.map((p) => Number(p.clv_expected_net_revenue)))).to.be.lessThan(
       mean(low.map((p) => Number(p.clv_expected_net_revenue))),
     );
-    expect(second.scoring.runId).to.equal(first.scoring.runId);
   });
 });
