@@ -1,13 +1,15 @@
+import os from 'node:os';
+import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { withFailureMapping } from './failures';
 import { heartbeating } from './heartbeat';
 import { fileUnderImportDir } from './import-dir';
+import { slots } from './slots';
 import type { EntityName } from '../ingestion/entities';
 import { ingestFile, type IngestSummary } from '../ingestion/ingest-file';
 import { runQualityGate, type GateResult } from '../quality/gate';
 import type { QualityRules } from '../quality/rules';
 import { computeFeatureSnapshot } from '../features/snapshots';
-import { scoreCustomers, type ScoreSummary } from '../scoring/score-customers';
 import { trainModels, type ModelKind, type TrainModelsResult } from '../training/train-models';
 import { evaluateCandidate } from '../scoring/shadow-evaluation';
 import type { ShadowReport } from '../scoring/shadow-report';
@@ -16,13 +18,27 @@ import { attemptDelivery, deadLetterDelivery, type AttemptInput, type AttemptRes
 import { escalateAction, expireAction, openActionApproval, type ActionDecision } from '../approvals/action-approval';
 import { decideAndRelease, evaluateAndRelease } from '../delivery/action-release';
 import { deliveriesToStart, fanOutEvents, markDeliveriesStarted, type DeliveryToStart } from '../delivery/outbox';
+import { parseInstant } from '../lib/instant';
+import type { WrittenPartition } from '../scoring/copy-profiles';
+import { ScoringCache } from '../scoring/model-cache';
+import { scoreCustomers } from '../scoring/score-customers';
+import { scorePartition } from '../scoring/score-partition';
+import { beginScoringRun, failScoringRun, publishScoringRun, type ScoreSummary, type ScoringRun } from '../scoring/scoring-runs';
 
 /**
  * The activities a Foresight worker registers: thin adapters that call a step. Built around one database handle (no
  * global state); every activity is idempotent, so Temporal may retry it freely, and every error leaves as a classified
  * failure (activities/failures.ts) that says whether a retry can help.
  */
-export function createActivities(db: Knex, options: { importDir: string; qualityRules: QualityRules; secretKey: Buffer }) {
+export function createActivities(
+  db: Knex,
+  options: { importDir: string; qualityRules: QualityRules; secretKey: Buffer; identity?: string },
+) {
+  // Models and the CLV summary are loaded once per worker per run, not once per partition.
+  const scoringCache = new ScoringCache();
+  // Two partitions at a time per worker: one predicting while the other reads or COPYs.
+  const partitionSlot = slots(2);
+  const identity = options.identity ?? `${os.hostname()}:${process.pid}`;
   return withFailureMapping({
     async ingestEntityFile(input: { entity: EntityName; file: string; notAfter?: string }): Promise<IngestSummary> {
       const file = fileUnderImportDir(options.importDir, input.file);
@@ -49,7 +65,31 @@ export function createActivities(db: Knex, options: { importDir: string; quality
       return heartbeating(() => trainModels(db, { ...input, asOf: new Date(input.asOf) }));
     },
     async scoreCustomers(input: { asOf: string }): Promise<ScoreSummary> {
-      return heartbeating((onProgress) => scoreCustomers(db, { asOf: new Date(input.asOf), onProgress }));
+      return heartbeating((onProgress) => scoreCustomers(db, { asOf: parseInstant(input.asOf, 'asOf'), onProgress }));
+    },
+    /** Keyed by the workflow run: a retry, or a replayed workflow, gets the run it already began. */
+    async beginScoringRun(input: { asOf: string; partitionSize?: number }): Promise<ScoringRun> {
+      const { info } = Context.current();
+      const runKey = info.workflowExecution ? `${info.workflowExecution.workflowId}/${info.workflowExecution.runId}` : info.activityId;
+      return heartbeating(() =>
+        beginScoringRun(db, { asOf: parseInstant(input.asOf, 'asOf'), runKey, partitionSize: input.partitionSize }),
+      );
+    },
+    /** Replaces whatever an earlier attempt of the partition wrote (scoring/copy-profiles.ts). */
+    async scorePartition(input: { runId: number; partition: number }): Promise<WrittenPartition & { scoredBy: string }> {
+      // Waiting for a slot heartbeats too: the partition is held, not lost.
+      const written = await heartbeating((onProgress) =>
+        partitionSlot(() =>
+          scorePartition(db, scoringCache, { ...input, scoredBy: identity, attempt: Context.current().info.attempt, onProgress }),
+        ),
+      );
+      return { ...written, scoredBy: identity };
+    },
+    async publishScoringRun(input: { runId: number; startedAt: number }): Promise<ScoreSummary> {
+      return publishScoringRun(db, input.runId, input.startedAt);
+    },
+    async failScoringRun(input: { runId: number; reason: string }): Promise<void> {
+      await failScoringRun(db, input.runId, input.reason);
     },
     /**
      * Trains one kind as of a date for a training run (the retrain workflow's id). Idempotent: a retry returns the

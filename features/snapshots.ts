@@ -81,9 +81,17 @@ async function registerFeatureSet(trx: Knex.Transaction, featureVersion: string)
   }
 }
 
+/** Customer ids in (after, upTo], in the database's text order; null leaves that side open. */
+export interface CustomerIdRange {
+  after: string | null;
+  upTo: string | null;
+}
+
 export interface LoadFeatureMatrixOptions {
   /** Only these customers, in this order; those not in the snapshot are left out. Default: all, by customer_id. */
   customerIds?: readonly string[];
+  /** Only the customers whose id is in (after, upTo] (null: unbounded), by customer_id: a scoring partition. */
+  customerIdRange?: CustomerIdRange;
   /** Rows fetched per query. */
   pageSize?: number;
 }
@@ -107,16 +115,25 @@ export async function loadFeatureMatrix(
         .first('h.customer_count', 's.feature_names');
       if (!header) throw new NotFoundError(`No feature snapshot of version ${featureVersion} as of ${key.as_of}; compute it first`);
       const featureNames = header.feature_names as string[];
-      const pageQuery = () => trx('feature_snapshots').where(key).select('customer_id', trx.raw(`array_send("values") as packed`));
+      const range = options.customerIdRange;
+      const inRange = (q: Knex.QueryBuilder) => {
+        if (range?.after != null) q.where('customer_id', '>', range.after);
+        if (range?.upTo != null) q.where('customer_id', '<=', range.upTo);
+        return q;
+      };
+      const pageQuery = () => inRange(trx('feature_snapshots').where(key)).select('customer_id', trx.raw(`array_send("values") as packed`));
 
       if (options.customerIds === undefined) {
-        const matrix = new MatrixBuilder(header.customer_count as number, featureNames);
-        let rows: PackedRow[] = await pageQuery().orderBy('customer_id').limit(pageSize);
-        while (rows.length > 0) {
-          for (const row of rows) matrix.push(row.customer_id, row.packed);
-          if (rows.length < pageSize) break;
-          rows = await pageQuery()
-            .where('customer_id', '>', rows[rows.length - 1].customer_id)
+        const rows = range
+          ? Number((await inRange(trx('feature_snapshots').where(key)).count({ n: '*' }).first())?.n ?? 0)
+          : (header.customer_count as number);
+        const matrix = new MatrixBuilder(rows, featureNames);
+        let page: PackedRow[] = await pageQuery().orderBy('customer_id').limit(pageSize);
+        while (page.length > 0) {
+          for (const row of page) matrix.push(row.customer_id, row.packed);
+          if (page.length < pageSize) break;
+          page = await pageQuery()
+            .where('customer_id', '>', page[page.length - 1]!.customer_id)
             .orderBy('customer_id')
             .limit(pageSize);
         }

@@ -22,8 +22,51 @@ export interface ProfileModels {
 /** Per kind; churn also names the candidate of the shop's bake-off that serves the probability. */
 export type ModelVersions = Record<string, { modelId: number; version: number; serving?: string }>;
 
+/**
+ * The models of a profile, deserialised once (native boosters for churn and, when it serves, the CLV GBM) and
+ * reusable for any number of predictions: a scoring worker keeps them per model id (scoring/model-cache.ts).
+ * dispose() frees the boosters.
+ */
+export interface LoadedProfileModels {
+  churn: ServedChurnModel;
+  clv: ClvServingBundle;
+  segments: SegmentsBundle;
+  modelVersions: ModelVersions;
+  churnHorizonDays: number;
+  clvHorizonMonths: number;
+  dispose(): void;
+}
+
+export function loadProfileModels(models: ProfileModels): LoadedProfileModels {
+  const clvHorizonMonths = (models.clv.parameters.horizonMonths as number | undefined) ?? DEFAULT_CLV_HORIZON_MONTHS;
+  const churn = ServedChurnModel.fromJSON(models.churn.artifact);
+  let clv: ClvServingBundle;
+  try {
+    clv = ClvServingBundle.fromJSON(models.clv.artifact, Math.round(clvHorizonMonths * DAYS_PER_MONTH));
+  } catch (err) {
+    churn.dispose();
+    throw err;
+  }
+  return {
+    churn,
+    clv,
+    segments: SegmentsBundle.fromJSON(models.segments.artifact),
+    modelVersions: {
+      churn: { modelId: models.churn.modelId, version: models.churn.version, serving: churn.serving },
+      clv: { modelId: models.clv.modelId, version: models.clv.version },
+      segments: { modelId: models.segments.modelId, version: models.segments.version },
+    },
+    churnHorizonDays: (models.churn.parameters.horizonDays as number | undefined) ?? DEFAULT_CHURN_HORIZON_DAYS,
+    clvHorizonMonths,
+    dispose() {
+      churn.dispose();
+      clv.dispose();
+    },
+  };
+}
+
 export interface PredictProfilesInput {
-  models: ProfileModels;
+  models: LoadedProfileModels;
   matrix: FeatureMatrix;
   /** The CLV summary as of the same time, in any customer order. */
   clvSummary: ClvSummary;
@@ -70,36 +113,22 @@ function column(matrix: FeatureMatrix, name: string): (row: number) => number {
 
 /**
  * Every model's prediction for every customer of the feature matrix, with the coverage that says how far to trust
- * it. No database: the caller loads the models and data, and decides what to do with the profiles.
+ * it. No database: the caller loads the models and data, and decides what to do with the profiles; the models are
+ * not disposed here (the caller may reuse them).
  */
 export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
   const { models, matrix, asOf } = input;
   const n = matrix.nrow;
 
   const aligned = alignSummary(input.clvSummary, matrix.customerIds);
-  const churnModel = ServedChurnModel.fromJSON(models.churn.artifact);
-  let churnProbability: Float64Array;
-  let churnDrivers: ChurnDriver[][];
-  let riskBand: RiskBand[];
-  try {
-    churnProbability = churnModel.predictProba(matrix, aligned);
-    riskBand = Array.from(churnProbability, (p) => churnModel.explainer.riskBand(p));
-    // The boosted model's SHAP drivers explain the risk whichever candidate serves its probability.
-    churnDrivers = churnModel.explainer.explain(matrix.X, n, { top: 3 });
-  } finally {
-    churnModel.dispose();
-  }
+  const churnProbability = models.churn.predictProba(matrix, aligned);
+  const riskBand: RiskBand[] = Array.from(churnProbability, (p) => models.churn.explainer.riskBand(p));
+  // The boosted model's SHAP drivers explain the risk whichever candidate serves its probability.
+  const churnDrivers: ChurnDriver[][] = models.churn.explainer.explain(matrix.X, n, { top: 3 });
 
-  const clvHorizonMonths = (models.clv.parameters.horizonMonths as number | undefined) ?? DEFAULT_CLV_HORIZON_MONTHS;
-  const clvBundle = ClvServingBundle.fromJSON(models.clv.artifact, Math.round(clvHorizonMonths * DAYS_PER_MONTH));
-  let clv: ClvBundlePrediction;
-  try {
-    clv = clvBundle.predict(aligned, matrix);
-  } finally {
-    clvBundle.dispose();
-  }
+  const clv: ClvBundlePrediction = models.clv.predict(aligned, matrix);
 
-  const segments = SegmentsBundle.fromJSON(models.segments.artifact);
+  const segments = models.segments;
   const rfm = segments.rfm.predict(matrix);
   const clusterId = segments.clusters.predict(matrix);
   const descriptions = new Map(segments.clusters.clusters.map((c) => [c.id, c.description]));
@@ -122,13 +151,9 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
   return {
     asOf,
     customerIds: matrix.customerIds,
-    modelVersions: {
-      churn: { modelId: models.churn.modelId, version: models.churn.version, serving: churnModel.serving },
-      clv: { modelId: models.clv.modelId, version: models.clv.version },
-      segments: { modelId: models.segments.modelId, version: models.segments.version },
-    },
-    churnHorizonDays: (models.churn.parameters.horizonDays as number | undefined) ?? DEFAULT_CHURN_HORIZON_DAYS,
-    clvHorizonMonths,
+    modelVersions: models.modelVersions,
+    churnHorizonDays: models.churnHorizonDays,
+    clvHorizonMonths: models.clvHorizonMonths,
     churnProbability,
     riskBand,
     churnDrivers,

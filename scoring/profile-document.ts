@@ -4,6 +4,8 @@ import { NotFoundError } from '../lib/errors';
 /** A row of customer_profiles_latest as pg returns it (numeric as string, real as number, timestamptz as Date). */
 interface ProfileRow {
   customer_id: string;
+  // bigint: pg returns it as a string.
+  run_id: string;
   as_of: Date;
   computed_at: Date;
   churn_probability: number | null;

@@ -13,8 +13,8 @@ import { categoricalPsi, psi } from '../models/evaluation/psi';
 import { predictedToActualRatio, spearmanCorrelation, valueCaptureInTop } from '../models/evaluation/regression';
 import { ClvServingBundle } from '../registry/clv-serving-bundle';
 import { getChampion, getModel, type RegisteredModel } from '../registry/model-registry';
-import { alignSummary, predictProfiles, type ProfileColumns, type ProfileModels } from './predict-profiles';
-import { latestEventAt } from './score-customers';
+import { alignSummary, loadProfileModels, predictProfiles, type ProfileColumns, type ProfileModels } from './predict-profiles';
+import { latestEventAt } from './scoring-runs';
 import { shadowReportToMarkdown, type MetricDelta, type ShadowReport } from './shadow-report';
 
 export interface ShadowEvaluationInput {
@@ -64,8 +64,16 @@ export async function evaluateCandidate(db: Knex, input: ShadowEvaluationInput):
   const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
   if (matrix.nrow === 0) throw new ValidationError(`No customer had bought by ${asOf.toISOString()}: nothing to score`, 'asOf');
   const common = { matrix, clvSummary: await clvSummary(db, { asOf }), asOf, latestEventAt: await latestEventAt(db, asOf) };
-  const byChampion = predictProfiles({ ...common, models: champions });
-  const byCandidate = predictProfiles({ ...common, models: { ...champions, [kind]: candidate } });
+  const predict = (models: ProfileModels) => {
+    const loaded = loadProfileModels(models);
+    try {
+      return predictProfiles({ ...common, models: loaded });
+    } finally {
+      loaded.dispose();
+    }
+  };
+  const byChampion = predict(champions);
+  const byCandidate = predict({ ...champions, [kind]: candidate });
 
   await writeShadowScores(db, candidate, byCandidate);
   let backtest: ShadowReport['backtest'] = null;

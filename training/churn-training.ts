@@ -173,7 +173,8 @@ function stackRows(parts: readonly CutoffRows[]): LabelledChurnRows {
     X.set(part.X, row * ncol);
     y.set(part.y, row);
     bgnbdNoPurchase.set(part.bgnbdNoPurchase, row);
-    customerIds.push(...part.customerIds);
+    // Not push(...ids): spreading some hundred thousand arguments overflows the call stack.
+    for (const id of part.customerIds) customerIds.push(id);
     row += part.nrow;
   }
   return { X, nrow, ncol, y, featureNames, customerIds, bgnbdNoPurchase };

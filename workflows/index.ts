@@ -9,3 +9,6 @@ export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { webhookDispatchWorkflow } from './webhook-dispatch';
 export { actionApprovalWorkflow } from './action-approval';
 export { policyEvaluationWorkflow } from './policy-evaluation';
+export { scoringWorkflow } from './scoring';
+export { pipelineWorkflow } from './pipeline';
+export { weeklyRetrainWorkflow } from './weekly-retrain';

@@ -109,9 +109,16 @@ export function registerModels(program: Command): Command {
       await withDatabase(async (db) => {
         const segmentsAt = async (option: '--from' | '--to', value: string) => {
           const asOf = dateOption(value, option);
-          const rows = await db('customer_risk_scores').where({ as_of: asOf.toISOString() }).select('customer_id', 'segment');
-          if (rows.length === 0)
-            throw new NotFoundError(`No scoring run as of ${asOf.toISOString()} (${option}); see: select as_of from scoring_runs`);
+          const run = await db('scoring_runs')
+            .where({ as_of: asOf.toISOString() })
+            .whereNotNull('published_at')
+            .orderBy('published_at', 'desc')
+            .first('run_id');
+          if (!run)
+            throw new NotFoundError(
+              `No published scoring run as of ${asOf.toISOString()} (${option}); see: select as_of from scoring_runs where published_at is not null`,
+            );
+          const rows = await db('customer_risk_scores').where({ run_id: run.run_id }).select('customer_id', 'segment');
           return new Map(rows.map((r) => [r.customer_id as string, r.segment as string]));
         };
         const m = segmentMigration(await segmentsAt('--from', opts.from), await segmentsAt('--to', opts.to));

@@ -30,7 +30,16 @@ describe('HTTP API', () => {
 
     await t.db('customers').insert(['c-1', 'c-2', 'c-3', 'c-4', 'unscored'].map((customer_id) => ({ customer_id })));
     const asOf = '2026-06-30T00:00:00.000Z';
-    const [run] = await t.db('scoring_runs').insert({ as_of: asOf, model_versions: { churn: { modelId: 1, version: 1 } } }, ['run_id']);
+    const [run] = await t.db('scoring_runs').insert(
+      {
+        as_of: asOf,
+        run_key: 'api-test',
+        status: 'published',
+        published_at: new Date(),
+        model_versions: { churn: { modelId: 1, version: 1 } },
+      },
+      ['run_id'],
+    );
     const score = (customerId: string, embedding: number[]) => ({
       run_id: run!.run_id,
       as_of: asOf,

@@ -120,7 +120,9 @@ describe('database roles: least privilege and an append-only trail', () => {
       };
       await t.db('customers').insert({ customer_id: 'c-1' });
       const asOf = '2026-06-30T00:00:00.000Z';
-      const [run] = await t.db('scoring_runs').insert({ as_of: asOf, model_versions: {} }, ['run_id']);
+      const [run] = await t
+        .db('scoring_runs')
+        .insert({ as_of: asOf, run_key: 'roles-test', status: 'published', published_at: new Date(), model_versions: {} }, ['run_id']);
       await t.db('customer_risk_scores').insert({
         run_id: run!.run_id,
         as_of: asOf,

@@ -52,9 +52,12 @@ describe('trainAndScoreWorkflow (real Temporal, Postgres, libxgboost)', () => {
       .andWhere('ordered_at', '<=', asOf)
       .countDistinct({ n: 'customer_id' });
     expect(first.scoring.customers).to.equal(Number(purchasers[0]!.n));
-    // Re-scoring the same as_of replaces the run: one row per customer.
-    const rows = await shop.db('customer_risk_scores').where({ as_of: asOf }).count({ n: '*' });
-    expect(Number(rows[0]!.n)).to.equal(first.scoring.customers);
+    // Re-scoring the same as_of writes a new run beside the first; readers see the newer one only, one row per customer.
+    expect(second.scoring.runId).to.not.equal(first.scoring.runId);
+    const served = await shop
+      .db('customer_profiles_latest')
+      .select(shop.db.raw('count(*)::int as n, min(run_id)::int as lo, max(run_id)::int as hi'));
+    expect(served).to.deep.equal([{ n: first.scoring.customers, lo: second.scoring.runId, hi: second.scoring.runId }]);
 
     const profiles = await shop.db('customer_profiles_latest').select('*');
     for (const p of profiles.slice(0, 500)) {
@@ -84,6 +87,5 @@ describe('trainAndScoreWorkflow (real Temporal, Postgres, libxgboost)', () => {
     expect(mean(high.map((p) => Number(p.clv_expected_net_revenue)))).to.be.lessThan(
       mean(low.map((p) => Number(p.clv_expected_net_revenue))),
     );
-    expect(second.scoring.runId).to.equal(first.scoring.runId);
   });
 });

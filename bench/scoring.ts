@@ -1,0 +1,123 @@
+/**
+ * Partitioned scoring throughput (default 200,000 customers): a generated shop's customers, orders and returns are
+ * ingested, models trained, then every customer is scored three ways, each a new published run: in this process
+ * one partition after another (scoreCustomers), and by scoringWorkflow on a Temporal dev server with one worker. The one-feature-snapshot time measured in the same run is the unit each stage is also given in.
+ * Run: npx tsx bench/scoring.ts [customers]
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { EntityName } from '../ingestion/entities';
+import { ingestFile } from '../ingestion/ingest-file';
+import { shopIngestionFiles } from '../ingestion/shop-files';
+import { generateShop } from '../datagen/generate';
+import { computeFeatureSnapshot } from '../features/snapshots';
+import { config } from '../lib/config';
+import { DEFAULT_QUALITY_RULES } from '../quality/rules';
+import { scoreCustomers } from '../scoring/score-customers';
+import { postgresUp } from '../stack/postgres';
+import { findTemporalCli } from '../stack/temporal';
+import { trainModels } from '../training/train-models';
+import { scoringWorkflow } from '../workflows';
+import { scratchDatabase } from './scratch-database';
+
+const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+async function main() {
+  const customers = Number(process.argv[2] ?? 200_000);
+  const cfg = config();
+  await postgresUp(cfg);
+  const stages: { name: string; seconds: number; scored?: number; note: string }[] = [];
+  const stage = async <T>(name: string, work: () => Promise<T>, note: (r: T) => { scored?: number; note: string }): Promise<T> => {
+    const t = Date.now();
+    process.stderr.write(`${name}...\n`);
+    const result = await work();
+    const seconds = (Date.now() - t) / 1000;
+    stages.push({ name, seconds, ...note(result) });
+    process.stderr.write(`${name}: ${seconds.toFixed(1)} s, peak RSS ${peakMiB()} MiB\n`);
+    return result;
+  };
+
+  const outDir = path.join(os.tmpdir(), `foresight-bench-scoring-${customers}`);
+  const shop = await stage(
+    'generate shop',
+    () => generateShop({ customers, seed: 3, outDir }),
+    (s) => ({ note: `${s.files.orders.rows} order rows` }),
+  );
+  const db = await scratchDatabase(cfg, 'foresight_bench_scoring');
+  const asOf = new Date(shop.exportInstant);
+  const loaded: EntityName[] = ['customers', 'orders', 'returns'];
+  for (const [entity, file] of shopIngestionFiles(shop).filter(([entity]) => loaded.includes(entity)))
+    await stage(
+      `ingest ${entity}`,
+      () => ingestFile(db, { entity, file, notAfter: asOf }),
+      (s) => ({ note: `${s.accepted} rows` }),
+    );
+  await db.raw('analyze');
+  const baseline = await stage(
+    'one feature snapshot (the unit)',
+    () => computeFeatureSnapshot(db, asOf),
+    (s) => ({ note: `${s.customerCount} customers` }),
+  );
+  await stage(
+    'train all models',
+    () => trainModels(db, { asOf, createdBy: 'bench', promote: true }),
+    (r) => ({ note: `models ${r.models.map((m) => `${m.kind} v${m.version}`).join(', ')}` }),
+  );
+
+  await stage(
+    'score in process (scoreCustomers, 20,000-customer partitions in turn)',
+    () => scoreCustomers(db, { asOf }),
+    (s) => ({ scored: s.customers, note: `run ${s.runId}, ${s.partitions} partitions` }),
+  );
+
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const temporalCli = findTemporalCli(cfg);
+  if (!temporalCli) throw new Error('The Temporal CLI is not installed: run `npm run setup`');
+  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCli } } });
+  try {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'bench-scoring',
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities(db, { importDir: os.tmpdir(), qualityRules: DEFAULT_QUALITY_RULES, secretKey: randomBytes(32) }),
+    });
+    await worker.runUntil(async () => {
+      const partitionSize = 20_000;
+      await stage(
+        `scoringWorkflow, one worker, ${partitionSize.toLocaleString('en')}-customer partitions`,
+        () =>
+          env.client.workflow.execute(scoringWorkflow, {
+            taskQueue: 'bench-scoring',
+            workflowId: `bench-scoring-${partitionSize}`,
+            args: [{ asOf: asOf.toISOString(), partitionSize }],
+          }),
+        (s) => ({ scored: s.customers, note: `run ${s.runId}, ${s.partitions} partitions` }),
+      );
+    });
+  } finally {
+    await env.teardown();
+  }
+  await db.destroy();
+
+  const unit = stages.find((s) => s.name.startsWith('one feature snapshot'))!.seconds;
+  console.log(
+    `Scoring benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg()[0]!.toFixed(1)}; ${customers} customers (${baseline.customerCount} with an order)`,
+  );
+  console.log('| stage | seconds | units | customers/s | note |');
+  console.log('|---|---:|---:|---:|---|');
+  for (const s of stages)
+    console.log(
+      `| ${s.name} | ${s.seconds.toFixed(1)} | ${(s.seconds / unit).toFixed(1)} | ${s.scored ? Math.round(s.scored / s.seconds).toLocaleString('en') : ''} | ${s.note} |`,
+    );
+  console.log(`peak resident memory of the Node process: ${peakMiB()} MiB`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,167 @@
+import { expect } from 'chai';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import { withFailureMapping } from '../../activities/failures';
+import type { GateResult } from '../../quality/gate';
+import type { ScoringRun } from '../../scoring/scoring-runs';
+import { pipelineWorkflow } from '../../workflows';
+import { runCli } from '../support/cli';
+import { recordHistory } from '../support/histories';
+import type { IngestedShop } from '../support/shop';
+import { trainedShop } from '../support/scoring';
+import { startTemporal, testSecretKey } from '../support/temporal';
+
+describe('pipelineWorkflow: refresh then scoring as business-keyed children; schedules', function () {
+  this.timeout(300_000);
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await startTemporal();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  describe('branching (mocked activities)', () => {
+    async function withMockWorker<T>(gate: GateResult['status'], work: (taskQueue: string) => Promise<T>) {
+      const calls: string[] = [];
+      const run: ScoringRun = {
+        runId: 1,
+        asOf: '',
+        status: 'running',
+        modelVersions: {},
+        partitions: [{ partition: 0, after: null, upTo: null }],
+        customersExpected: 5,
+        latestEventAt: null,
+      };
+      const activities = withFailureMapping({
+        qualityGate: async (input: { asOf: string; gateRun: string }) => {
+          calls.push(`gate ${input.gateRun}`);
+          return { gateRun: input.gateRun, asOf: input.asOf, status: gate, checks: [] };
+        },
+        featureSnapshot: async (input: { asOf: string }) => {
+          calls.push(`snapshot ${input.asOf}`);
+          return { asOf: input.asOf, featureVersion: 'v', customers: 5 };
+        },
+        beginScoringRun: async (input: { asOf: string }) => {
+          calls.push(`score ${input.asOf}`);
+          return { ...run, asOf: input.asOf };
+        },
+        scorePartition: async () => ({ partition: 0, customers: 5, scoredBy: 'mock' }),
+        publishScoringRun: async () => ({ runId: 1, customers: 5 }),
+        failScoringRun: async () => undefined,
+      }) as unknown as Activities;
+      const taskQueue = `pipeline-mock-${gate}-${Date.now()}`;
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowsPath: require.resolve('../../workflows'),
+        activities,
+      });
+      return { result: await worker.runUntil(work(taskQueue)), calls };
+    }
+
+    it('runs refresh-<day> then scoring-<day>; the same day again is a no-op', async () => {
+      const { result, calls } = await withMockWorker('pass', async (taskQueue) => {
+        const first = await env.client.workflow.execute(pipelineWorkflow, {
+          taskQueue,
+          workflowId: 'pipeline-2031-07-01',
+          args: [{ asOf: '2031-07-01T00:00:00.000Z' }],
+        });
+        // As the schedule would start it (another workflow id), for a day already done.
+        const again = await env.client.workflow.execute(pipelineWorkflow, {
+          taskQueue,
+          workflowId: 'pipeline-scheduled-2031-07-01T02:00:00Z',
+          args: [{ asOf: '2031-07-01T00:00:00.000Z' }],
+        });
+        return { first, again };
+      });
+      expect(calls).to.deep.equal(['gate refresh-2031-07-01', 'snapshot 2031-07-01T00:00:00.000Z', 'score 2031-07-01T00:00:00.000Z']);
+      expect(result.first.refresh.status).to.equal('done');
+      expect(result.first.scoring).to.deep.equal({ status: 'done', result: { runId: 1, customers: 5 } });
+      expect(result.again.refresh).to.deep.equal({ status: 'already-done', workflowId: 'refresh-2031-07-01' });
+      expect(result.again.scoring).to.deep.equal({ status: 'already-done', workflowId: 'scoring-2031-07-01' });
+    });
+
+    it('a failed data-quality gate stops the pipeline before scoring', async () => {
+      const { result, calls } = await withMockWorker('fail', (taskQueue) =>
+        env.client.workflow
+          .execute(pipelineWorkflow, { taskQueue, workflowId: 'pipeline-2031-07-02', args: [{ asOf: '2031-07-02T00:00:00.000Z' }] })
+          .catch((err: unknown) => err),
+      );
+      expect(result).to.be.instanceOf(WorkflowFailedError);
+      expect(calls).to.deep.equal(['gate refresh-2031-07-02']);
+    });
+  });
+
+  describe('end to end through the CLI (real worker in the CLI process, Postgres, libxgboost)', () => {
+    let shop: IngestedShop;
+    const taskQueue = `pipeline-cli-${process.pid}`;
+    const cli = (args: string[]) =>
+      runCli(args, shop.url, {
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        FORESIGHT_IMPORT_DIR: '/tmp',
+        FORESIGHT_SECRET_KEY: testSecretKey.toString('base64'),
+      });
+    before(async function () {
+      this.timeout(600_000);
+      shop = await trainedShop(903);
+    });
+
+    it('foresight run pipeline: gate, snapshot, partitioned scoring published; the same day again starts nothing', async () => {
+      const asOf = shop.exportInstant.toISOString();
+      const first = cli(['run', 'pipeline', '--as-of', asOf, '--partition-size', '700']);
+      expect(first.status, first.stderr).to.equal(0);
+      expect(first.stderr).to.match(/stage: refresh \(refresh-/);
+      expect(first.stderr).to.match(/stage: scoring \(scoring-/);
+      expect(first.stdout).to.match(/customers scored as of/);
+      const runs = await shop.db('scoring_runs').where({ as_of: asOf }).select('run_id', 'status', 'partitions');
+      expect(runs).to.have.length(1);
+      expect(runs[0]!.status).to.equal('published');
+      expect(runs[0]!.partitions.length).to.be.greaterThan(1);
+      const served = await shop
+        .db('customer_profiles_latest')
+        .select(shop.db.raw('count(*)::int as n, count(distinct customer_id)::int as d'));
+      const snapshot = await shop.db('feature_snapshot_headers').where({ as_of: asOf }).first('customer_count');
+      expect(served).to.deep.equal([{ n: snapshot.customer_count, d: snapshot.customer_count }]);
+
+      const again = cli(['run', 'pipeline', '--as-of', asOf]);
+      expect(again.status, again.stderr).to.equal(0);
+      expect(again.stderr).to.match(/pipeline-\d{4}-\d{2}-\d{2} already ran/);
+      expect(await shop.db('scoring_runs').where({ as_of: asOf }).count({ n: '*' })).to.deep.equal([{ n: '1' }]);
+      await recordHistory(env, env.client.workflow.getHandle(`pipeline-${asOf.slice(0, 10)}`), 'pipeline');
+    });
+
+    it('foresight schedule create|list|pause|unpause|trigger|delete', async () => {
+      const created = cli(['schedule', 'create', '--at', '01:30']);
+      expect(created.status, created.stderr).to.equal(0);
+      expect(created.stdout).to.match(/Created foresight-daily-pipeline\.\nCreated foresight-weekly-retrain\./);
+      expect(cli(['schedule', 'create']).stdout).to.match(/foresight-daily-pipeline exists/);
+      expect(cli(['schedule', 'pause', 'foresight-weekly-retrain', '--note', 'holiday']).status).to.equal(0);
+      const listed = cli(['schedule', 'list']).stdout;
+      if (process.env.FORESIGHT_TEST_VERBOSE) console.log(listed);
+      expect(listed).to.match(/foresight-daily-pipeline\s+\S*\s*pipelineWorkflow\s+\S*\s*active/);
+      expect(listed).to.match(/foresight-weekly-retrain\s+\S*\s*weeklyRetrainWorkflow\s+\S*\s*paused \(holiday\)/);
+      expect(cli(['schedule', 'unpause', 'foresight-weekly-retrain']).status).to.equal(0);
+
+      expect(cli(['schedule', 'trigger', 'foresight-daily-pipeline']).status).to.equal(0);
+      const handle = env.client.schedule.getHandle('foresight-daily-pipeline');
+      let described = await handle.describe();
+      for (let i = 0; i < 50 && described.info.recentActions.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        described = await handle.describe();
+      }
+      expect(described.info.recentActions).to.have.length(1);
+      const started = env.client.workflow.getHandle(described.info.recentActions[0]!.action.workflow.workflowId);
+      expect((await started.describe()).type).to.equal('pipelineWorkflow');
+      await started.terminate('test: no worker for scheduled runs here');
+      expect(described.policies.overlap).to.equal('BUFFER_ONE');
+      expect(described.policies.catchupWindow).to.equal(86_400_000);
+
+      for (const id of ['foresight-daily-pipeline', 'foresight-weekly-retrain']) expect(cli(['schedule', 'delete', id]).status).to.equal(0);
+      expect(cli(['schedule', 'list']).stdout).to.not.match(/foresight-/);
+    });
+  });
+});
