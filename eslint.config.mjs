@@ -21,6 +21,7 @@ const STEPS = [
   'policy',
   'approvals',
   'delivery',
+  'monitoring',
 ];
 const ENTRY_POINTS = ['stack', 'workflows', 'activities', 'api', 'cli', 'bench', 'test', 'scripts', 'console'];
 

@@ -17,6 +17,7 @@ import { carryOutDecision, closePromotion, openPromotion, type PromotionDecision
 import { attemptDelivery, deadLetterDelivery, type AttemptInput, type AttemptResult } from '../delivery/attempt';
 import { escalateAction, expireAction, openActionApproval, type ActionDecision } from '../approvals/action-approval';
 import { decideAndRelease, evaluateAndRelease } from '../delivery/action-release';
+import { runMonitoring } from '../monitoring/run-monitoring';
 import { deliveriesToStart, fanOutEvents, markDeliveriesStarted, type DeliveryToStart } from '../delivery/outbox';
 import { parseInstant } from '../lib/instant';
 import type { WrittenPartition } from '../scoring/copy-profiles';
@@ -90,6 +91,11 @@ export function createActivities(
     },
     async failScoringRun(input: { runId: number; reason: string }): Promise<void> {
       await failScoringRun(db, input.runId, input.reason);
+    },
+    /** Monitoring after a scoring run: a retry replaces the run's report and opens no second alert of a kind. */
+    async runMonitoring(input: { runId: number }): Promise<{ reportId: number; breaches: string[]; opened: number; resolved: number }> {
+      const report = await heartbeating(() => runMonitoring(db, input.runId));
+      return { reportId: report.reportId, breaches: report.breaches, opened: report.opened.length, resolved: report.resolved.length };
     },
     /**
      * Trains one kind as of a date for a training run (the retrain workflow's id). Idempotent: a retry returns the

@@ -22,6 +22,7 @@ import { meRoutes } from './routes/me';
 import { policyRoutes } from './routes/policies';
 import { webhookRoutes } from './routes/webhooks';
 import { modelRoutes } from './routes/models';
+import { monitoringRoutes } from './routes/monitoring';
 import { overviewRoutes } from './routes/overview';
 import { profileRoutes } from './routes/profiles';
 
@@ -87,6 +88,7 @@ export function createApp(deps: {
   policyRoutes(app, context);
   webhookRoutes(app, context);
   decisionRoutes(app, context);
+  monitoringRoutes(app, context);
   metrics.route(app, context);
   // The console's two routes, described here so that the document covers every route.
   context.docs.add({ method: 'get', path: '/me', summary: "The calling key's name and role", access: ROLES });

@@ -1,6 +1,7 @@
 import type { Express, RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { latestReport } from '../monitoring/run-monitoring';
 import type { Auth } from './auth';
 import type { ApiDocs } from './openapi';
 import { knownMiddleware } from './route-table';
@@ -11,7 +12,7 @@ export const METRICS_PATH = '/metrics';
 /**
  * Prometheus metrics of one app: request latency by route (the route's pattern, never the raw path, so ids do not
  * explode the label set), and, read from Postgres at each scrape, actions by type and status, approvals pending and
- * webhook deliveries by outcome.
+ * webhook deliveries by outcome, and the latest monitoring report's figures with the open alerts.
  */
 export function createMetrics(db: Knex) {
   const registry = new Registry();
@@ -62,6 +63,8 @@ export function createMetrics(db: Knex) {
     },
   });
 
+  monitoringGauges(db, registry);
+
   const timing: RequestHandler = knownMiddleware((req, res, next) => {
     const end = latency.startTimer();
     res.on('finish', () =>
@@ -83,4 +86,59 @@ export function createMetrics(db: Knex) {
     });
   };
   return { registry, timing, route };
+}
+
+/** The latest monitoring report's figures (monitoring/figures.ts) and the open alerts by kind, read at each scrape. */
+function monitoringGauges(db: Knex, registry: Registry) {
+  const report = () => latestReport(db);
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    set: (g: Gauge, f: NonNullable<Awaited<ReturnType<typeof report>>>['figures']) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const latest = await report();
+        if (latest) set(this, latest.figures);
+      },
+    });
+  gauge('foresight_monitoring_feature_psi', 'PSI of each feature against the previous run', ['feature'], (g, f) => {
+    for (const [feature, value] of Object.entries(f.featurePsi)) if (value !== null) g.set({ feature }, value);
+  });
+  gauge('foresight_monitoring_score_psi', 'PSI of the churn probabilities against the previous run', [], (g, f) => {
+    if (f.scorePsi !== null) g.set(f.scorePsi);
+  });
+  gauge('foresight_monitoring_segment_change_share', 'Share of customers whose segment changed since the previous run', [], (g, f) => {
+    if (f.segmentChangeShare !== null) g.set(f.segmentChangeShare);
+  });
+  gauge('foresight_monitoring_coverage', "Share of the snapshot's customers with a churn probability", [], (g, f) => {
+    if (f.coverage !== null) g.set(f.coverage);
+  });
+  gauge('foresight_monitoring_confidence_share', 'Share of profiles by confidence', ['confidence'], (g, f) => {
+    for (const [confidence, share] of Object.entries(f.confidenceMix)) g.set({ confidence }, share);
+  });
+  gauge('foresight_monitoring_source_age_days', "Days between a source's newest event and the run's as-of", ['source'], (g, f) => {
+    for (const [source, s] of Object.entries(f.sourceFreshness)) if (s.ageDays !== null) g.set({ source }, s.ageDays);
+  });
+  gauge('foresight_monitoring_run_age_days', "Days between the latest run's as-of and its monitoring", [], (g, f) => g.set(f.runAgeDays));
+  new Gauge({
+    name: 'foresight_alerts_open',
+    help: 'Open monitoring alerts by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = (await db('alerts').where({ status: 'open' }).groupBy('kind').select('kind', db.raw('count(*)::int as n'))) as {
+        kind: string;
+        n: number;
+      }[];
+      for (const r of rows) this.set({ kind: r.kind }, r.n);
+    },
+  });
 }

@@ -82,9 +82,19 @@ export interface RouteSpec<Q extends z.ZodTypeAny, B extends z.ZodTypeAny> {
 
 type Infer<S> = S extends z.ZodTypeAny ? z.infer<S> : undefined;
 
+/** A handler's answer that is not JSON (a CSV export): sent as it is, with its content type and file name. */
+export class FileAnswer {
+  constructor(
+    readonly contentType: string,
+    readonly body: string,
+    readonly fileName: string,
+  ) {}
+}
+
 /**
  * One route, defined once: the guard (allow(...roles)), the body parser after it, the query and body parsed with the
- * same zod schemas the OpenAPI document is generated from, and the handler's answer sent as JSON.
+ * same zod schemas the OpenAPI document is generated from, and the handler's answer sent as JSON (or, for a
+ * FileAnswer, as the file it is).
  */
 export function defineRoute<Q extends z.ZodTypeAny | undefined = undefined, B extends z.ZodTypeAny | undefined = undefined>(
   app: Express,
@@ -99,7 +109,13 @@ export function defineRoute<Q extends z.ZodTypeAny | undefined = undefined, B ex
     const query = (spec.query ? parseWith(spec.query, req.query, 'query') : undefined) as Infer<Q>;
     const body = (spec.body ? parseWith(spec.body, req.body ?? {}, 'body') : undefined) as Infer<B>;
     const answer = await handler({ params: req.params as Record<string, string>, query, body, res });
-    res.status(spec.status ?? 200).json(answer);
+    if (answer instanceof FileAnswer)
+      res
+        .status(spec.status ?? 200)
+        .type(answer.contentType)
+        .attachment(answer.fileName)
+        .send(answer.body);
+    else res.status(spec.status ?? 200).json(answer);
   });
   app[spec.method](spec.path, ...handlers);
 }

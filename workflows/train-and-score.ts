@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import type { ScoreSummary } from '../scoring/score-customers';
 import type { TrainModelsResult } from '../training/train-models';
 
-const { trainModels, scoreCustomers } = proxyActivities<Activities>({
+const { trainModels, scoreCustomers, runMonitoring } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   // Generous: a native XGBoost fit or SHAP pass blocks the event loop (and so the heartbeats) for minutes at a time.
   heartbeatTimeout: '10 minutes',
@@ -20,9 +20,12 @@ export interface TrainAndScoreInput {
   promote?: boolean;
 }
 
-/** Trains every model as of a date, registers them, then scores every customer with the champions. */
-export async function trainAndScoreWorkflow(input: TrainAndScoreInput): Promise<{ training: TrainModelsResult; scoring: ScoreSummary }> {
+/** Trains every model as of a date, registers them, scores every customer with the champions, then monitors the run. */
+export async function trainAndScoreWorkflow(
+  input: TrainAndScoreInput,
+): Promise<{ training: TrainModelsResult; scoring: ScoreSummary; monitoring: { reportId: number; breaches: string[] } }> {
   const training = await trainModels(input);
   const scoring = await scoreCustomers({ asOf: input.asOf });
-  return { training, scoring };
+  const { reportId, breaches } = await runMonitoring({ runId: scoring.runId });
+  return { training, scoring, monitoring: { reportId, breaches } };
 }

@@ -1,0 +1,176 @@
+import type { FeatureMatrix } from '../features/types';
+import { psi } from '../models/evaluation/psi';
+import { segmentMigration, type SegmentMigration } from '../models/segments/migration';
+import { RFM_SEGMENTS } from '../models/segments/rfm-segments';
+import { THRESHOLDS, type AlertKind } from './thresholds';
+
+const DAY_MS = 86_400_000;
+
+/** One run as monitoring reads it: its feature snapshot and, per customer, the score, segment and confidence. */
+export interface RunData {
+  runId: number;
+  asOf: Date;
+  /** Null when the run's snapshot is gone (a snapshot is replaced as a whole, never partly). */
+  matrix: FeatureMatrix | null;
+  churn: Float64Array;
+  segments: Map<string, string>;
+  confidence: Map<string, number>;
+  /** Customers with a profile in the run (churn holds only those with a probability). */
+  profiles: number;
+}
+
+export interface MonitoringFigures {
+  runId: number;
+  asOf: string;
+  referenceRunId: number | null;
+  /** PSI of each feature against the reference run's snapshot; null where either side has no value. */
+  featurePsi: Record<string, number | null>;
+  worstFeature: { feature: string; psi: number } | null;
+  /** PSI of the churn probabilities against the reference run's. */
+  scorePsi: number | null;
+  /** Share of customers profiled in both runs whose segment changed, and where they went. */
+  segmentChangeShare: number | null;
+  segmentMigration: SegmentMigration | null;
+  /** Customers with a churn probability over the snapshot's customers. */
+  coverage: number | null;
+  /** Share of profiles by confidence (high, medium, low). */
+  confidenceMix: Record<string, number>;
+  /** Per source: its newest event and how many days before the run's as-of; and the run's own age. */
+  sourceFreshness: Record<string, { latestEventAt: string | null; ageDays: number | null }>;
+  runAgeDays: number;
+}
+
+export interface Breach {
+  kind: AlertKind;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+const finite = (values: ArrayLike<number>) => Float64Array.from(values).filter((v) => Number.isFinite(v));
+
+function column(matrix: FeatureMatrix, j: number): Float64Array {
+  const out = new Float64Array(matrix.nrow);
+  for (let i = 0; i < matrix.nrow; i++) out[i] = matrix.X[i * matrix.ncol + j]!;
+  return finite(out);
+}
+
+function featurePsi(current: FeatureMatrix | null, reference: FeatureMatrix | null): Record<string, number | null> {
+  if (!current) return {};
+  const out: Record<string, number | null> = {};
+  current.featureNames.forEach((name, j) => {
+    const r = reference?.featureNames.indexOf(name) ?? -1;
+    if (!reference || r < 0) return void (out[name] = null);
+    const [expected, actual] = [column(reference, r), column(current, j)];
+    out[name] = expected.length === 0 || actual.length === 0 ? null : psi(expected, actual);
+  });
+  return out;
+}
+
+function changedShare(before: Map<string, string>, after: Map<string, string>): number | null {
+  let both = 0;
+  let changed = 0;
+  for (const [id, segment] of after) {
+    const earlier = before.get(id);
+    if (earlier === undefined) continue;
+    both++;
+    if (earlier !== segment) changed++;
+  }
+  return both === 0 ? null : changed / both;
+}
+
+/**
+ * The figures of one run against its reference (the previous published run: drift between consecutive runs, so a
+ * step change alerts once, on the run it happens in; the champion's training data is itself a past snapshot, and the
+ * previous run is the one the policy last acted on). Pure: the caller loads the data.
+ */
+export function monitoringFigures(input: {
+  current: RunData;
+  reference: RunData | null;
+  snapshotCustomers: number;
+  sources: { source: string; latestEventAt: Date | null }[];
+  now: Date;
+}): MonitoringFigures {
+  const { current, reference } = input;
+  const byFeature = featurePsi(current.matrix, reference?.matrix ?? null);
+  const worst = Object.entries(byFeature)
+    .filter((e): e is [string, number] => e[1] !== null)
+    .sort((a, b) => b[1] - a[1])[0];
+  const scores = finite(current.churn);
+  const referenceScores = reference ? finite(reference.churn) : new Float64Array();
+  const confidenceTotal = [...current.confidence.values()].reduce((a, b) => a + b, 0);
+  return {
+    runId: current.runId,
+    asOf: current.asOf.toISOString(),
+    referenceRunId: reference?.runId ?? null,
+    featurePsi: byFeature,
+    worstFeature: worst ? { feature: worst[0], psi: worst[1] } : null,
+    scorePsi: scores.length > 0 && referenceScores.length > 0 ? psi(referenceScores, scores) : null,
+    segmentChangeShare: reference ? changedShare(reference.segments, current.segments) : null,
+    segmentMigration: reference ? segmentMigration(reference.segments, current.segments, RFM_SEGMENTS) : null,
+    coverage: input.snapshotCustomers > 0 ? scores.length / input.snapshotCustomers : null,
+    confidenceMix: Object.fromEntries([...current.confidence].map(([level, n]) => [level, confidenceTotal ? n / confidenceTotal : 0])),
+    sourceFreshness: Object.fromEntries(
+      input.sources.map((s) => [
+        s.source,
+        {
+          latestEventAt: s.latestEventAt?.toISOString() ?? null,
+          ageDays: s.latestEventAt ? (current.asOf.getTime() - s.latestEventAt.getTime()) / DAY_MS : null,
+        },
+      ]),
+    ),
+    runAgeDays: (input.now.getTime() - current.asOf.getTime()) / DAY_MS,
+  };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The thresholds (thresholds.ts) the figures break, one breach per alert kind. */
+export function breaches(f: MonitoringFigures): Breach[] {
+  const out: Breach[] = [];
+  const drifted = Object.entries(f.featurePsi).filter((e): e is [string, number] => e[1] !== null && e[1] > THRESHOLDS.featurePsi);
+  if (drifted.length > 0)
+    out.push({
+      kind: 'feature_drift',
+      message: `${drifted.length} feature(s) shifted (PSI > ${THRESHOLDS.featurePsi}): ${drifted.map(([n, v]) => `${n} ${round(v)}`).join(', ')}`,
+      detail: { features: Object.fromEntries(drifted), threshold: THRESHOLDS.featurePsi },
+    });
+  if (f.scorePsi !== null && f.scorePsi > THRESHOLDS.scorePsi)
+    out.push({
+      kind: 'score_drift',
+      message: `Churn scores shifted against the previous run: PSI ${round(f.scorePsi)} > ${THRESHOLDS.scorePsi}`,
+      detail: { psi: f.scorePsi, threshold: THRESHOLDS.scorePsi },
+    });
+  if (f.segmentChangeShare !== null && f.segmentChangeShare > THRESHOLDS.segmentChangeShare)
+    out.push({
+      kind: 'segment_instability',
+      message: `${round(f.segmentChangeShare * 100)}% of customers changed segment (threshold ${THRESHOLDS.segmentChangeShare * 100}%)`,
+      detail: { share: f.segmentChangeShare, threshold: THRESHOLDS.segmentChangeShare },
+    });
+  if (f.coverage !== null && f.coverage < THRESHOLDS.minCoverage)
+    out.push({
+      kind: 'low_coverage',
+      message: `Only ${round(f.coverage * 100)}% of the snapshot's customers were scored (minimum ${THRESHOLDS.minCoverage * 100}%)`,
+      detail: { coverage: f.coverage, threshold: THRESHOLDS.minCoverage },
+    });
+  const low = f.confidenceMix.low ?? 0;
+  if (low > THRESHOLDS.lowConfidenceShare)
+    out.push({
+      kind: 'low_confidence',
+      message: `${round(low * 100)}% of profiles have low confidence (threshold ${THRESHOLDS.lowConfidenceShare * 100}%)`,
+      detail: { share: low, threshold: THRESHOLDS.lowConfidenceShare },
+    });
+  const stale = Object.entries(f.sourceFreshness).filter(([, s]) => s.ageDays !== null && s.ageDays > THRESHOLDS.sourceAgeDays);
+  if (stale.length > 0)
+    out.push({
+      kind: 'stale_data',
+      message: `No new data for more than ${THRESHOLDS.sourceAgeDays} days before the run: ${stale.map(([s, v]) => `${s} ${round(v.ageDays!)} days`).join(', ')}`,
+      detail: { sources: Object.fromEntries(stale), threshold: THRESHOLDS.sourceAgeDays },
+    });
+  if (f.runAgeDays > THRESHOLDS.runAgeDays)
+    out.push({
+      kind: 'stale_scores',
+      message: `The scores are ${round(f.runAgeDays)} days old (threshold ${THRESHOLDS.runAgeDays})`,
+      detail: { ageDays: f.runAgeDays, threshold: THRESHOLDS.runAgeDays },
+    });
+  return out;
+}

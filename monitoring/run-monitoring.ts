@@ -1,0 +1,113 @@
+import type { Knex } from 'knex';
+import { FEATURE_VERSION } from '../features/catalog';
+import { loadFeatureMatrix } from '../features/snapshots';
+import type { FeatureMatrix } from '../features/types';
+import { NotFoundError } from '../lib/errors';
+import { syncAlerts, type Alert } from './alerts';
+import { breaches, monitoringFigures, type MonitoringFigures, type RunData } from './figures';
+
+export interface MonitoringReport {
+  reportId: number;
+  figures: MonitoringFigures;
+  breaches: string[];
+  opened: Alert[];
+  resolved: Alert[];
+}
+
+async function snapshotOf(db: Knex, asOf: Date): Promise<FeatureMatrix | null> {
+  try {
+    return await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}
+
+async function runData(db: Knex, run: { run_id: string; as_of: Date }): Promise<RunData> {
+  const rows = (await db('customer_risk_scores')
+    .where({ run_id: run.run_id })
+    .select('customer_id', 'churn_probability', 'segment', 'confidence')) as {
+    customer_id: string;
+    churn_probability: number | null;
+    segment: string | null;
+    confidence: string;
+  }[];
+  const confidence = new Map<string, number>();
+  for (const r of rows) confidence.set(r.confidence, (confidence.get(r.confidence) ?? 0) + 1);
+  return {
+    runId: Number(run.run_id),
+    asOf: run.as_of,
+    matrix: await snapshotOf(db, run.as_of),
+    churn: Float64Array.from(rows.filter((r) => r.churn_probability !== null).map((r) => r.churn_probability!)),
+    segments: new Map(rows.filter((r) => r.segment !== null).map((r) => [r.customer_id, r.segment!])),
+    confidence,
+    profiles: rows.length,
+  };
+}
+
+/**
+ * Monitoring after a scoring run: the run's figures against the previous finished run (monitoring/figures.ts), kept
+ * in monitoring_reports, and the alerts they open or resolve (with their webhook events) in the same transaction.
+ * Idempotent: running it again for the run replaces its report and opens no second alert of a kind.
+ */
+export async function runMonitoring(db: Knex, runId: number, now = new Date()): Promise<MonitoringReport> {
+  const run = (await db('scoring_runs').where({ run_id: runId }).first('run_id', 'as_of')) as { run_id: string; as_of: Date } | undefined;
+  if (!run) throw new NotFoundError(`No scoring run ${runId}`);
+  const previous = (await db('scoring_runs')
+    .where('as_of', '<', run.as_of)
+    .whereNotNull('finished_at')
+    .orderBy('as_of', 'desc')
+    .first('run_id', 'as_of')) as { run_id: string; as_of: Date } | undefined;
+  const current = await runData(db, run);
+  const reference = previous ? await runData(db, previous) : null;
+  const sources = (
+    await db.raw<{ rows: { source: string; latest: Date | null }[] }>(
+      `select entity as source, max(latest_event_at) filter (where latest_event_at <= :asOf) as latest
+         from ingest_batches group by entity order by entity`,
+      { asOf: run.as_of },
+    )
+  ).rows.map((r) => ({ source: r.source, latestEventAt: r.latest }));
+  const figures = monitoringFigures({
+    current,
+    reference,
+    snapshotCustomers: current.matrix?.nrow ?? current.profiles,
+    sources,
+    now,
+  });
+  const found = breaches(figures);
+
+  return db.transaction(async (trx) => {
+    const [report] = (await trx('monitoring_reports')
+      .insert({
+        run_id: runId,
+        as_of: run.as_of,
+        reference_run_id: reference?.runId ?? null,
+        figures: JSON.stringify(figures),
+        breaches: found.map((b) => b.kind),
+        created_at: now,
+      })
+      .onConflict('run_id')
+      .merge()
+      .returning('report_id')) as { report_id: string }[];
+    const { opened, resolved } = await syncAlerts(trx, runId, found, now);
+    return { reportId: Number(report!.report_id), figures, breaches: found.map((b) => b.kind), opened, resolved };
+  });
+}
+
+/** The newest report (by the run's as-of) and its figures, or null before the first. */
+export async function latestReport(
+  db: Knex,
+): Promise<{ reportId: number; runId: number; createdAt: Date; figures: MonitoringFigures; breaches: string[] } | null> {
+  const row = (await db('monitoring_reports')
+    .orderBy('as_of', 'desc')
+    .first('report_id', 'run_id', 'created_at', 'figures', 'breaches')) as
+    { report_id: string; run_id: string; created_at: Date; figures: MonitoringFigures; breaches: string[] } | undefined;
+  if (!row) return null;
+  return {
+    reportId: Number(row.report_id),
+    runId: Number(row.run_id),
+    createdAt: row.created_at,
+    figures: row.figures,
+    breaches: row.breaches,
+  };
+}
