@@ -78,6 +78,9 @@ describe('Authorisation matrix over every route', () => {
       'GET /scoring-runs',
       'GET /customer/profile',
       'GET /metrics',
+      'GET /monitoring',
+      'POST /alerts/:alertId/resolve',
+      'GET /impact',
       'GET /openapi.json',
     ]);
   });

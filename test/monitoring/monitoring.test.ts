@@ -7,7 +7,8 @@ import { FEATURE_VERSION } from '../../features/catalog';
 import { runMonitoring } from '../../monitoring/run-monitoring';
 import { DEFAULT_POLICY_KEY, seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
-import { freshDatabase, type TestDatabase } from '../support/db';
+import { createDb } from '../../lib/db';
+import { freshDatabase, urlFor, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
 import { insertScoredCustomers, type ScoredCustomer } from '../support/scored-customers';
 
@@ -46,6 +47,9 @@ async function writeSnapshot(db: Knex, asOf: Date, customers: ScoredCustomer[], 
 
 describe('monitoring after scoring runs: drift alerts hold automatic approval until resolved', () => {
   let t: TestDatabase;
+  // Monitoring and policy evaluation run as the workers do, the routes as the API does: each with its own privileges.
+  let worker: Knex;
+  let api: Knex;
   let server: RunningServer;
   const customers = population();
   const keys: Record<string, string> = {};
@@ -57,7 +61,7 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
     day = new Date(day.getTime() + 7 * DAY_MS);
     await writeSnapshot(t.db, day, customers, shift);
     const runId = await insertScoredCustomers(t.db, customers, day);
-    return { runId, report: await runMonitoring(t.db, runId, new Date(day.getTime() + DAY_MS)) };
+    return { runId, report: await runMonitoring(worker, runId, new Date(day.getTime() + DAY_MS)) };
   }
   const statuses = async (evaluationId: number) =>
     (await t
@@ -70,12 +74,15 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
     t = await freshDatabase('monitoring');
     await t.db('feature_sets').insert({ feature_version: FEATURE_VERSION, feature_names: FEATURES, definition_sha256: 'test' });
     await seedDefaultPolicy(t.db, { name: 'olivia', role: 'owner' });
-    server = await startServer(createApp({ db: t.db, logger: memoryLogger().logger }), { port: 0, host: '127.0.0.1' });
+    worker = createDb(urlFor(t.name, 'worker'));
+    api = createDb(urlFor(t.name, 'api'));
+    server = await startServer(createApp({ db: api, logger: memoryLogger().logger }), { port: 0, host: '127.0.0.1' });
     for (const role of ['owner', 'ml', 'viewer', 'finance'] as const)
       keys[role] = (await createApiKey(t.db, { name: `${role}-key`, role, createdBy: 'test' })).key;
   });
   after(async () => {
     await server?.close();
+    await Promise.all([worker?.destroy(), api?.destroy()]);
     await t?.db.destroy();
   });
 
@@ -102,7 +109,7 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
     expect(drifted.report.breaches).to.deep.equal(['feature_drift']);
     expect(drifted.report.opened.map((a) => a.kind)).to.deep.equal(['feature_drift']);
     // Monitoring the same run again (a retried activity) replaces its report and opens no second alert.
-    const again = await runMonitoring(t.db, drifted.runId, new Date(day.getTime() + DAY_MS));
+    const again = await runMonitoring(worker, drifted.runId, new Date(day.getTime() + DAY_MS));
     expect(again.opened).to.have.length(0);
     const open = await t.db('alerts').where({ status: 'open' });
     expect(open.map((a) => a.kind)).to.deep.equal(['feature_drift']);
@@ -117,7 +124,7 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
   });
 
   it('sends every action to approval while the alert is open', async () => {
-    const evaluation = await evaluatePolicy(t.db, DEFAULT_POLICY_KEY, { name: 'worker', role: null }, new Date(day.getTime() + DAY_MS));
+    const evaluation = await evaluatePolicy(worker, DEFAULT_POLICY_KEY, { name: 'worker', role: null }, new Date(day.getTime() + DAY_MS));
     const acted = (await statuses(evaluation.evaluationId)).filter((a) => a.status !== 'holdout' && a.status !== 'suppressed');
     expect(acted.length).to.be.above(10);
     expect(acted.every((a) => a.status === 'pending_approval' && a.status_reason === 'impact_alert_open')).to.equal(true);
@@ -146,7 +153,7 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
 
     // After the first evaluation's actions expired: the same customers again, now decided automatically where low-impact.
     const later = new Date(day.getTime() + 16 * DAY_MS);
-    const evaluation = await evaluatePolicy(t.db, DEFAULT_POLICY_KEY, { name: 'worker', role: null }, later);
+    const evaluation = await evaluatePolicy(worker, DEFAULT_POLICY_KEY, { name: 'worker', role: null }, later);
     const reasons = (await statuses(evaluation.evaluationId)).map((a) => a.status_reason);
     expect(reasons).to.include('low_impact');
     expect(reasons).not.to.include('impact_alert_open');
