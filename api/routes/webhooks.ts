@@ -77,8 +77,11 @@ export function webhookRoutes(app: Express, ctx: RouteContext): void {
       roles: [...MANAGERS],
       body: rotateBody,
     },
-    async ({ params, body, res }) =>
-      rotateSecret(db, key(), positiveIntParam(params.subscriptionId, 'subscriptionId'), by(res.locals.principal!), body),
+    async ({ params, body, res }) => {
+      // The request's own faults (a bad id) answer 400 before the server's missing key answers 503.
+      const subscriptionId = positiveIntParam(params.subscriptionId, 'subscriptionId');
+      return rotateSecret(db, key(), subscriptionId, by(res.locals.principal!), body);
+    },
   );
   defineRoute(
     app,

@@ -87,5 +87,13 @@ describe('trainAndScoreWorkflow (real Temporal, Postgres, libxgboost)', () => {
     expect(mean(high.map((p) => Number(p.clv_expected_net_revenue)))).to.be.lessThan(
       mean(low.map((p) => Number(p.clv_expected_net_revenue))),
     );
+    // Monitoring follows scoring: one report per run, the re-score measured against the run published before it.
+    const reports = await shop.db('monitoring_reports').whereIn('run_id', [first.scoring.runId, second.scoring.runId]).orderBy('report_id');
+    expect(reports.map((r) => [Number(r.run_id), r.reference_run_id === null ? null : Number(r.reference_run_id)])).to.deep.equal([
+      [first.scoring.runId, null],
+      [second.scoring.runId, first.scoring.runId],
+    ]);
+    expect(second.monitoring.reportId).to.equal(Number(reports[1].report_id));
+    expect(reports[0].figures.coverage).to.be.above(0.9);
   });
 });
