@@ -46,17 +46,24 @@ async function runData(db: Knex, run: { run_id: string; as_of: Date }): Promise<
 }
 
 /**
- * Monitoring after a scoring run: the run's figures against the previous finished run (monitoring/figures.ts), kept
+ * Monitoring after a scoring run: the run's figures against the previous published run (monitoring/figures.ts), kept
  * in monitoring_reports, and the alerts they open or resolve (with their webhook events) in the same transaction.
  * Idempotent: running it again for the run replaces its report and opens no second alert of a kind.
  */
 export async function runMonitoring(db: Knex, runId: number, now = new Date()): Promise<MonitoringReport> {
-  const run = (await db('scoring_runs').where({ run_id: runId }).first('run_id', 'as_of')) as { run_id: string; as_of: Date } | undefined;
+  const run = (await db('scoring_runs').where({ run_id: runId }).first('run_id', 'as_of', 'published_at')) as
+    { run_id: string; as_of: Date; published_at: Date | null } | undefined;
   if (!run) throw new NotFoundError(`No scoring run ${runId}`);
+  // The published run served before this one: an earlier as-of, or the same as-of published earlier (a re-score).
   const previous = (await db('scoring_runs')
-    .where('as_of', '<', run.as_of)
-    .whereNotNull('finished_at')
-    .orderBy('as_of', 'desc')
+    .whereNotNull('published_at')
+    .whereNot('run_id', runId)
+    .where('as_of', '<=', run.as_of)
+    .where((q) => (run.published_at ? q.where('as_of', '<', run.as_of).orWhere('published_at', '<', run.published_at) : q))
+    .orderBy([
+      { column: 'as_of', order: 'desc' },
+      { column: 'published_at', order: 'desc' },
+    ])
     .first('run_id', 'as_of')) as { run_id: string; as_of: Date } | undefined;
   const current = await runData(db, run);
   const reference = previous ? await runData(db, previous) : null;
