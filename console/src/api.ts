@@ -27,12 +27,18 @@ export function onUnauthorised(listener: () => void): () => void {
   return () => unauthorisedListeners.delete(listener);
 }
 
-export async function apiGet<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, { headers: { Accept: 'application/json', Authorization: `Bearer ${session.key() ?? ''}` }, signal });
-  const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', Authorization: `Bearer ${session.key() ?? ''}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  const answer = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   if (!res.ok) {
     if (res.status === 401) unauthorisedListeners.forEach((listener) => listener());
-    throw new ApiError(res.status, body?.error?.code ?? 'error', body?.error?.message ?? `The API answered ${res.status}`);
+    throw new ApiError(res.status, answer?.error?.code ?? 'error', answer?.error?.message ?? `The API answered ${res.status}`);
   }
-  return body as T;
+  return answer as T;
 }
+
+export const apiGet = <T>(path: string, signal?: AbortSignal): Promise<T> => request<T>('GET', path, undefined, signal);
+/** A change (approve, activate, replay…): the server checks the role again and answers 4xx with a message on refusal. */
+export const apiPost = <T>(path: string, body: unknown = {}): Promise<T> => request<T>('POST', path, body);

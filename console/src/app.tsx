@@ -1,9 +1,13 @@
 import { useEffect, useState } from 'react';
 import { apiGet, onUnauthorised, session } from './api';
+import { ApprovalsPage } from './pages/approvals';
 import { CustomerPage } from './pages/customer';
+import { DecisionPage } from './pages/decision';
 import { ModelsPage } from './pages/models';
 import { OverviewPage } from './pages/overview';
+import { PoliciesPage } from './pages/policies';
 import { SignIn } from './pages/sign-in';
+import { WebhooksPage } from './pages/webhooks';
 import { Link, usePath } from './router';
 import type { Me } from './types';
 
@@ -17,11 +21,16 @@ interface Page {
 const PAGES: Page[] = [
   { path: '/overview', label: 'Overview', needs: 'GET /overview' },
   { path: '/customers', label: 'Customer', needs: 'GET /customer/profile/:id' },
+  { path: '/approvals', label: 'Approvals', needs: 'GET /approvals' },
+  { path: '/policies', label: 'Policies', needs: 'GET /policies' },
   { path: '/models', label: 'Models', needs: 'GET /models' },
+  { path: '/webhooks', label: 'Webhooks', needs: 'GET /webhooks/deliveries' },
 ];
 
 function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
   const customer = /^\/customers(?:\/([^/]+))?\/?$/.exec(path);
+  const decision = /^\/decisions\/(\d+)\/?$/.exec(path);
+  const may = (route: string) => me.may.includes(route);
   if (path === '/' || path === '') {
     const first = pages[0];
     return first ? <PageFor path={first.path} me={me} pages={pages} /> : <p>This key&apos;s role has no page in the console.</p>;
@@ -31,11 +40,28 @@ function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
     return (
       <CustomerPage
         customerId={customer[1] === undefined ? null : decodeURIComponent(customer[1])}
-        lookAlikes={me.may.includes('GET /customer/profile/:id/similar')}
+        lookAlikes={may('GET /customer/profile/:id/similar')}
       />
     );
   }
   if (path === '/models') return <ModelsPage />;
+  if (decision) return <DecisionPage actionId={decision[1]!} />;
+  if (path === '/approvals') return <ApprovalsPage mayDecide={may('POST /approvals/:actionId/approve')} />;
+  if (path === '/policies') {
+    return (
+      <PoliciesPage
+        rights={{
+          draft: may('POST /policies/:policyKey/parameters'),
+          approve: may('POST /policies/versions/:versionId/approve'),
+          activate: may('POST /policies/versions/:versionId/activate'),
+          simulate: may('POST /policies/versions/:versionId/simulate'),
+          suppress: may('POST /suppressions'),
+          killSwitch: may('POST /kill-switch'),
+        }}
+      />
+    );
+  }
+  if (path === '/webhooks') return <WebhooksPage mayReplay={may('POST /webhooks/deliveries/:deliveryId/replay')} />;
   return (
     <>
       <h2>Page not found</h2>

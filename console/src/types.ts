@@ -49,6 +49,8 @@ export interface Profile {
   confidence: string;
   coverage: Record<string, unknown>;
   modelVersions: Record<string, unknown>;
+  /** Present when the API answers with them (the profile route does). */
+  openActions?: OpenAction[];
 }
 
 export interface Similar {
@@ -71,4 +73,188 @@ export interface Model {
   promotedBy: string | null;
   createdAt: string;
   promotedAt: string | null;
+}
+
+/** An action of the customer's that is still open (proposed, waiting or approved, unexpired). */
+export interface OpenAction {
+  actionId: number;
+  actionType: string;
+  campaign: string;
+  status: string;
+  statusReason: string | null;
+  incentiveAmount: string;
+  decidedAt: string;
+  expiresAt: string;
+}
+
+export interface Approval {
+  actionId: number;
+  customerId: string;
+  actionType: string;
+  segment: string | null;
+  campaign: string;
+  reason: string | null;
+  incentiveAmount: string;
+  decidedAt: string;
+  expiresAt: string;
+  ageHours: number;
+  escalated: boolean;
+  escalatedAt: string | null;
+}
+
+export interface DeliveryAttempt {
+  series: number;
+  attempt: number;
+  attemptedAt: string;
+  durationMs: number;
+  statusCode: number | null;
+  response?: string | null;
+  responseExcerpt?: string | null;
+  error: string | null;
+  outcome: string;
+}
+
+export interface DecisionRecord {
+  action: {
+    actionId: number;
+    customerId: string;
+    actionType: string;
+    segment: string | null;
+    campaign: string;
+    status: string;
+    statusReason: string | null;
+    incentiveAmount: string;
+    expectedValue: string | null;
+    parameters: Record<string, unknown> | null;
+    decidedAt: string;
+    expiresAt: string;
+  };
+  scores: {
+    scoringRunId: number;
+    asOf: string;
+    modelVersions: Record<string, unknown> | null;
+    churnProbability: number | null;
+    riskBand: string | null;
+    clvExpected: number | string | null;
+    clvLower: number | string | null;
+    pAlive: number | null;
+    confidence: string | null;
+  };
+  trace: Record<string, unknown> & {
+    decisionId: number;
+    policy: { key: string; version: number; versionId: number; approvedBy: string | null };
+    facts: Record<string, unknown>;
+  };
+  approval: {
+    status: string;
+    openedAt?: string;
+    escalatedAt?: string | null;
+    decidedBy?: string | null;
+    decidedRole?: string | null;
+    decidedAt?: string | null;
+    reason: string | null;
+    before?: Record<string, unknown> | null;
+    after?: Record<string, unknown> | null;
+  };
+  delivery: {
+    eventId: string | null;
+    enqueuedAt: string | null;
+    deliveries: {
+      deliveryId: number;
+      webhookId: string;
+      subscriptionId: number;
+      url: string;
+      status: string;
+      deliveredAt: string | null;
+      attempts: DeliveryAttempt[];
+    }[];
+  };
+}
+
+export interface PolicyVersionRow {
+  version_id: number;
+  policy_key: string;
+  version: number;
+  status: 'draft' | 'approved' | 'active' | 'retired';
+  author: string;
+  approved_by: string | null;
+  created_at: string;
+  activated_at: string | null;
+  retired_at: string | null;
+}
+
+export interface Policy {
+  policy_key: string;
+  name: string;
+  created_by: string;
+  created_at: string;
+  versions: PolicyVersionRow[];
+}
+
+export interface PolicyVersion {
+  versionId: number;
+  policyKey: string;
+  version: number;
+  status: string;
+  author: string;
+  approvedBy: string | null;
+  rules: unknown[];
+  parameters: {
+    actions?: Record<string, Record<string, unknown> & { thresholds?: Record<string, number> }>;
+    segments?: Record<string, Record<string, Record<string, unknown>>>;
+    [key: string]: unknown;
+  };
+}
+
+interface Difference {
+  count: number;
+  sample: string[];
+}
+
+export interface Simulation {
+  versionId: number;
+  policyKey: string;
+  status: string;
+  summary: {
+    customersEvaluated: number;
+    customersReached: number;
+    totalIncentive: string;
+    actionsByType: Record<string, number>;
+    actionsBySegment: Record<string, Record<string, number>>;
+    byStatus: Record<string, number>;
+  };
+  comparedWith: {
+    versionId: number;
+    version: number;
+    gaining: Difference;
+    losing: Difference;
+    changing: { count: number; sample: { customerId: string; from: string; to: string }[] };
+  } | null;
+}
+
+export interface Suppression {
+  suppression_id: number;
+  scope: string;
+  value: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  lifted_at: string | null;
+}
+
+export interface Delivery {
+  deliveryId: number;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  subscriptionId: number;
+  status: 'pending' | 'delivered' | 'dead_letter' | 'cancelled';
+  series: number;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+  deadLetteredAt: string | null;
+  cancelledReason: string | null;
 }

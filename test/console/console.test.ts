@@ -101,7 +101,7 @@ describe('Web console in headless Chromium', function () {
 
   it('owner: the overview shows the latest profiles (customers, revenue at risk, risk distribution, segments)', async () => {
     const { page, errors } = await signIn('owner');
-    expect(await navItems(page)).to.deep.equal(['Overview', 'Customer', 'Models']);
+    expect(await navItems(page)).to.deep.equal(['Overview', 'Customer', 'Approvals', 'Policies', 'Models', 'Webhooks']);
     expect(page.url()).to.equal(`${server.url}/console/`);
     const [totals] = (
       await t.db.raw(`select count(*)::int as n, round(sum(churn_probability::numeric * clv_expected_net_revenue), 2)::text as at_risk
@@ -182,9 +182,10 @@ describe('Web console in headless Chromium', function () {
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string>('document.activeElement.textContent')).to.equal('Overview');
     expect(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')).to.not.equal('none');
-    await page.keyboard.press('Tab');
-    await page.keyboard.press('Tab');
-    expect(await page.evaluate<string>('document.activeElement.textContent')).to.equal('Models');
+    for (const item of ['Customer', 'Approvals', 'Policies', 'Models']) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate<string>('document.activeElement.textContent')).to.equal(item);
+    }
     await page.keyboard.press('Enter');
     await page.getByTestId('models-churn').waitFor();
     expect(page.url()).to.equal(`${server.url}/console/models`);
@@ -193,7 +194,7 @@ describe('Web console in headless Chromium', function () {
 
   it('finance (no /models, no look-alikes): no Models item, money in its locale, and the API refuses /models', async () => {
     const { page, errors } = await signIn('finance', 'de-DE');
-    expect(await navItems(page)).to.deep.equal(['Overview', 'Customer']);
+    expect(await navItems(page)).to.deep.equal(['Overview', 'Customer', 'Approvals', 'Policies']);
     const [totals] = (
       await t.db.raw(
         'select round(sum(churn_probability::numeric * clv_expected_net_revenue), 2)::text as at_risk from customer_risk_scores',
@@ -221,9 +222,9 @@ describe('Web console in headless Chromium', function () {
     await page.getByRole('alert').filter({ hasText: 'Role finance may not call GET /models' }).waitFor();
   });
 
-  it('support (no overview): starts on the customer page, the only item', async () => {
+  it('support (no overview): starts on the customer page, its first item', async () => {
     const { page, errors } = await signIn('support');
-    expect(await navItems(page)).to.deep.equal(['Customer']);
+    expect(await navItems(page)).to.deep.equal(['Customer', 'Approvals', 'Policies']);
     await page.getByLabel('Customer id').waitFor();
     await screenshot(page, 'support-start');
     expect(errors).to.deep.equal([]);

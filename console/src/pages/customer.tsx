@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Await } from '../components/status';
 import { count, day, figure, money, number2, share, when } from '../format';
 import { Link, navigate } from '../router';
-import type { Profile, Similar } from '../types';
+import type { OpenAction, Profile, Similar } from '../types';
 import { useApi } from '../use-api';
 
 /** Coverage and RFM are small documents (reasons, counts, the fallback used): shown as words and figures. */
@@ -112,6 +112,49 @@ function ProfileView({ profile }: { profile: Profile }) {
   );
 }
 
+function OpenActions({ actions }: { actions: OpenAction[] }) {
+  return (
+    <section aria-labelledby="actions-heading">
+      <h3 id="actions-heading">Open actions</h3>
+      {actions.length === 0 ? (
+        <p>No open action.</p>
+      ) : (
+        <table data-testid="open-actions">
+          <thead>
+            <tr>
+              <th scope="col">Action</th>
+              <th scope="col">Type</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="num">
+                Amount
+              </th>
+              <th scope="col">Decided</th>
+              <th scope="col">Expires</th>
+            </tr>
+          </thead>
+          <tbody>
+            {actions.map((a) => (
+              <tr key={a.actionId}>
+                <td>
+                  <Link to={`/decisions/${a.actionId}`}>Decision {a.actionId}</Link>
+                </td>
+                <td>{a.actionType}</td>
+                <td>
+                  {a.status}
+                  {a.statusReason && <span className="muted"> ({a.statusReason})</span>}
+                </td>
+                <td className="num">{money(a.incentiveAmount)}</td>
+                <td>{when(a.decidedAt)}</td>
+                <td>{when(a.expiresAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 function LookAlikes({ customerId }: { customerId: string }) {
   const loaded = useApi<Similar>(`/customer/profile/${encodeURIComponent(customerId)}/similar?k=10`);
   return (
@@ -160,6 +203,7 @@ function CustomerProfile({ customerId, lookAlikes }: { customerId: string; lookA
       {(profile) => (
         <>
           <ProfileView profile={profile} />
+          {profile.openActions && <OpenActions actions={profile.openActions} />}
           {lookAlikes && <LookAlikes customerId={customerId} />}
         </>
       )}
