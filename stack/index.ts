@@ -3,6 +3,7 @@ import type { Config } from '../lib/config';
 import { createDb } from '../lib/db';
 import { databaseUrl, postgresDown, postgresStatus, postgresUp, type DatabaseRole, type PostgresStatus } from './postgres';
 import { temporalDown, temporalStatus, temporalUp, type TemporalStatus } from './temporal';
+import { SERVICES, stopService } from './services';
 import { xgboostStatus, type XGBoostStatus } from './xgboost';
 
 export interface StackStatus {
@@ -20,6 +21,8 @@ export async function stackUp(cfg: Config, parts: StackPart[] = ['postgres', 'te
 }
 
 export async function stackDown(cfg: Config): Promise<void> {
+  // Foresight's own background services first: they hold connections to both.
+  for (const name of SERVICES) await stopService(cfg, name);
   await Promise.all([temporalDown(cfg), postgresDown(cfg)]);
 }
 
