@@ -79,7 +79,9 @@ describe('API: /me, /overview and the console files', () => {
     await t.db('customers').insert(rows.map(([id]) => ({ customer_id: id })));
     // An older run: its rows are not the latest for a, so they must not count.
     for (const asOf of ['2026-05-31T00:00:00.000Z', '2026-06-30T00:00:00.000Z']) {
-      const [run] = await t.db('scoring_runs').insert({ as_of: asOf }, ['run_id']);
+      const [run] = await t
+        .db('scoring_runs')
+        .insert({ as_of: asOf, run_key: `overview-${asOf}`, status: 'published', published_at: new Date() }, ['run_id']);
       const older = asOf.startsWith('2026-05');
       await t.db('customer_risk_scores').insert(
         (older ? rows.slice(0, 1) : rows).map(([id, p, clv, band, segment]) => ({

@@ -33,7 +33,10 @@ const CUSTOMERS = 3000;
 /** A run of seeded random embeddings with what makes ranking tricky: duplicates (ties), zero and missing vectors, odd lengths. */
 async function insertRun(db: Knex, asOf: string, seed: number): Promise<void> {
   const random = mulberry32(seed);
-  const [run] = await db('scoring_runs').insert({ as_of: asOf }, ['run_id']);
+  const [run] = await db('scoring_runs').insert(
+    { as_of: asOf, run_key: `similar-${asOf}-${seed}`, status: 'published', published_at: new Date() },
+    ['run_id'],
+  );
   const shared = Array.from({ length: 16 }, () => random() - 0.5);
   const rows = Array.from({ length: CUSTOMERS }, (_, i) => {
     const pick = random();

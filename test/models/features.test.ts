@@ -44,7 +44,13 @@ async function seedSmallWorld(db: Knex): Promise<void> {
     order('b1', 'c_bob', daysBefore(20), 80, 20, 'completed'),
     order('c1', 'c_carol', daysBefore(16), 30, 0, 'cancelled'),
   ]);
-  const item = (order_id: string, sku: string, category: string | null) => ({ order_id, sku, category, quantity: 1, unit_price: 10 });
+  // line_no: each order's lines numbered in the order they are listed (as ingestion numbers them).
+  const lines = new Map<string, number>();
+  const item = (order_id: string, sku: string, category: string | null) => {
+    const line_no = (lines.get(order_id) ?? 0) + 1;
+    lines.set(order_id, line_no);
+    return { order_id, line_no, sku, category, quantity: 1, unit_price: 10 };
+  };
   await db('order_items').insert([
     item('a1', 'S1', 'shoes'),
     item('a2', 'S2', 'bags'),
@@ -278,7 +284,7 @@ describe('customer features', () => {
         { order_id: 'c2', customer_id: 'c_carol', ordered_at: laterThanAsOf(2 * DAY_MS), amount: 10, currency: 'EUR', status: 'completed' },
         { order_id: 'e1', customer_id: 'c_erin', ordered_at: laterThanAsOf(DAY_MS), amount: 70, currency: 'EUR', status: 'completed' },
       ]);
-      await t.db('order_items').insert({ order_id: 'a7', sku: 'N1', category: 'new', quantity: 1, unit_price: 1000 });
+      await t.db('order_items').insert({ order_id: 'a7', line_no: 1, sku: 'N1', category: 'new', quantity: 1, unit_price: 1000 });
       await t
         .db('returns')
         .insert({ return_id: 'r3', order_id: 'b1', customer_id: 'c_bob', returned_at: laterThanAsOf(3_600_000), amount: 80 });
