@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -11,6 +10,7 @@ import { config, loadConfig } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
 import { classifyError, DependencyError } from '../../lib/errors';
 import { databaseUrl, postgresDown, postgresUp } from '../../stack/postgres';
+import { freePort } from '../support/net';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger, type Reply } from '../support/http';
 
@@ -18,17 +18,6 @@ async function timed(request: Promise<Reply>): Promise<Reply & { ms: number }> {
   const started = Date.now();
   const reply = await request;
   return { ...reply, ms: Date.now() - started };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 describe('API under a slow, busy or absent database', () => {

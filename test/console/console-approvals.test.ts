@@ -1,4 +1,3 @@
-import net from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -12,24 +11,16 @@ import { WebhookReceiver } from '../../delivery/receiver';
 import { projectRoot } from '../../lib/project-root';
 import type { Role } from '../../lib/roles';
 import { DEFAULT_PARAMETERS, DEFAULT_POLICY_KEY, DEFAULT_RULES } from '../../policy/default-policy';
-import { activate, approve, createDraft } from '../../policy/lifecycle';
+import { createDraft } from '../../policy/lifecycle';
 import { policyEvaluationWorkflow } from '../../workflows/policy-evaluation';
 import { webhookDispatchWorkflow } from '../../workflows/webhook-dispatch';
 import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { activeQueuingPolicy, subscribedReceiver } from '../support/approval-queue';
 import { freshDatabase, type TestDatabase } from '../support/db';
-import { call, memoryLogger } from '../support/http';
-import { insertScoredCustomers } from '../support/scored-customers';
+import { memoryLogger } from '../support/http';
 import { startTemporal, testSecretKey, testWorker } from '../support/temporal';
 
 const CONSOLE_DIR = path.join(projectRoot, 'console', 'dist');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * The console's human-in-the-loop pages in headless Chromium against the real API, Postgres and a Temporal dev
@@ -75,42 +66,9 @@ describe('Console: approvals, decision record, policies and webhooks in headless
     for (const role of ['owner', 'viewer', 'admin'] as Role[])
       keys[role] = (await createApiKey(t.db, { name: `${role} person`, role, createdBy: 'test' })).key;
 
-    receiver = new WebhookReceiver({ secrets: ['placeholder'] });
-    const port = await receiver.listen(await freePort());
-    const sub = await call(server.url, 'POST', '/webhooks/subscriptions', {
-      key: keys.admin,
-      json: { url: `http://127.0.0.1:${port}/hooks`, eventTypes: ['action.approved'] },
-    });
-    expect(sub.status, sub.text).to.equal(201);
-    receiver.options.secrets = [sub.body.secret];
+    receiver = await subscribedReceiver(server.url, keys.admin);
 
-    await insertScoredCustomers(
-      t.db,
-      Array.from({ length: 6 }, (_, i) => ({
-        id: `cust-${i + 1}`,
-        churn: 0.8,
-        clv: '800.00',
-        clvLower: '600.00',
-        pAlive: 0.6,
-        segment: 'At risk',
-        confidence: 'high' as const,
-      })),
-    );
-    const draft = await createDraft(
-      t.db,
-      {
-        policyKey: DEFAULT_POLICY_KEY,
-        rules: DEFAULT_RULES,
-        parameters: {
-          ...DEFAULT_PARAMETERS,
-          holdoutRate: 0,
-          impactTiers: { minIncentive: '20.00', minClv: null, actionTypes: [], whileAlertOpen: false, escalateAfterHours: 24 },
-        },
-      },
-      { name: 'alice', role: 'owner' },
-    );
-    await approve(t.db, draft.versionId, { name: 'bob', role: 'owner' });
-    await activate(t.db, draft.versionId, { name: 'bob', role: 'owner' });
+    await activeQueuingPolicy(t.db);
     const evaluation = await env.client.workflow.execute(policyEvaluationWorkflow, {
       taskQueue,
       workflowId: 'evaluate-console-test',

@@ -4,7 +4,6 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import type { Activities } from '../../activities';
 import { withFailureMapping } from '../../activities/failures';
 import type { AttemptInput, AttemptResult } from '../../delivery/attempt';
@@ -15,27 +14,12 @@ import { setDeliveriesPaused } from '../../delivery/settings';
 import { createSubscription } from '../../delivery/subscriptions';
 import { webhookDeliveryWorkflow, webhookDispatchWorkflow } from '../../workflows';
 import type { WebhookDeliveryInput } from '../../workflows/webhook-delivery';
+import { freePort, until } from '../support/net';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { recordHistory } from '../support/histories';
 import { startTemporal, testSecretKey, testWorker } from '../support/temporal';
 
 const alice = { actor: 'alice', role: 'owner' as const };
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The waits of a workflow's timers, in milliseconds, from its recorded history. */
 async function timers(handle: WorkflowHandle): Promise<number[]> {
@@ -175,6 +159,7 @@ describe('webhook delivery workflows (real Temporal dev server)', function () {
         await until(
           'every chaos delivery',
           async () => (await deliveriesOfType('chaos.test')).filter((d) => d.status === 'delivered').length === 12,
+          90_000,
         );
         const deliveries = await deliveriesOfType('chaos.test');
         const ids = deliveries.map((d) => d.webhookId).sort();
@@ -216,7 +201,7 @@ describe('webhook delivery workflows (real Temporal dev server)', function () {
 
         receiver.options.downUntil = 0;
         await replayDelivery(t.db, dead!.deliveryId, 'receiver fixed', alice);
-        await until('the replay', async () => (await deliveriesOfType('dead.test'))[0]?.status === 'delivered');
+        await until('the replay', async () => (await deliveriesOfType('dead.test'))[0]?.status === 'delivered', 90_000);
         expect(receiver.processed.map((m) => m.webhookId)).to.deep.equal([dead!.webhookId]);
         const replayed = await deliveryLog(t.db, dead!.deliveryId);
         expect(replayed.delivery).to.include({ series: 2, attempts: tries + 1, status: 'delivered' });
@@ -236,13 +221,17 @@ describe('webhook delivery workflows (real Temporal dev server)', function () {
       try {
         await setDeliveriesPaused(t.db, true, 'campaign system incident', alice);
         await enqueue('paused.test', 3, 'paused');
-        await until('three deliveries started', async () => {
-          const deliveries = await t
-            .db('webhook_deliveries as d')
-            .join('webhook_events as e', 'e.event_id', 'd.event_id')
-            .where({ type: 'paused.test' });
-          return deliveries.length === 3 && deliveries.every((d) => d.started_series === 1);
-        });
+        await until(
+          'three deliveries started',
+          async () => {
+            const deliveries = await t
+              .db('webhook_deliveries as d')
+              .join('webhook_events as e', 'e.event_id', 'd.event_id')
+              .where({ type: 'paused.test' });
+            return deliveries.length === 3 && deliveries.every((d) => d.started_series === 1);
+          },
+          90_000,
+        );
         await new Promise((resolve) => setTimeout(resolve, 2_000));
         expect((await deliveriesOfType('paused.test')).map((d) => [d.status, d.attempts])).to.deep.equal([
           ['pending', 0],
