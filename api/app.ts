@@ -17,6 +17,7 @@ import { ROLES } from '../lib/roles';
 import { approvalRoutes } from './routes/approvals';
 import { decisionRoutes } from './routes/decisions';
 import { healthRoutes } from './routes/health';
+import { insightsRoutes } from './routes/insights';
 import { consoleFiles } from './console-files';
 import { meRoutes } from './routes/me';
 import { policyRoutes } from './routes/policies';
@@ -86,6 +87,7 @@ export function createApp(deps: {
   modelRoutes(app, context);
   approvalRoutes(app, context);
   policyRoutes(app, context);
+  insightsRoutes(app, context);
   webhookRoutes(app, context);
   decisionRoutes(app, context);
   monitoringRoutes(app, context);

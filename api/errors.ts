@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { classifyError, ConflictError, DependencyError, ForesightError, NotFoundError, ValidationError } from '../lib/errors';
 
 /**
- * The one place that turns errors into HTTP responses: `{ error: { code, message, field?, requestId } }`.
+ * The one place that turns errors into HTTP responses: `{ error: { code, message, field?, issues?, requestId } }`
+ * (`issues`: every field at fault, `[{field, message}]`, where the validation names more than one).
  * Foresight's own errors keep their status and message; body-parser's client errors keep their status; errors from
  * below (pg, knex) are classified: the database unavailable, slow or out of connections is a 503
  * `dependency_unavailable` with Retry-After, a unique violation a 409; anything else is a 500. Classified and unknown
@@ -13,6 +14,7 @@ interface ErrorBody {
   code: string;
   message: string;
   field?: string;
+  issues?: { field: string; message: string }[];
   requestId: string;
 }
 
@@ -53,6 +55,7 @@ function toResponse(err: unknown, requestId: string): { status: number; body: Er
   if (err instanceof ForesightError) {
     const body: ErrorBody = { code: err.code, message: err.message, requestId };
     if (err instanceof ValidationError && err.field) body.field = err.field;
+    if (err instanceof ValidationError && Array.isArray(err.details?.issues)) body.issues = err.details.issues as ErrorBody['issues'];
     return { status: err.httpStatus, body };
   }
   if (isBodyParserError(err)) return { status: err.status, body: { ...bodyParserError(err), requestId } };

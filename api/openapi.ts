@@ -16,7 +16,13 @@ export function openApiPath(path: string): string {
 }
 
 const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional(), requestId: z.string() }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    requestId: z.string(),
+  }),
 });
 
 /** The document's side of the routes: every route registers here the schemas it validates with. */

@@ -106,9 +106,11 @@ export type PolicyParameters = z.infer<typeof policyParametersSchema>;
 export function parsePolicyParameters(value: unknown): PolicyParameters {
   const parsed = policyParametersSchema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = ['parameters', ...issue.path].join('.');
-  throw new ValidationError(`${field}: ${issue.message}`, field);
+  // Every problem, each naming its field, so a form can mark all of them at once; the message names the first.
+  const issues = parsed.error.issues.map((issue) => ({ field: ['parameters', ...issue.path].join('.'), message: issue.message }));
+  const first = issues[0]!;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  throw new ValidationError(`${first.field}: ${first.message}${more}`, first.field, { issues });
 }
 
 /** Every action's parameters for one segment, its overrides merged over the defaults. */

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { activate, approve, createDraft, loadVersion, retire } from '../../policy/lifecycle';
 import { setKillSwitch, killSwitchOn } from '../../policy/kill-switch';
 import { simulatePolicy } from '../../policy/simulate-policy';
+import { thresholdCostCurve } from '../../policy/threshold-costs';
+import { diffVersions } from '../../policy/version-diff';
 import { addSuppression, liftSuppression } from '../../policy/suppressions';
 import { NotFoundError } from '../../lib/errors';
 import type { Principal } from '../locals';
@@ -38,6 +40,7 @@ const suppressionBody = z
   })
   .strict();
 const suppressionsQuery = z.object({ active: z.enum(['true', 'false']).default('true') }).strict();
+const diffQuery = z.object({ against: z.string().regex(/^[1-9]\d{0,15}$/, 'a version id (a positive whole number)') }).strict();
 const killSwitchBody = z.object({ on: z.boolean(), reason }).strict();
 const reasonBody = z.object({ reason }).strict();
 
@@ -100,6 +103,31 @@ export function policyRoutes(app: Express, ctx: RouteContext): void {
     ctx,
     { method: 'get', path: '/policies/versions/:versionId', summary: 'One version: rules and parameters', roles: [...READERS] },
     async ({ params }) => versionView(await loadVersion(db, positiveIntParam(params.versionId, 'versionId'))),
+  );
+  defineRoute(
+    app,
+    ctx,
+    {
+      method: 'get',
+      path: '/policies/versions/:versionId/diff',
+      summary: 'What changed from version `against` to this one: rules (by name) and parameters, path by path',
+      roles: [...READERS],
+      query: diffQuery,
+    },
+    async ({ params, query }) =>
+      diffVersions(await loadVersion(db, Number(query.against)), await loadVersion(db, positiveIntParam(params.versionId, 'versionId'))),
+  );
+  defineRoute(
+    app,
+    ctx,
+    {
+      method: 'get',
+      path: '/policies/versions/:versionId/threshold-costs',
+      summary:
+        "Cost of each churn threshold of the version's retention offer on the latest matured scoring run: missed churners' CLV against incentives paid to customers who stayed",
+      roles: ['owner', 'marketing', 'finance'],
+    },
+    async ({ params }) => thresholdCostCurve(db, positiveIntParam(params.versionId, 'versionId')),
   );
   defineRoute(
     app,
