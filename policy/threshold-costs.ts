@@ -11,9 +11,11 @@ const STEPS = 100;
 
 export interface ThresholdCostPoint {
   threshold: number;
-  /** Churners below the threshold (no offer): their expected CLV is the cost of missing them. */
+  /** Churners below the threshold (no offer), and their expected CLV (the value at risk). */
   missedChurners: number;
   missedClv: string;
+  /** What missing them costs: their CLV × the offer's response rate (the part an offer would have kept). */
+  missedCost: string;
   /** Customers at or above the threshold who bought again anyway: their incentive is leakage. */
   falseAlarms: number;
   leakage: string;
@@ -47,7 +49,8 @@ interface MaturedRun {
 /**
  * The cost of a churn threshold, from the latest matured scoring run: its predictions as they were served (out of
  * sample: the models had not seen what followed), and what each customer then did in the horizon. At threshold t,
- * missed churners (P < t, no purchase in the window) cost their expected net CLV of that run; false alarms (P ≥ t,
+ * missed churners (P < t, no purchase in the window) cost their expected net CLV of that run times the offer's
+ * response rate (the part an offer would have kept: owners' estimate, as in the expected value); false alarms (P ≥ t,
  * purchased in the window) cost the incentive the version's retention offer would pay them (rate × conservative CLV,
  * capped, with the segment's overrides). Sums are in numeric. Per-customer predictions of the training backtests are
  * not stored, which is why the served runs are the backtest here.
@@ -60,7 +63,7 @@ export async function thresholdCostCurve(db: Knex, versionId: number): Promise<T
   const segments = [null, ...Object.keys(version.parameters.segments)];
   const offer = segments.map((segment) => {
     const action = resolve(segment)[ACTION]!;
-    return { segment, rate: action.incentiveRate ?? 0, cap: action.incentiveCap ?? '0' };
+    return { segment, rate: action.incentiveRate ?? 0, cap: action.incentiveCap ?? '0', response: action.responseRate };
   });
   const curve: ThresholdCostCurve = {
     versionId,
@@ -98,12 +101,14 @@ export async function thresholdCostCurve(db: Knex, versionId: number): Promise<T
   }
 
   const { rows } = await db.raw<{
-    rows: { k: number; missed: number; missed_clv: string; alarms: number; leakage: string; total: string }[];
+    rows: { k: number; missed: number; missed_clv: string; missed_cost: string; alarms: number; leakage: string; total: string }[];
   }>(
-    `with offer(segment, rate, cap) as (select * from unnest(:segments::text[], :rates::numeric[], :caps::numeric[])),
+    `with offer(segment, rate, cap, response) as (
+       select * from unnest(:segments::text[], :rates::numeric[], :caps::numeric[], :responses::numeric[])),
      scored as (
        select least(floor(s.churn_probability::numeric * ${STEPS}), ${STEPS - 1})::int as bucket,
               coalesce(s.clv_expected_net_revenue, 0) as clv,
+              coalesce(s.clv_expected_net_revenue, 0) * coalesce(o.response, d.response) as savable,
               not exists (select 1 from orders o
                            where o.customer_id = s.customer_id and o.status = 'completed'
                              and o.ordered_at > s.as_of and o.ordered_at <= :until::timestamptz) as churned,
@@ -113,25 +118,28 @@ export async function thresholdCostCurve(db: Knex, versionId: number): Promise<T
                     coalesce(o.cap, d.cap)) as incentive
          from customer_risk_scores s
          left join offer o on o.segment = s.segment
-         cross join (select rate, cap from offer where segment is null) d
+         cross join (select rate, cap, response from offer where segment is null) d
         where s.run_id = :runId and s.churn_probability is not null),
      buckets as (
        select bucket,
               count(*) filter (where churned)::int as churners, coalesce(sum(clv) filter (where churned), 0) as churner_clv,
+              coalesce(sum(savable) filter (where churned), 0) as churner_savable,
               count(*) filter (where not churned)::int as stayers, coalesce(sum(incentive) filter (where not churned), 0) as stayer_incentive
          from scored group by bucket)
      select k,
             coalesce((select sum(churners) from buckets where bucket < k), 0)::int as missed,
             round(coalesce((select sum(churner_clv) from buckets where bucket < k), 0), 2)::text as missed_clv,
+            round(coalesce((select sum(churner_savable) from buckets where bucket < k), 0), 2)::text as missed_cost,
             coalesce((select sum(stayers) from buckets where bucket >= k), 0)::int as alarms,
             round(coalesce((select sum(stayer_incentive) from buckets where bucket >= k), 0), 2)::text as leakage,
-            round(coalesce((select sum(churner_clv) from buckets where bucket < k), 0)
+            round(coalesce((select sum(churner_savable) from buckets where bucket < k), 0)
                   + coalesce((select sum(stayer_incentive) from buckets where bucket >= k), 0), 2)::text as total
        from generate_series(0, ${STEPS}) k order by k`,
     {
       segments: offer.map((o) => o.segment),
       rates: offer.map((o) => String(o.rate)),
       caps: offer.map((o) => o.cap),
+      responses: offer.map((o) => String(o.response)),
       runId: matured.run_id,
       until: matured.outcomes_until.toISOString(),
     },
@@ -140,6 +148,7 @@ export async function thresholdCostCurve(db: Knex, versionId: number): Promise<T
     threshold: r.k / STEPS,
     missedChurners: r.missed,
     missedClv: r.missed_clv,
+    missedCost: r.missed_cost,
     falseAlarms: r.alarms,
     leakage: r.leakage,
     total: r.total,

@@ -10,11 +10,18 @@ export const session = {
   signOut: () => sessionStorage.removeItem(KEY_ITEM),
 };
 
+/** A field the server named as at fault (e.g. `parameters.holdoutRate`), with why. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly issues: FieldIssue[] = [],
   ) {
     super(message);
   }
@@ -31,10 +38,11 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, 
   const headers: Record<string, string> = { Accept: 'application/json', Authorization: `Bearer ${session.key() ?? ''}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
-  const answer = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+  const answer = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; issues?: FieldIssue[] } } | null;
   if (!res.ok) {
     if (res.status === 401) unauthorisedListeners.forEach((listener) => listener());
-    throw new ApiError(res.status, answer?.error?.code ?? 'error', answer?.error?.message ?? `The API answered ${res.status}`);
+    const error = answer?.error;
+    throw new ApiError(res.status, error?.code ?? 'error', error?.message ?? `The API answered ${res.status}`, error?.issues ?? []);
   }
   return answer as T;
 }

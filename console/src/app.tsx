@@ -3,6 +3,7 @@ import { apiGet, onUnauthorised, session } from './api';
 import { ApprovalsPage } from './pages/approvals';
 import { CustomerPage } from './pages/customer';
 import { DecisionPage } from './pages/decision';
+import { InsightsPage } from './pages/insights';
 import { ModelsPage } from './pages/models';
 import { OverviewPage } from './pages/overview';
 import { PoliciesPage } from './pages/policies';
@@ -25,6 +26,7 @@ const PAGES: Page[] = [
   { path: '/policies', label: 'Policies', needs: 'GET /policies' },
   { path: '/models', label: 'Models', needs: 'GET /models' },
   { path: '/webhooks', label: 'Webhooks', needs: 'GET /webhooks/deliveries' },
+  { path: '/insights', label: 'Insights', needs: 'GET /insights' },
 ];
 
 function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
@@ -45,6 +47,7 @@ function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
     );
   }
   if (path === '/models') return <ModelsPage />;
+  if (path === '/insights') return <InsightsPage />;
   if (decision) return <DecisionPage actionId={decision[1]!} />;
   if (path === '/approvals') return <ApprovalsPage mayDecide={may('POST /approvals/:actionId/approve')} />;
   if (path === '/policies') {
@@ -55,6 +58,7 @@ function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
           approve: may('POST /policies/versions/:versionId/approve'),
           activate: may('POST /policies/versions/:versionId/activate'),
           simulate: may('POST /policies/versions/:versionId/simulate'),
+          tune: may('GET /policies/versions/:versionId/threshold-costs'),
           suppress: may('POST /suppressions'),
           killSwitch: may('POST /kill-switch'),
         }}

@@ -97,16 +97,23 @@ describe('Insights, threshold costs, version diffs and parameter errors (API)', 
     expect(res.body.churned).to.equal(3);
     expect(res.body.points).to.have.length(101);
     const at = (threshold: number) => res.body.points.find((p: { threshold: number }) => p.threshold === threshold);
-    // At 0.5: churners below are d (500) and f (70); stayers at or above are b (10% of 80 = 8) and c (Champions:
-    // 10% of 600 = 60, capped at 40).
-    expect(at(0.5)).to.deep.include({ missedChurners: 2, missedClv: '570.00', falseAlarms: 2, leakage: '48.00', total: '618.00' });
+    // At 0.5: churners below are d (500) and f (70), costing 25 % of it (the offer's response rate); stayers at or above
+    // are b (10% of 80 = 8) and c (Champions: 10% of 600 = 60, capped at 40).
+    expect(at(0.5)).to.deep.include({
+      missedChurners: 2,
+      missedClv: '570.00',
+      missedCost: '142.50',
+      falseAlarms: 2,
+      leakage: '48.00',
+      total: '190.50',
+    });
     // At 0.15: only f missed; b, c and e (10% of 40 = 4) are false alarms.
-    expect(at(0.15)).to.deep.include({ missedClv: '70.00', leakage: '52.00', total: '122.00' });
+    expect(at(0.15)).to.deep.include({ missedClv: '70.00', missedCost: '17.50', leakage: '52.00', total: '69.50' });
     // At 0: no churner missed, every stayer is a false alarm (g: 10% of 900, capped at 25).
     expect(at(0)).to.deep.include({ missedChurners: 0, falseAlarms: 4, leakage: '77.00', total: '77.00' });
-    expect(at(1)).to.deep.include({ missedChurners: 3, missedClv: '870.00', falseAlarms: 0, leakage: '0.00' });
-    // Lowest total: from 0.06 g no longer gets an offer and nobody is missed until f at 0.11 (52 from 0.06 to 0.10;
-    // the lowest threshold among ties).
+    expect(at(1)).to.deep.include({ missedChurners: 3, missedClv: '870.00', missedCost: '217.50', falseAlarms: 0, total: '217.50' });
+    // Lowest total: from 0.06 g no longer gets an offer and nobody is missed until f at 0.11 (52 from 0.06 to 0.10,
+    // then 69.50 and 65.50; the lowest threshold among ties).
     expect(at(0.1)).to.deep.include({ total: '52.00' });
     expect(res.body.minimum).to.deep.include({ threshold: 0.06, missedChurners: 0, total: '52.00' });
     // Support does not read costs.

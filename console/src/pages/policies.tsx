@@ -5,6 +5,9 @@ import { Await } from '../components/status';
 import { count, day, figure, money, when } from '../format';
 import type { Policy, PolicyVersion, PolicyVersionRow, Simulation, Suppression } from '../types';
 import { useApi } from '../use-api';
+import { ParametersForm } from './policy-parameters-form';
+import { ThresholdTuning } from './policy-threshold-tuning';
+import { VersionDiffView } from './policy-version-diff';
 
 /** What the signed-in role may change here, from GET /me's `may`. */
 export interface PolicyRights {
@@ -12,6 +15,8 @@ export interface PolicyRights {
   approve: boolean;
   activate: boolean;
   simulate: boolean;
+  /** Reads the cost of each churn threshold (GET /policies/versions/:versionId/threshold-costs). */
+  tune: boolean;
   suppress: boolean;
   killSwitch: boolean;
 }
@@ -195,53 +200,8 @@ function Versions({ policy, rights, onChanged }: { policy: Policy; rights: Polic
         </tbody>
       </table>
       {simulation && <SimulationView s={simulation} />}
+      <VersionDiffView policy={policy} />
     </>
-  );
-}
-
-/** A new draft with the latest version's rules and edited parameters (owners tune numbers, not rules). */
-function DraftForm({
-  policyKey,
-  parameters,
-  onChanged,
-}: {
-  policyKey: string;
-  parameters: PolicyVersion['parameters'];
-  onChanged: () => void;
-}) {
-  const [text, setText] = useState(() => JSON.stringify(parameters, null, 2));
-  const [note, setNote] = useState('');
-  const { send, busy, outcome } = useSend(onChanged);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-    void send<{ version: number }>(
-      `/policies/${encodeURIComponent(policyKey)}/parameters`,
-      { parameters: parsed, ...(note ? { note } : {}) },
-      (a) => `Draft version ${a.version} saved.`,
-    );
-  };
-  return (
-    <details>
-      <summary>New draft with changed parameters</summary>
-      <form onSubmit={submit} className="stack">
-        <label htmlFor={`parameters-${policyKey}`}>Parameters (JSON)</label>
-        <textarea id={`parameters-${policyKey}`} rows={16} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-        <label>
-          Note
-          <input value={note} onChange={(e) => setNote(e.target.value)} />
-        </label>
-        <button type="submit" disabled={busy}>
-          Save draft
-        </button>
-        <OutcomeNote outcome={outcome} />
-      </form>
-    </details>
   );
 }
 
@@ -258,6 +218,7 @@ function PolicyCard({
 }) {
   const shown = policy.versions.find((v) => v.status === 'active') ?? policy.versions[policy.versions.length - 1];
   const loaded = useApi<PolicyVersion>(shown ? `/policies/versions/${shown.version_id}` : null, version);
+  const [carried, setCarried] = useState<number | null>(null);
   return (
     <section className="card" aria-labelledby={`policy-${policy.policy_key}`}>
       <h3 id={`policy-${policy.policy_key}`}>
@@ -271,7 +232,16 @@ function PolicyCard({
                 Parameters of version {v.version} ({v.status}).
               </p>
               <Parameters version={v} />
-              {rights.draft && <DraftForm policyKey={policy.policy_key} parameters={v.parameters} onChanged={onChanged} />}
+              {rights.tune && <ThresholdTuning versionId={v.versionId} onCarry={rights.draft ? setCarried : undefined} />}
+              {rights.draft && (
+                <ParametersForm
+                  key={v.versionId}
+                  policyKey={policy.policy_key}
+                  parameters={v.parameters}
+                  carried={carried}
+                  onChanged={onChanged}
+                />
+              )}
             </>
           )}
         </Await>
