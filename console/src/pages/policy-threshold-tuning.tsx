@@ -146,17 +146,27 @@ function Curve({ curve, onCarry }: { curve: ThresholdCostCurve; onCarry?: (thres
   );
 }
 
-/** The retention offer's churn threshold priced on the latest matured run: both failure costs, and the cheapest point. */
+/**
+ * The retention offer's churn threshold priced on the latest matured run: both failure costs, and the cheapest point.
+ * Read when opened (a chart drawn while hidden would have no size).
+ */
 export function ThresholdTuning({ versionId, onCarry }: { versionId: number; onCarry?: (threshold: number) => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="tuning" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Threshold tuning by cost (retention offer)</summary>
+      {open && <CostCurve versionId={versionId} onCarry={onCarry} />}
+    </details>
+  );
+}
+
+function CostCurve({ versionId, onCarry }: { versionId: number; onCarry?: (threshold: number) => void }) {
   const loaded = useApi<ThresholdCostCurve>(`/policies/versions/${versionId}/threshold-costs`);
   return (
-    <details className="tuning">
-      <summary>Threshold tuning by cost (retention offer)</summary>
-      <Await loaded={loaded}>
-        {(curve) =>
-          curve.run === null ? <p data-testid="tuning-unavailable">{curve.unavailable}</p> : <Curve curve={curve} onCarry={onCarry} />
-        }
-      </Await>
-    </details>
+    <Await loaded={loaded}>
+      {(curve) =>
+        curve.run === null ? <p data-testid="tuning-unavailable">{curve.unavailable}</p> : <Curve curve={curve} onCarry={onCarry} />
+      }
+    </Await>
   );
 }
