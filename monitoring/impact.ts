@@ -1,10 +1,14 @@
 import type { Knex } from 'knex';
+import { csvText } from '../lib/csv';
 import { NotFoundError, ValidationError } from '../lib/errors';
+import { baselineComparison, type BaselineComparison } from './impact-baseline';
 import { meanDifference, moments, proportionDifference, type Difference } from './impact-statistics';
 
 const DAY_MS = 86_400_000;
 /** Treated: the actions that went ahead (automatically or approved by a person). Control: the policy's holdout. */
-const TREATED_STATUSES = ['auto_approved', 'approved'];
+export const TREATED_STATUSES: readonly string[] = ['auto_approved', 'approved'];
+/** The rule-based baseline's threshold: the churn horizon the scores predict over (as in the backtest's baselines). */
+const DEFAULT_RULE_THRESHOLD_DAYS = 90;
 
 export interface GroupOutcome {
   customers: number;
@@ -20,6 +24,11 @@ export interface PolicyImpact {
   policyKey: string;
   version: number;
   horizonDays: number;
+  /**
+   * Outcomes are known up to here: the newest completed orders export (ingest_batches.exported_at), else the clock.
+   * Not the clock itself: a decision counts only once the order data covers its whole horizon.
+   */
+  observedUntil: string;
   /** Decisions before this were old enough for their horizon to have passed; younger ones are left out. */
   maturedBefore: string;
   treated: GroupOutcome;
@@ -30,6 +39,10 @@ export interface PolicyImpact {
   incentiveCost: string;
   /** Incentive cost / (retention difference × treated customers); null unless the difference is positive. */
   costPerIncrementalRetained: string | null;
+  /** Revenue at risk of the customers the policy picked before the rule-based baseline would have (baseline.identifiedEarly). */
+  revenueAtRiskIdentifiedEarly: string;
+  /** The same customers against the rule-based targeting a shop without a model would use. */
+  baseline: BaselineComparison;
   method: string;
 }
 
@@ -60,14 +73,25 @@ function group(rows: OutcomeRow[], sum: string): GroupOutcome {
  * the horizon after the decision; revenue: the amounts of those orders. Differences with 95 % normal-approximation
  * intervals and the sample size to be conclusive (impact-statistics.ts).
  */
-export async function policyImpact(db: Knex, versionId: number, options: { horizonDays?: number; now?: Date } = {}): Promise<PolicyImpact> {
+export async function policyImpact(
+  db: Knex,
+  versionId: number,
+  options: { horizonDays?: number; now?: Date; ruleThresholdDays?: number } = {},
+): Promise<PolicyImpact> {
   const horizonDays = options.horizonDays ?? 90;
   if (!Number.isInteger(horizonDays) || horizonDays < 1 || horizonDays > 3650)
     throw new ValidationError(`horizonDays must be a whole number of days from 1 to 3650, got ${horizonDays}`, 'horizonDays');
+  const ruleThresholdDays = options.ruleThresholdDays ?? DEFAULT_RULE_THRESHOLD_DAYS;
+  if (!Number.isInteger(ruleThresholdDays) || ruleThresholdDays < 1 || ruleThresholdDays > 3650)
+    throw new ValidationError(
+      `ruleThresholdDays must be a whole number of days from 1 to 3650, got ${ruleThresholdDays}`,
+      'ruleThresholdDays',
+    );
   const version = (await db('policy_versions').where({ version_id: versionId }).first('policy_key', 'version')) as
     { policy_key: string; version: number } | undefined;
   if (!version) throw new NotFoundError(`No policy version ${versionId}`);
-  const maturedBefore = new Date((options.now ?? new Date()).getTime() - horizonDays * DAY_MS);
+  const observedUntil = options.now ?? (await latestOrdersExport(db)) ?? new Date();
+  const maturedBefore = new Date(observedUntil.getTime() - horizonDays * DAY_MS);
 
   const rows = (
     await db.raw<{ rows: OutcomeRow[] }>(
@@ -104,11 +128,18 @@ export async function policyImpact(db: Knex, versionId: number, options: { horiz
     : null;
   const incentiveCost = sumOf(false)?.group_incentive ?? '0';
   const incremental = retention && retention.estimate > 0 ? retention.estimate * treated.customers : null;
+  const baseline = await baselineComparison(db, versionId, {
+    maturedBefore,
+    horizonDays,
+    thresholdDays: ruleThresholdDays,
+    treatedStatuses: TREATED_STATUSES,
+  });
   return {
     versionId,
     policyKey: version.policy_key,
     version: version.version,
     horizonDays,
+    observedUntil: observedUntil.toISOString(),
     maturedBefore: maturedBefore.toISOString(),
     treated,
     control,
@@ -116,18 +147,22 @@ export async function policyImpact(db: Knex, versionId: number, options: { horiz
     revenuePerCustomer,
     incentiveCost,
     costPerIncrementalRetained: incremental ? (Number(incentiveCost) / incremental).toFixed(2) : null,
+    revenueAtRiskIdentifiedEarly: baseline.identifiedEarly.revenueAtRisk,
+    baseline,
     method:
       'Normal approximation: Wald interval for the difference of retention rates, Welch for revenue per customer; ' +
       'sample size per group for 80% power at two-sided alpha 0.05 to detect the observed difference.',
   };
 }
 
-const CSV_COLUMNS = ['measure', 'treated', 'control', 'difference', 'lower_95', 'upper_95', 'conclusive', 'sample_size_per_group'];
+/** When the newest completed orders export was taken: the order data is complete up to then. */
+async function latestOrdersExport(db: Knex): Promise<Date | null> {
+  const row = (await db('ingest_batches').where({ entity: 'orders', status: 'completed' }).max({ at: 'exported_at' }).first()) as
+    { at: Date | null } | undefined;
+  return row?.at ?? null;
+}
 
-const cell = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
+const CSV_COLUMNS = ['measure', 'treated', 'control', 'difference', 'lower_95', 'upper_95', 'conclusive', 'sample_size_per_group'];
 
 /** The impact as CSV: one row per measure, then the group sizes and costs. */
 export function impactCsv(i: PolicyImpact): string {
@@ -149,6 +184,73 @@ export function impactCsv(i: PolicyImpact): string {
     row('revenue_total', i.treated.revenue, i.control.revenue, null),
     row('incentive_cost', i.incentiveCost, '', null),
     row('cost_per_incremental_retained', i.costPerIncrementalRetained, '', null),
+    row('revenue_at_risk_identified_early', i.revenueAtRiskIdentifiedEarly, '', null),
   ];
-  return rows.map((r) => r.map(cell).join(',')).join('\n') + '\n';
+  const b = i.baseline;
+  const effect = (measure: string, e: BaselineComparison['effect']['alsoPickedByRule']) =>
+    row(
+      measure,
+      e.treated.customers ? e.treated.retained / e.treated.customers : null,
+      e.control.customers ? e.control.retained / e.control.customers : null,
+      e.retention,
+    );
+  rows.push(
+    [],
+    ['baseline', 'customers', 'revenue_at_risk', 'retained', 'retention_rate'],
+    ['policy_picks', b.policy.customers, b.policy.revenueAtRisk],
+    [`rule_picks (${b.rule})`, b.rulePicks.customers, b.rulePicks.revenueAtRisk],
+    ['picked_by_both', b.both.customers, b.both.revenueAtRisk],
+    ['identified_early_by_policy', b.identifiedEarly.customers, b.identifiedEarly.revenueAtRisk],
+    ['rule_picks_not_acted_on', b.ruleOnly.customers, b.ruleOnly.revenueAtRisk, b.ruleOnly.retained, b.ruleOnly.retentionRate],
+    [],
+    CSV_COLUMNS,
+    effect('retention_rate_also_picked_by_rule', b.effect.alsoPickedByRule),
+    effect('retention_rate_picked_by_model_only', b.effect.pickedByModelOnly),
+  );
+  return csvText(rows);
+}
+
+export interface ImpactVersion {
+  versionId: number;
+  policyKey: string;
+  version: number;
+  status: string;
+  actions: number;
+  holdout: number;
+  firstDecidedAt: string;
+  lastDecidedAt: string;
+}
+
+/** The policy versions that decided something, newest first: the ones an impact can be asked for. */
+export async function impactVersions(db: Knex): Promise<ImpactVersion[]> {
+  const rows = (await db('policy_versions as v')
+    .join('actions as a', 'a.version_id', 'v.version_id')
+    .groupBy('v.version_id', 'v.policy_key', 'v.version', 'v.status')
+    .orderBy('v.version_id', 'desc')
+    .select('v.version_id', 'v.policy_key', 'v.version', 'v.status')
+    .select(
+      db.raw('count(*)::int as actions'),
+      db.raw('(count(*) filter (where a.holdout))::int as holdout'),
+      db.raw('min(a.decided_at) as first_decided'),
+      db.raw('max(a.decided_at) as last_decided'),
+    )) as {
+    version_id: number;
+    policy_key: string;
+    version: number;
+    status: string;
+    actions: number;
+    holdout: number;
+    first_decided: Date;
+    last_decided: Date;
+  }[];
+  return rows.map((r) => ({
+    versionId: Number(r.version_id),
+    policyKey: r.policy_key,
+    version: r.version,
+    status: r.status,
+    actions: r.actions,
+    holdout: r.holdout,
+    firstDecidedAt: r.first_decided.toISOString(),
+    lastDecidedAt: r.last_decided.toISOString(),
+  }));
 }

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import { openAlerts, resolveAlert } from '../../monitoring/alerts';
-import { impactCsv, policyImpact } from '../../monitoring/impact';
+import { impactCsv, impactVersions, policyImpact } from '../../monitoring/impact';
 import { latestReport } from '../../monitoring/run-monitoring';
 import { THRESHOLDS } from '../../monitoring/thresholds';
 import { defineRoute, FileAnswer } from '../openapi';
@@ -13,6 +13,7 @@ const impactQuery = z
   .object({
     policyVersion: z.coerce.number().int().positive(),
     horizonDays: z.coerce.number().int().min(1).max(3650).default(90),
+    ruleThresholdDays: z.coerce.number().int().min(1).max(3650).default(90),
     format: z.enum(['json', 'csv']).default('json'),
   })
   .strict();
@@ -52,14 +53,30 @@ export function monitoringRoutes(app: Express, ctx: RouteContext): void {
     {
       method: 'get',
       path: '/impact',
-      summary: "A policy version's impact from its holdout: retention and revenue differences with 95% intervals (JSON or CSV)",
+      summary:
+        "A policy version's impact from its holdout: retention and revenue differences with 95% intervals, and against the rule-based " +
+        'baseline (JSON or CSV)',
       roles: ['owner', 'finance', 'marketing'],
       query: impactQuery,
     },
     async ({ query }) => {
-      const impact = await policyImpact(db, query.policyVersion, { horizonDays: query.horizonDays });
+      const impact = await policyImpact(db, query.policyVersion, {
+        horizonDays: query.horizonDays,
+        ruleThresholdDays: query.ruleThresholdDays,
+      });
       if (query.format === 'csv') return new FileAnswer('text/csv', impactCsv(impact), `impact-policy-version-${query.policyVersion}.csv`);
       return impact;
     },
+  );
+  defineRoute(
+    app,
+    ctx,
+    {
+      method: 'get',
+      path: '/impact/versions',
+      summary: 'The policy versions that decided something (actions, holdout, first and last decision), newest first',
+      roles: ['owner', 'finance', 'marketing'],
+    },
+    async () => ({ versions: await impactVersions(db) }),
   );
 }
