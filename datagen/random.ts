@@ -138,7 +138,7 @@ export function cumulativeWeights(weights: readonly number[]): number[] {
 }
 
 /** Independent random streams of one customer; new streams must take new numbers so old data stays put. */
-export const STREAM = { catalog: 1, behaviour: 2, dirt: 3 } as const;
+export const STREAM = { catalog: 1, behaviour: 2, dirt: 3, offerResponse: 4 } as const;
 
 /** The generator for one (seed, index, stream); seed is any non-negative safe integer. */
 export function deriveRng(seed: number, index: number, stream: number): Rng {

@@ -32,6 +32,7 @@ import type { RetrainResult } from '../../workflows/retrain';
 import type { ShadowEvaluationResult } from '../../workflows/shadow-evaluation';
 import { scoringReport } from './models';
 import { fmtInt, fmtSeconds, ingestTable, rejectReasons, table } from '../format';
+import { demoOfferResponse } from './demo-offer-response';
 import { describeStack } from './stack';
 import { generateReport, generateWithProgress } from './generate';
 
@@ -217,9 +218,15 @@ export function registerDemo(program: Command): void {
             (delivered ? '' : ' so far (the worker goes on delivering)') +
             `; it records what it processed in ${receivedFile}.`,
         );
+
+        step(12, 'The holdout over a simulated 90-day horizon: a response to the offers is simulated (an assumption), then measured');
+        const responses = await demoOfferResponse(db, evaluation.evaluationId, outDir, (files, notAfter) =>
+          run<IngestSummary[]>('ingestShopWorkflow', `demo-offer-response-${evaluation.evaluationId}`, [{ files, notAfter }]),
+        );
+        for (const line of responses) console.log(line);
         await connection.close();
 
-        step(12, 'The API and the web console (foresight serve), and a key per role');
+        step(13, 'The API and the web console (foresight serve), and a key per role');
         await startService(cfg, 'api', ['serve'], { port: cfg.api.port });
         const base = `http://127.0.0.1:${cfg.api.port}`;
         const keys: (string | number)[][] = [];
@@ -243,9 +250,10 @@ export function registerDemo(program: Command): void {
           );
         console.log(`  curl -H "Authorization: Bearer ${key('ml')}" ${base}/models`);
         console.log(`  curl -H "Authorization: Bearer ${key('finance')}" ${base}/overview`);
+        console.log(`  curl -H "Authorization: Bearer ${key('finance')}" "${base}/impact?policyVersion=${policy.versionId}&format=csv"`);
         console.log(`  curl ${base}/openapi.json`);
 
-        step(13, 'What is in the database');
+        step(14, 'What is in the database');
         const counts: (string | number)[][] = [];
         for (const t of [
           'customers',
