@@ -24,6 +24,7 @@ import { policyRoutes } from './routes/policies';
 import { webhookRoutes } from './routes/webhooks';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
+import { financeRoutes } from './routes/finance';
 import { overviewRoutes } from './routes/overview';
 import { profileRoutes } from './routes/profiles';
 
@@ -57,6 +58,8 @@ export function createApp(deps: {
   /** Seals webhook secrets; without it creating or rotating a subscription answers 503. */
   secretKey?: Buffer;
   profileFreshnessDays?: number;
+  /** Acquisition cost per channel (default: the configuration's). */
+  acquisitionCosts?: Record<string, string>;
   /** The folder of the built console, served at / when given. */
   consoleDir?: string;
 }): Express {
@@ -78,6 +81,7 @@ export function createApp(deps: {
     temporal: deps.temporal,
     secretKey: deps.secretKey,
     freshnessDays: deps.profileFreshnessDays ?? config().api.profileFreshnessDays,
+    acquisitionCosts: deps.acquisitionCosts ?? config().finance.acquisitionCosts,
   };
   if (deps.consoleDir !== undefined) app.use(consoleFiles(deps.consoleDir));
   healthRoutes(app, context);
@@ -91,6 +95,7 @@ export function createApp(deps: {
   webhookRoutes(app, context);
   decisionRoutes(app, context);
   monitoringRoutes(app, context);
+  financeRoutes(app, context);
   metrics.route(app, context);
   // The console's two routes, described here so that the document covers every route.
   context.docs.add({ method: 'get', path: '/me', summary: "The calling key's name and role", access: ROLES });

@@ -22,4 +22,6 @@ export interface RouteContext {
   secretKey?: Buffer;
   /** A profile whose scoring run is older than this many days is stale (and gets the rule-based fallback beside it). */
   freshnessDays: number;
+  /** Cost of acquiring one customer per channel (FORESIGHT_ACQUISITION_COSTS), for the finance views. */
+  acquisitionCosts: Readonly<Record<string, string>>;
 }

@@ -13,6 +13,12 @@ const optionalString = z
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
+/** Channel name to the cost of acquiring one customer through it: a decimal string in the shop's currency. */
+const acquisitionCosts = z.record(
+  z.string().trim().min(1, 'channel names are not empty'),
+  z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'a cost is a decimal string with at most 2 decimals, e.g. "42.50"'),
+);
+
 const schema = z.object({
   FORESIGHT_HOME: optionalString,
   DATABASE_URL: optionalString,
@@ -47,6 +53,25 @@ const schema = z.object({
   FORESIGHT_SECRET_KEY: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}=$/.test(v), {
     message: '32 random bytes in base64 (openssl rand -base64 32)',
   }),
+  FORESIGHT_ACQUISITION_COSTS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return {};
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a JSON object of channel to cost, e.g. {"paid_search":"42.50"}' });
+        return z.NEVER;
+      }
+      const costs = acquisitionCosts.safeParse(parsed);
+      if (!costs.success) {
+        ctx.addIssue({ code: 'custom', message: costs.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ') });
+        return z.NEVER;
+      }
+      return costs.data;
+    }),
   FORESIGHT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -79,6 +104,8 @@ export interface Config {
   ingest: { maxRecordBytes: number; maxDepth: number };
   /** Seals stored secrets (webhook signing secrets); unset, the embedded stack generates one into its state file. */
   secretKey?: string;
+  /** Cost of acquiring one customer per acquisition channel (decimal strings), for CLV against acquisition cost. */
+  finance: { acquisitionCosts: Record<string, string> };
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
 }
 
@@ -125,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     ingest: { maxRecordBytes: e.FORESIGHT_INGEST_MAX_RECORD_BYTES, maxDepth: e.FORESIGHT_INGEST_MAX_DEPTH },
     secretKey: e.FORESIGHT_SECRET_KEY,
+    finance: { acquisitionCosts: e.FORESIGHT_ACQUISITION_COSTS },
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };
 }

@@ -84,6 +84,8 @@ describe('Authorisation matrix over every route', () => {
       'GET /monitoring',
       'POST /alerts/:alertId/resolve',
       'GET /impact',
+      'GET /impact/versions',
+      'GET /finance',
       'GET /openapi.json',
     ]);
   });
