@@ -50,3 +50,25 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, 
 export const apiGet = <T>(path: string, signal?: AbortSignal): Promise<T> => request<T>('GET', path, undefined, signal);
 /** A change (approve, activate, replay…): the server checks the role again and answers 4xx with a message on refusal. */
 export const apiPost = <T>(path: string, body: unknown = {}): Promise<T> => request<T>('POST', path, body);
+
+/**
+ * Downloads a file the API answers (a CSV export) with the signed-in key: fetched like any request (a plain link
+ * could not carry the Bearer token), then saved under the name the server gives in Content-Disposition.
+ */
+export async function apiDownload(path: string, fallbackName: string): Promise<void> {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${session.key() ?? ''}` } });
+  if (!res.ok) {
+    if (res.status === 401) unauthorisedListeners.forEach((listener) => listener());
+    const answer = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    throw new ApiError(res.status, answer?.error?.code ?? 'error', answer?.error?.message ?? `The API answered ${res.status}`);
+  }
+  const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  URL.revokeObjectURL(url);
+}

@@ -3,6 +3,8 @@ import { apiGet, onUnauthorised, session } from './api';
 import { ApprovalsPage } from './pages/approvals';
 import { CustomerPage } from './pages/customer';
 import { DecisionPage } from './pages/decision';
+import { FinancePage } from './pages/finance';
+import { ImpactPage } from './pages/impact';
 import { InsightsPage } from './pages/insights';
 import { ModelsPage } from './pages/models';
 import { OverviewPage } from './pages/overview';
@@ -27,6 +29,8 @@ const PAGES: Page[] = [
   { path: '/models', label: 'Models', needs: 'GET /models' },
   { path: '/webhooks', label: 'Webhooks', needs: 'GET /webhooks/deliveries' },
   { path: '/insights', label: 'Insights', needs: 'GET /insights' },
+  { path: '/impact', label: 'Impact', needs: 'GET /impact' },
+  { path: '/finance', label: 'Finance', needs: 'GET /finance' },
 ];
 
 function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
@@ -65,6 +69,8 @@ function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
       />
     );
   }
+  if (path === '/impact') return <ImpactPage />;
+  if (path === '/finance') return <FinancePage />;
   if (path === '/webhooks') return <WebhooksPage mayReplay={may('POST /webhooks/deliveries/:deliveryId/replay')} />;
   return (
     <>

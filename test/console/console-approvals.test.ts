@@ -110,7 +110,17 @@ describe('Console: approvals, decision record, policies and webhooks in headless
 
   it('owner: approves a waiting action in the queue and sees it delivered in its decision record', async () => {
     const { page, errors } = await signIn('owner');
-    expect(await navItems(page)).to.deep.equal(['Overview', 'Customer', 'Approvals', 'Policies', 'Models', 'Webhooks', 'Insights']);
+    expect(await navItems(page)).to.deep.equal([
+      'Overview',
+      'Customer',
+      'Approvals',
+      'Policies',
+      'Models',
+      'Webhooks',
+      'Insights',
+      'Impact',
+      'Finance',
+    ]);
     await page.getByRole('link', { name: 'Approvals' }).click();
     const rows = page.getByTestId('approvals').locator('tbody tr');
     await rows.first().waitFor();

@@ -101,7 +101,17 @@ describe('Web console in headless Chromium', function () {
 
   it('owner: the overview shows the latest profiles (customers, revenue at risk, risk distribution, segments)', async () => {
     const { page, errors } = await signIn('owner');
-    expect(await navItems(page)).to.deep.equal(['Overview', 'Customer', 'Approvals', 'Policies', 'Models', 'Webhooks', 'Insights']);
+    expect(await navItems(page)).to.deep.equal([
+      'Overview',
+      'Customer',
+      'Approvals',
+      'Policies',
+      'Models',
+      'Webhooks',
+      'Insights',
+      'Impact',
+      'Finance',
+    ]);
     expect(page.url()).to.equal(`${server.url}/console/`);
     const [totals] = (
       await t.db.raw(`select count(*)::int as n, round(sum(churn_probability::numeric * clv_expected_net_revenue), 2)::text as at_risk
@@ -194,7 +204,7 @@ describe('Web console in headless Chromium', function () {
 
   it('finance (no /models, no look-alikes): no Models item, money in its locale, and the API refuses /models', async () => {
     const { page, errors } = await signIn('finance', 'de-DE');
-    expect(await navItems(page)).to.deep.equal(['Overview', 'Customer', 'Approvals', 'Policies', 'Insights']);
+    expect(await navItems(page)).to.deep.equal(['Overview', 'Customer', 'Approvals', 'Policies', 'Insights', 'Impact', 'Finance']);
     const [totals] = (
       await t.db.raw(
         'select round(sum(churn_probability::numeric * clv_expected_net_revenue), 2)::text as at_risk from customer_risk_scores',
