@@ -15,8 +15,8 @@ import { evaluateCandidate } from '../scoring/shadow-evaluation';
 import type { ShadowReport } from '../scoring/shadow-report';
 import { carryOutDecision, closePromotion, openPromotion, type PromotionDecision } from '../approvals/model-promotion';
 import { attemptDelivery, deadLetterDelivery, type AttemptInput, type AttemptResult } from '../delivery/attempt';
-import { escalateAction, expireAction, openActionApproval, type ActionDecision } from '../approvals/action-approval';
-import { decideAndRelease, evaluateAndRelease } from '../delivery/action-release';
+import { expireActions, openActionApprovals, type ActionDecision } from '../approvals/action-approval';
+import { decideAndRelease, escalateAndNotify, evaluateAndRelease } from '../delivery/action-release';
 import { runMonitoring } from '../monitoring/run-monitoring';
 import { deliveriesToStart, fanOutEvents, markDeliveriesStarted, type DeliveryToStart } from '../delivery/outbox';
 import { parseInstant } from '../lib/instant';
@@ -149,9 +149,8 @@ export function createActivities(
     async attemptWebhookDelivery(input: AttemptInput): Promise<AttemptResult> {
       return heartbeating(() => attemptDelivery(db, options.secretKey, input));
     },
-    async openActionApproval(input: { actionId: number; workflowId: string; deadlineAt: string }) {
-      const action = await openActionApproval(db, { ...input, deadlineAt: new Date(input.deadlineAt) });
-      return { actionType: action.actionType, status: action.status, incentiveCap: action.incentiveCap };
+    async openActionApprovals(input: { actionIds: number[]; workflowId: string; deadlineAt: string }) {
+      return openActionApprovals(db, { ...input, deadlineAt: new Date(input.deadlineAt) });
     },
     /** A person's decision and, when approved, the action's webhook event, in one transaction (idempotent). */
     async carryOutActionDecision(input: { actionId: number; decision: ActionDecision }) {
@@ -162,15 +161,21 @@ export function createActivities(
         release: release && { released: release.released, heldBy: release.released ? undefined : release.heldBy },
       };
     },
-    async escalateActionApproval(input: { actionId: number; afterHours: number }): Promise<boolean> {
-      return escalateAction(db, input);
+    /** Flags the batch's waiting approvals and notifies subscribers (`approval.escalated`), once per workflow run. */
+    async escalateActionApprovals(input: {
+      actionIds: number[];
+      afterHours: number;
+      workflowId: string;
+      runId: string;
+    }): Promise<number[]> {
+      return escalateAndNotify(db, input);
     },
-    async expireActionApproval(input: { actionId: number; reason: string }): Promise<boolean> {
-      return expireAction(db, input);
+    async expireActionApprovals(input: { actionIds: number[]; reason: string }): Promise<number[]> {
+      return expireActions(db, input);
     },
     async evaluatePolicyAndRelease(input: { policyKey: string; startedBy: string }) {
       const evaluation = await heartbeating(() => evaluateAndRelease(db, input.policyKey, { name: input.startedBy, role: null }));
-      return { evaluationId: evaluation.evaluationId, released: evaluation.released, pending: evaluation.pending };
+      return { evaluationId: evaluation.evaluationId, released: evaluation.released, approvals: evaluation.approvals };
     },
     async deadLetterWebhookDelivery(input: { deliveryId: number; series: number }): Promise<void> {
       await deadLetterDelivery(db, input);

@@ -7,9 +7,10 @@ import { fromCents, toCents } from '../policy/money';
 import { parameterResolver } from '../policy/parameters';
 
 /**
- * The approval queue of high-impact actions: one action_approvals row per pending action, kept by its approval
- * workflow (workflows/action-approval.ts), which waits for a person's `approve`, `reject` or `override`, escalates
- * after the policy's escalateAfterHours and expires the action at its expires_at. Every human decision is audited with
+ * The approval queue of high-impact actions: one action_approvals row per pending action, kept by an approval
+ * workflow (workflows/action-approval.ts) for a batch of actions, which waits for a person's `approve`, `reject` or
+ * `override` of each, escalates the undecided ones after the policy's escalateAfterHours and expires them at their
+ * expires_at. Every human decision is audited with
  * who, what, the action before and after, and why. Delivery of what is approved is delivery/'s job
  * (delivery/action-release.ts), in the decision's transaction.
  */
@@ -69,12 +70,20 @@ interface ActionRow {
   decided_at: Date;
 }
 
-async function capOf(db: Knex, row: ActionRow): Promise<string | null> {
-  const version = await loadVersion(db, Number(row.version_id));
-  const action = parameterResolver(version.parameters)(row.segment)[
-    row.action_type as keyof ReturnType<ReturnType<typeof parameterResolver>>
-  ];
-  return action?.incentiveCap ?? null;
+/** The policy's incentive cap of each action's type and segment (null: the action carries no incentive). */
+async function capsOf(db: Knex, rows: Pick<ActionRow, 'action_id' | 'action_type' | 'segment' | 'version_id'>[]) {
+  const resolvers = new Map<string, ReturnType<typeof parameterResolver>>();
+  const caps = new Map<number, string | null>();
+  for (const row of rows) {
+    let resolve = resolvers.get(row.version_id);
+    if (!resolve) {
+      resolve = parameterResolver((await loadVersion(db, Number(row.version_id))).parameters);
+      resolvers.set(row.version_id, resolve);
+    }
+    const action = resolve(row.segment)[row.action_type as keyof ReturnType<typeof resolve>];
+    caps.set(Number(row.action_id), action?.incentiveCap ?? null);
+  }
+  return caps;
 }
 
 async function actionRow(db: Knex, actionId: number, forUpdate = false): Promise<ActionRow> {
@@ -95,49 +104,115 @@ export async function pendingAction(db: Knex, actionId: number): Promise<Pending
     status: row.status,
     statusReason: row.status_reason,
     incentiveAmount: row.incentive_amount,
-    incentiveCap: await capOf(db, row),
+    incentiveCap: (await capsOf(db, [row])).get(actionId)!,
     channel: typeof row.parameters.channel === 'string' ? row.parameters.channel : null,
     expiresAt: row.expires_at,
     decidedAt: row.decided_at,
   };
 }
 
-/** What an action's approval workflow starts with: enough for its Update's validator to check a decision at once. */
-export interface ApprovalInput {
+/** An action in an approval workflow: enough for its Update's validator to check a decision at once. */
+export interface ApprovalItem {
   actionId: number;
   actionType: string;
   incentiveCap: string | null;
+}
+
+/**
+ * What an approval workflow starts with: a batch of actions sharing one expires_at (no decision by then and an
+ * action expires, never delivered) and the hours without a decision after which the waiting ones are escalated.
+ */
+export interface ApprovalBatch {
+  workflowId: string;
+  actions: ApprovalItem[];
   expiresAt: string;
   escalateAfterHours: number;
 }
 
-export async function approvalInput(db: Knex, actionId: number): Promise<ApprovalInput> {
-  const row = await actionRow(db, actionId);
-  const version = await loadVersion(db, Number(row.version_id));
-  return {
-    actionId,
-    actionType: row.action_type,
-    incentiveCap: await capOf(db, row),
-    expiresAt: row.expires_at.toISOString(),
-    escalateAfterHours: version.parameters.impactTiers.escalateAfterHours,
-  };
-}
+/**
+ * Actions per approval workflow. Each decision adds about ten events to its workflow's history, well within
+ * Temporal's limits at this size; one workflow per action made the demo's queue of 900 take minutes to start.
+ */
+export const APPROVAL_BATCH_SIZE = 250;
 
-/** The workflow id of an action's approval: one workflow per action. */
+/** The workflow id of an action decided before any batch opened it (the API starts it): one action alone. */
 export const approvalWorkflowId = (actionId: number) => `approval-action-${actionId}`;
 
-/** Records an action's approval as waiting (idempotent per action) and returns the action as it stands. */
-export async function openActionApproval(
-  db: Knex,
-  input: { actionId: number; workflowId: string; deadlineAt: Date },
-): Promise<PendingAction> {
-  const action = await pendingAction(db, input.actionId);
-  if (action.status === 'pending_approval')
-    await db('action_approvals')
-      .insert({ action_id: input.actionId, workflow_id: input.workflowId, deadline_at: input.deadlineAt })
+async function batchesOf(db: Knex, rows: ActionRow[], workflowIdOf: (batch: number) => string): Promise<ApprovalBatch[]> {
+  const caps = await capsOf(db, rows);
+  const byExpiry = new Map<string, ActionRow[]>();
+  for (const row of rows) byExpiry.set(row.expires_at.toISOString(), [...(byExpiry.get(row.expires_at.toISOString()) ?? []), row]);
+  const batches: ApprovalBatch[] = [];
+  for (const [expiresAt, group] of byExpiry)
+    for (let start = 0; start < group.length; start += APPROVAL_BATCH_SIZE) {
+      const version = await loadVersion(db, Number(group[start]!.version_id));
+      batches.push({
+        workflowId: workflowIdOf(batches.length + 1),
+        actions: group.slice(start, start + APPROVAL_BATCH_SIZE).map((r) => ({
+          actionId: Number(r.action_id),
+          actionType: r.action_type,
+          incentiveCap: caps.get(Number(r.action_id))!,
+        })),
+        expiresAt,
+        escalateAfterHours: version.parameters.impactTiers.escalateAfterHours,
+      });
+    }
+  return batches;
+}
+
+/**
+ * The approval batches of an evaluation's actions waiting for a person (workflow ids `approval-<evaluationId>-<n>`),
+ * with their approval rows written in `trx` (the evaluation's transaction), so the API finds each action's workflow
+ * from the moment the actions exist.
+ */
+export async function openEvaluationApprovals(trx: Knex.Transaction, evaluationId: number): Promise<ApprovalBatch[]> {
+  const rows = (await trx('actions as a')
+    .join('decisions as d', 'd.decision_id', 'a.decision_id')
+    .where({ 'd.evaluation_id': evaluationId, 'a.status': 'pending_approval' })
+    .orderBy('a.action_id')
+    .select('a.*')) as ActionRow[];
+  const batches = await batchesOf(trx, rows, (n) => `approval-${evaluationId}-${n}`);
+  for (const batch of batches)
+    await trx('action_approvals')
+      .insert(batch.actions.map((a) => ({ action_id: a.actionId, workflow_id: batch.workflowId, deadline_at: batch.expiresAt })))
       .onConflict('action_id')
       .ignore();
-  return action;
+  return batches;
+}
+
+/** A batch of one, for an action waiting without an approval workflow (the API starts it). */
+export async function singleActionBatch(db: Knex, actionId: number): Promise<ApprovalBatch> {
+  const [batch] = await batchesOf(db, [await actionRow(db, actionId)], () => approvalWorkflowId(actionId));
+  return batch!;
+}
+
+/** The workflow keeping an action's open approval, if one does. */
+export async function approvalWorkflowOf(db: Knex, actionId: number): Promise<string | null> {
+  const row = (await db('action_approvals').where({ action_id: actionId, status: 'waiting' }).first('workflow_id')) as
+    { workflow_id: string } | undefined;
+  return row?.workflow_id ?? null;
+}
+
+/**
+ * Records a batch's approvals as waiting, kept by `workflowId` (the latest workflow to open a waiting approval keeps
+ * it), and returns the actions no longer waiting for a person. Idempotent.
+ */
+export async function openActionApprovals(
+  db: Knex,
+  input: { actionIds: number[]; workflowId: string; deadlineAt: Date },
+): Promise<{ notPending: number[] }> {
+  const pending = (await db('actions')
+    .whereIn('action_id', input.actionIds)
+    .where({ status: 'pending_approval' })
+    .pluck('action_id')) as string[];
+  if (pending.length > 0)
+    await db('action_approvals')
+      .insert(pending.map((id) => ({ action_id: id, workflow_id: input.workflowId, deadline_at: input.deadlineAt })))
+      .onConflict('action_id')
+      .merge(['workflow_id', 'deadline_at'])
+      .where('action_approvals.status', 'waiting');
+  const open = new Set(pending.map(Number));
+  return { notPending: input.actionIds.filter((id) => !open.has(id)) };
 }
 
 /** Checks a decision against the action (also the approval workflow's validator's rules); throws what is wrong. */
@@ -240,44 +315,55 @@ export async function decideAction(trx: Knex.Transaction, actionId: number, d: A
   return { actionId, status, approval: approvalStatus, before, after };
 }
 
-/** No decision by the action's expiry: the action expires (never delivered); audited. Idempotent. */
-export async function expireAction(db: Knex, input: { actionId: number; reason: string }): Promise<boolean> {
+/** No decision by the actions' expiry: they expire (never delivered); each audited. Returns those it expired. */
+export async function expireActions(db: Knex, input: { actionIds: number[]; reason: string }): Promise<number[]> {
   return db.transaction(async (trx) => {
-    const updated = await trx('actions')
-      .where({ action_id: input.actionId, status: 'pending_approval' })
-      .update({ status: 'expired', status_reason: input.reason, status_changed_at: trx.fn.now() });
-    if (updated === 0) return false;
+    const expired = (
+      (await trx('actions')
+        .whereIn('action_id', input.actionIds)
+        .where({ status: 'pending_approval' })
+        .update({ status: 'expired', status_reason: input.reason, status_changed_at: trx.fn.now() })
+        .returning('action_id')) as { action_id: string }[]
+    ).map((r) => Number(r.action_id));
+    if (expired.length === 0) return [];
     await trx('action_approvals')
-      .where({ action_id: input.actionId, status: 'waiting' })
+      .whereIn('action_id', expired)
+      .where({ status: 'waiting' })
       .update({ status: 'expired', decided_at: trx.fn.now(), reason: input.reason });
-    await recordAudit(trx, {
-      actor: 'approval-workflow',
-      role: null,
-      action: 'action.expired',
-      target: `action:${input.actionId}`,
-      details: { before: { status: 'pending_approval' }, after: { status: 'expired' }, reason: input.reason },
-    });
-    return true;
+    for (const actionId of expired)
+      await recordAudit(trx, {
+        actor: 'approval-workflow',
+        role: null,
+        action: 'action.expired',
+        target: `action:${actionId}`,
+        details: { before: { status: 'pending_approval' }, after: { status: 'expired' }, reason: input.reason },
+      });
+    return expired;
   });
 }
 
-/** Nobody decided within the policy's escalateAfterHours: the approval is flagged in the queue and audited. Idempotent. */
-export async function escalateAction(db: Knex, input: { actionId: number; afterHours: number }): Promise<boolean> {
-  return db.transaction(async (trx) => {
-    const updated = await trx('action_approvals')
-      .where({ action_id: input.actionId, status: 'waiting' })
+/**
+ * Nobody decided within the policy's escalateAfterHours: the waiting approvals are flagged in the queue, each
+ * audited, in `trx` (the caller notifies in the same transaction). Returns those it escalated. Idempotent.
+ */
+export async function escalateActions(trx: Knex.Transaction, input: { actionIds: number[]; afterHours: number }): Promise<number[]> {
+  const escalated = (
+    (await trx('action_approvals')
+      .whereIn('action_id', input.actionIds)
+      .where({ status: 'waiting' })
       .whereNull('escalated_at')
-      .update({ escalated_at: trx.fn.now() });
-    if (updated === 0) return false;
+      .update({ escalated_at: trx.fn.now() })
+      .returning('action_id')) as { action_id: string }[]
+  ).map((r) => Number(r.action_id));
+  for (const actionId of escalated)
     await recordAudit(trx, {
       actor: 'approval-workflow',
       role: null,
       action: 'action.approval.escalated',
-      target: `action:${input.actionId}`,
+      target: `action:${actionId}`,
       details: { afterHours: input.afterHours },
     });
-    return true;
-  });
+  return escalated.sort((a, b) => a - b);
 }
 
 export interface ApprovalFilters {

@@ -93,8 +93,10 @@ export async function deliveriesToStart(db: Knex, limit = 100): Promise<Delivery
 }
 
 export async function markDeliveriesStarted(db: Knex, started: { deliveryId: number; series: number }[]): Promise<void> {
-  for (const { deliveryId, series } of started)
-    await db('webhook_deliveries')
-      .where({ delivery_id: deliveryId })
-      .update({ started_series: db.raw('greatest(started_series, ?)', [series]) });
+  await db.raw(
+    `update webhook_deliveries d set started_series = greatest(d.started_series, s.series)
+       from unnest(?::bigint[], ?::int[]) as s(delivery_id, series)
+      where d.delivery_id = s.delivery_id`,
+    [started.map((s) => s.deliveryId), started.map((s) => s.series)],
+  );
 }

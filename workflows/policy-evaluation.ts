@@ -10,23 +10,24 @@ const { evaluatePolicyAndRelease } = proxyActivities<Activities>({
 
 /**
  * Evaluates a policy's active version (auto-approved actions get their webhook events in the same transaction), then
- * starts one approval workflow per action waiting for a person; they outlive this workflow.
+ * starts the approval workflows of the actions waiting for a person, a batch of actions each; they outlive this
+ * workflow.
  */
 export async function policyEvaluationWorkflow(input: {
   policyKey: string;
   startedBy: string;
 }): Promise<{ evaluationId: number; released: number; pending: number }> {
   const evaluation = await evaluatePolicyAndRelease(input);
-  // All in one workflow task: started one after the other, each child would cost a round trip (minutes for thousands).
   await Promise.all(
-    evaluation.pending.map((p) =>
+    evaluation.approvals.map(({ workflowId, ...batch }) =>
       startChild(actionApprovalWorkflow, {
-        workflowId: `approval-action-${p.actionId}`,
-        args: [p],
+        workflowId,
+        args: [batch],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       }),
     ),
   );
-  return { evaluationId: evaluation.evaluationId, released: evaluation.released, pending: evaluation.pending.length };
+  const pending = evaluation.approvals.reduce((n, batch) => n + batch.actions.length, 0);
+  return { evaluationId: evaluation.evaluationId, released: evaluation.released, pending };
 }

@@ -1,14 +1,15 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Express } from 'express';
 import { z } from 'zod';
 import {
-  approvalInput,
   approvalWorkflowId,
+  approvalWorkflowOf,
   CHANNELS,
   checkDecision,
   listApprovals,
   mayDecide,
   pendingAction,
+  singleActionBatch,
   type ActionDecision,
 } from '../../approvals/action-approval';
 import { ACTION_TYPES } from '../../policy/action-types';
@@ -57,9 +58,10 @@ const DECIDERS = ['owner', 'marketing'] as const;
 const READERS = ['owner', 'marketing', 'finance', 'support', 'viewer', 'admin'] as const;
 
 /**
- * Sends a decision to the action's approval workflow as its `decide` Update (starting the workflow if the evaluation
- * has not yet), after the same checks the workflow's validator makes, so a caller gets 403/400/409 without a round
- * trip; a decision the validator still refuses answers the same way.
+ * Sends a decision to the action's approval workflow (the batch that opened it, found through its approval row; or,
+ * for an action no running workflow keeps, a workflow of its own started here) as its `decide` Update, after the
+ * same checks the workflow's validator makes, so a caller gets 403/400/409 without a round trip; a decision the
+ * validator still refuses answers the same way.
  */
 async function sendDecision(
   ctx: RouteContext,
@@ -76,14 +78,24 @@ async function sendDecision(
   checkDecision(decision, action);
   const client: Client | undefined = ctx.temporal?.client;
   if (!client) throw new DependencyError('Approvals need Temporal, which this API was started without');
-  const handle = await client.workflow.start(actionApprovalWorkflow, {
-    workflowId: approvalWorkflowId(actionId),
-    taskQueue: ctx.temporal!.taskQueue,
-    args: [await approvalInput(ctx.db, actionId)],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
+  const ownWorkflow = async () =>
+    client.workflow.start(actionApprovalWorkflow, {
+      workflowId: approvalWorkflowId(actionId),
+      taskQueue: ctx.temporal!.taskQueue,
+      args: [await singleActionBatch(ctx.db, actionId)],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  const workflowId = await approvalWorkflowOf(ctx.db, actionId);
   try {
-    return await handle.executeUpdate(decideActionUpdate, { args: [decision] });
+    const handle = workflowId ? client.workflow.getHandle(workflowId) : await ownWorkflow();
+    try {
+      return await handle.executeUpdate(decideActionUpdate, { args: [actionId, decision] });
+    } catch (err) {
+      // The batch's workflow is gone (terminated, or not started yet): the action gets a workflow of its own, which
+      // takes its approval over.
+      if (!(err instanceof WorkflowNotFoundError) || !workflowId) throw err;
+      return await (await ownWorkflow()).executeUpdate(decideActionUpdate, { args: [actionId, decision] });
+    }
   } catch (err) {
     const cause = err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: string; message?: string } | undefined) : undefined;
     if (cause?.type !== DECISION_REFUSED) throw err;

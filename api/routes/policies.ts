@@ -1,7 +1,8 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import { activate, approve, createDraft, loadVersion, retire } from '../../policy/lifecycle';
-import { setKillSwitch, killSwitchOn } from '../../policy/kill-switch';
+import { killSwitchOn } from '../../policy/kill-switch';
+import { changeKillSwitch } from '../../delivery/kill-switch-release';
 import { simulatePolicy } from '../../policy/simulate-policy';
 import { thresholdCostCurve } from '../../policy/threshold-costs';
 import { diffVersions } from '../../policy/version-diff';
@@ -272,13 +273,13 @@ export function policyRoutes(app: Express, ctx: RouteContext): void {
     {
       method: 'post',
       path: '/kill-switch',
-      summary: 'Turn the policy kill switch on or off, with a reason (audited)',
+      summary: 'Turn the policy kill switch on or off, with a reason (audited); lifting it releases the actions it held',
       roles: ['owner', 'admin'],
       body: killSwitchBody,
     },
     async ({ body, res }) => {
-      await setKillSwitch(db, body.on, actor(res.locals.principal!), body.reason);
-      return { on: body.on };
+      const change = await changeKillSwitch(db, body.on, actor(res.locals.principal!), body.reason);
+      return { on: change.on, released: change.released.length, expired: change.expired.length, suppressed: change.suppressed.length };
     },
   );
 }

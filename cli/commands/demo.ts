@@ -274,7 +274,7 @@ export function registerDemo(program: Command): void {
         console.log(`\nDone in ${fmtSeconds(Date.now() - started)}. Where to look:`);
         console.log(`  web console   ${base}/  (sign in with a key above)`);
         console.log(
-          `  Temporal UI   http://127.0.0.1:${cfg.temporal.uiPort}  (workflows demo-ingest-*, retrain-*, pipeline-*, refresh-*, scoring-*, shadow-*, promotion-*, policy-*, approval-action-*)`,
+          `  Temporal UI   http://127.0.0.1:${cfg.temporal.uiPort}  (workflows demo-ingest-*, retrain-*, pipeline-*, refresh-*, scoring-*, shadow-*, promotion-*, policy-*, approval-*)`,
         );
         console.log(`  models        npx foresight models list;   npx foresight models compare <id>;   npx foresight backtest`);
         console.log(`  data quality  npx foresight quality;   rejected rows: select * from ingest_rejects;`);

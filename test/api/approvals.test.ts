@@ -5,11 +5,11 @@ import { expect } from 'chai';
 import { createApp } from '../../api/app';
 import { startServer, type RunningServer } from '../../api/server';
 import { createApiKey } from '../../access/api-keys';
-import { approvalInput, approvalWorkflowId } from '../../approvals/action-approval';
+import { approvalWorkflowId, approvalWorkflowOf, singleActionBatch } from '../../approvals/action-approval';
 import { WebhookReceiver } from '../../delivery/receiver';
 import { DEFAULT_POLICY_KEY } from '../../policy/default-policy';
 import type { Role } from '../../lib/roles';
-import { actionApprovalWorkflow, decideActionUpdate } from '../../workflows/action-approval';
+import { actionApprovalStateQuery, actionApprovalWorkflow, decideActionUpdate } from '../../workflows/action-approval';
 import { policyEvaluationWorkflow } from '../../workflows/policy-evaluation';
 import { webhookDispatchWorkflow } from '../../workflows/webhook-dispatch';
 import { until } from '../support/net';
@@ -154,9 +154,9 @@ describe('Approvals over HTTP reach the receiver; expiry, overrides and roles', 
     const support = await call(server.url, 'POST', `/approvals/${actionId}/approve`, { key: keys.support, json: {} });
     expect(support.status).to.equal(403);
     // Straight to the workflow, around the API: the validator refuses, and nothing changes.
-    const handle = env.client.workflow.getHandle(approvalWorkflowId(actionId));
+    const handle = env.client.workflow.getHandle((await approvalWorkflowOf(t.db, actionId))!);
     const refused = await handle
-      .executeUpdate(decideActionUpdate, { args: [{ decision: 'approve', by: 'mallory', role: 'marketing' }] })
+      .executeUpdate(decideActionUpdate, { args: [actionId, { decision: 'approve', by: 'mallory', role: 'marketing' }] })
       .catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(WorkflowUpdateFailedError);
     expect(String((refused as WorkflowUpdateFailedError).cause?.message)).to.match(/may not decide a retention_offer/);
@@ -170,18 +170,88 @@ describe('Approvals over HTTP reach the receiver; expiry, overrides and roles', 
     expect((await t.db('webhook_events').where({ dedupe_key: `action:${actionId}` })).length).to.equal(0);
   });
 
+  it('the kill switch holds what is approved while it is on; lifting it releases and delivers them, except the suppressed', async () => {
+    const [held, suppressed] = [pending[4]!, pending[5]!];
+    const on = await call(server.url, 'POST', '/kill-switch', { key: keys.owner, json: { on: true, reason: 'campaign system incident' } });
+    expect(on.status, on.text).to.equal(200);
+    for (const actionId of [held, suppressed]) {
+      const res = await call(server.url, 'POST', `/approvals/${actionId}/approve`, { key: keys.owner, json: {} });
+      expect(res.status, res.text).to.equal(200);
+      expect(res.body.release).to.deep.equal({ released: false, heldBy: 'kill_switch' });
+    }
+    const customerOf = async (actionId: number) => (await t.db('actions').where({ action_id: actionId }).first()).customer_id as string;
+    const suppression = await call(server.url, 'POST', '/suppressions', {
+      key: keys.owner,
+      json: { scope: 'customer', value: await customerOf(suppressed), reason: 'asked not to be contacted' },
+    });
+    expect(suppression.status, suppression.text).to.equal(201);
+    expect(await t.db('webhook_events').whereIn('dedupe_key', [`action:${held}`, `action:${suppressed}`])).to.deep.equal([]);
+
+    const off = await call(server.url, 'POST', '/kill-switch', { key: keys.owner, json: { on: false, reason: 'incident over' } });
+    expect(off.status, off.text).to.equal(200);
+    expect(off.body).to.deep.equal({ on: false, released: 1, expired: 0, suppressed: 1 });
+    await until('the held action at the receiver', async () => delivered(held) !== undefined);
+    expect(delivered(held)!.data.actionId).to.equal(held);
+    expect(receiver.counts.refused).to.equal(0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(delivered(suppressed)).to.equal(undefined);
+    const heldBy = await t.db('actions').whereIn('action_id', [held, suppressed]).orderBy('action_id').pluck('held_by');
+    expect(heldBy).to.deep.equal(held < suppressed ? [null, 'suppression'] : ['suppression', null]);
+    const [audit] = await t.db('audit_log').where({ action: 'kill_switch.released' });
+    expect(audit).to.include({ actor: 'owner-person', role: 'owner' });
+    expect(audit.details).to.deep.equal({ reason: 'incident over', released: [held], expired: [], suppressed: [suppressed] });
+  });
+
+  it('an approval nobody decides is escalated after escalateAfterHours: flagged in the queue, audited, subscribers notified', async () => {
+    const actionId = pending[3]!;
+    const escalations = await subscribedReceiver(server.url, keys.admin, ['approval.escalated']);
+    try {
+      // The evaluation's batch escalates after the policy's 24 hours; this action gets a workflow of its own with the
+      // shortest escalation a policy may set (0.001 hours, 3.6 s), and a day to expiry.
+      await env.client.workflow.getHandle((await approvalWorkflowOf(t.db, actionId))!).terminate('test: shorter escalation');
+      const { workflowId: _, ...batch } = await singleActionBatch(t.db, actionId);
+      const handle = await env.client.workflow.start(actionApprovalWorkflow, {
+        taskQueue,
+        workflowId: approvalWorkflowId(actionId),
+        args: [{ ...batch, escalateAfterHours: 0.001 }],
+      });
+      const notYet = await call(server.url, 'GET', '/approvals?escalated=true', { key: keys.owner });
+      expect(notYet.body.approvals).to.deep.equal([]);
+      await until('the escalation notice at the subscriber', async () => escalations.processed.length > 0, 30_000);
+      expect(escalations.processed).to.have.length(1);
+      expect(escalations.processed[0]!.payload).to.deep.include({ type: 'approval.escalated' });
+      expect((escalations.processed[0]!.payload as { data: unknown }).data).to.deep.include({
+        actionIds: [actionId],
+        count: 1,
+        afterHours: 0.001,
+        approvalWorkflow: approvalWorkflowId(actionId),
+      });
+      const queue = await call(server.url, 'GET', '/approvals?escalated=true', { key: keys.owner });
+      expect(queue.body.approvals.map((a: { actionId: number }) => a.actionId)).to.deep.equal([actionId]);
+      expect(queue.body.approvals[0].escalatedAt).to.be.a('string');
+      expect(await handle.query(actionApprovalStateQuery, actionId)).to.include({ status: 'waiting', escalated: true });
+      const audit = await t.db('audit_log').where({ action: 'action.approval.escalated', target: `action:${actionId}` });
+      expect(audit).to.have.length(1);
+      expect(audit[0].details).to.deep.equal({ afterHours: 0.001 });
+      // Escalated is still waiting: a person can decide it.
+      expect((await t.db('actions').where({ action_id: actionId }).first()).status).to.equal('pending_approval');
+    } finally {
+      await escalations.close();
+    }
+  });
+
   it('an expired approval never delivers, and cannot be approved afterwards', async () => {
     const actionId = pending[3]!;
-    // The evaluation started this action's approval with the policy's 14-day validity; replace it by one that
-    // expires in two seconds (the same action and row), and let it run out.
-    await env.client.workflow.getHandle(approvalWorkflowId(actionId)).terminate('test: shorter expiry');
-    const input = { ...(await approvalInput(t.db, actionId)), expiresAt: new Date(Date.now() + 2000).toISOString() };
+    // The evaluation started this action's approval (in a batch) with the policy's 14-day validity; replace it by one
+    // of its own that expires in two seconds (the same action and row), and let it run out.
+    await env.client.workflow.getHandle((await approvalWorkflowOf(t.db, actionId))!).terminate('test: shorter expiry');
+    const { workflowId: _, ...batch } = await singleActionBatch(t.db, actionId);
     const result = await env.client.workflow.execute(actionApprovalWorkflow, {
       taskQueue,
       workflowId: approvalWorkflowId(actionId),
-      args: [input],
+      args: [{ ...batch, expiresAt: new Date(Date.now() + 2000).toISOString() }],
     });
-    expect(result.status).to.equal('expired');
+    expect(result).to.deep.equal({ expired: [actionId] });
     expect((await t.db('actions').where({ action_id: actionId }).first()).status).to.equal('expired');
     const late = await call(server.url, 'POST', `/approvals/${actionId}/approve`, { key: keys.owner, json: {} });
     expect(late.status, late.text).to.equal(409);

@@ -8,15 +8,15 @@ import { freePort } from './net';
 import { insertScoredCustomers } from './scored-customers';
 
 /**
- * A verifying receiver subscribed to `action.approved` over the API (as an admin would): the subscription's secret
- * comes back once, and the receiver verifies with it.
+ * A verifying receiver subscribed to `action.approved` (or other event types) over the API (as an admin would): the
+ * subscription's secret comes back once, and the receiver verifies with it.
  */
-export async function subscribedReceiver(serverUrl: string, adminKey: string): Promise<WebhookReceiver> {
+export async function subscribedReceiver(serverUrl: string, adminKey: string, eventTypes = ['action.approved']): Promise<WebhookReceiver> {
   const receiver = new WebhookReceiver({ secrets: ['placeholder'] });
   const port = await receiver.listen(await freePort());
   const sub = await call(serverUrl, 'POST', '/webhooks/subscriptions', {
     key: adminKey,
-    json: { url: `http://127.0.0.1:${port}/hooks`, eventTypes: ['action.approved'] },
+    json: { url: `http://127.0.0.1:${port}/hooks`, eventTypes },
   });
   expect(sub.status, sub.text).to.equal(201);
   receiver.options.secrets = [sub.body.secret];
