@@ -6,7 +6,8 @@
  * Express app answering a constant copy of one profile (… bare) each run in a child process of their own, and
  * autocannon loads them from this process over loopback, one at a time, with a random scored customer per request:
  * saturation at 50 connections for both, then a fixed offered rate of 1,000 requests/s. Each measurement follows a
- * warm-up of a few seconds. Served = 2xx answers per second.
+ * warm-up of a few seconds. Served = 2xx answers per second. The server process's CPU time per served request (user
+ * and system, from /proc: Linux only) is printed too: on a shared machine it moves much less than throughput does.
  *
  * Usage: npx tsx bench/profile-load.ts [customers] [seconds per measurement]
  * With FORESIGHT_BENCH_CPU_PROF=<dir>, the API process writes a V8 CPU profile there (node --cpu-prof) when it stops.
@@ -78,6 +79,13 @@ interface Row {
   p50: number;
   p99: number;
   failed: number;
+  cpuMsPerRequest: number;
+}
+
+/** User + system CPU time of a process so far, in ms (/proc/<pid>/stat counts clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function main() {
@@ -110,17 +118,24 @@ async function main() {
   await db.destroy();
 
   const randomProfile = (req: { path?: string }) => ({ ...req, path: `/customer/profile/${ids[Math.floor(Math.random() * ids.length)]}` });
-  const load = async (endpoint: string, url: string, name: string, options: { connections: number; overallRate?: number }) => {
+  const load = async (
+    endpoint: string,
+    server: { url: string; child: ChildProcess },
+    name: string,
+    options: { connections: number; overallRate?: number },
+  ) => {
     const run = (duration: number) =>
       autocannon({
-        url,
+        url: server.url,
         duration,
         headers: { authorization: `Bearer ${key}` },
         requests: [{ method: 'GET', setupRequest: randomProfile }],
         ...options,
       });
     await run(WARM_UP_SECONDS);
+    const cpuBefore = cpuMs(server.child.pid!);
     const r = await run(seconds);
+    const cpu = cpuMs(server.child.pid!) - cpuBefore;
     const row: Row = {
       endpoint,
       load: name,
@@ -128,6 +143,7 @@ async function main() {
       p50: r.latency.p50,
       p99: r.latency.p99,
       failed: r.non2xx + r.errors + r.timeouts,
+      cpuMsPerRequest: cpu / r['2xx'],
     };
     process.stderr.write(`${endpoint}, ${name}: ${JSON.stringify(row)}\n`);
     return row;
@@ -144,10 +160,10 @@ async function main() {
   fs.writeFileSync(documentFile, document);
   const bare = await startChild(['bare', documentFile]);
   try {
-    rows.push(await load('bare Express', bare.url, '50 connections', { connections: 50 }));
-    rows.push(await load('GET /customer/profile/:id', api.url, '50 connections', { connections: 50 }));
-    rows.push(await load('bare Express', bare.url, '1,000 req/s offered', { connections: 50, overallRate: 1000 }));
-    rows.push(await load('GET /customer/profile/:id', api.url, '1,000 req/s offered', { connections: 50, overallRate: 1000 }));
+    rows.push(await load('bare Express', bare, '50 connections', { connections: 50 }));
+    rows.push(await load('GET /customer/profile/:id', api, '50 connections', { connections: 50 }));
+    rows.push(await load('bare Express', bare, '1,000 req/s offered', { connections: 50, overallRate: 1000 }));
+    rows.push(await load('GET /customer/profile/:id', api, '1,000 req/s offered', { connections: 50, overallRate: 1000 }));
   } finally {
     await Promise.all([stopChild(api.child), stopChild(bare.child)]);
   }
@@ -157,10 +173,12 @@ async function main() {
       `Node ${process.version}; ${customers} customers (${ids.length} scored, ${withActions} with an action), ` +
       `profile of ${document.length} bytes (stale: ${stale}), ${seconds} s per measurement after ${WARM_UP_SECONDS} s of warm-up`,
   );
-  console.log('| endpoint | load | served req/s | p50 ms | p99 ms | failed |');
-  console.log('|---|---|---:|---:|---:|---:|');
+  console.log('| endpoint | load | served req/s | p50 ms | p99 ms | failed | server CPU ms per request |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows)
-    console.log(`| ${r.endpoint} | ${r.load} | ${Math.round(r.served).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.failed} |`);
+    console.log(
+      `| ${r.endpoint} | ${r.load} | ${Math.round(r.served).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.failed} | ${r.cpuMsPerRequest.toFixed(2)} |`,
+    );
   const saturated = (endpoint: string) => rows.find((r) => r.endpoint === endpoint && r.load === '50 connections')!.served;
   console.log(
     `profile / bare throughput at 50 connections: ${(saturated('GET /customer/profile/:id') / saturated('bare Express')).toFixed(2)}; ` +
