@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { ForbiddenError, UnauthorizedError } from '../lib/errors';
 import { log } from '../lib/log';
-import { API_KEY_PATTERN, findApiKey } from '../access/api-keys';
+import { API_KEY_PATTERN } from '../access/api-keys';
+import { createApiKeyCache } from '../access/api-key-cache';
 import { countAuthFailure, type AuthFailureReason } from '../access/auth-failures';
 import type { Role } from '../lib/roles';
 
@@ -30,6 +31,7 @@ export interface Auth {
 }
 
 export function createAuth(db: Knex, logger: Logger = log): Auth {
+  const keys = createApiKeyCache(db, logger);
   /** Counts the refusal, then refuses; a failure to count is logged and does not change the answer (401). */
   const refuse = async (reason: AuthFailureReason, message: string): Promise<never> => {
     await countAuthFailure(db, reason).catch((err: unknown) => logger.error({ err, reason }, 'could not count a failed authentication'));
@@ -40,12 +42,12 @@ export function createAuth(db: Knex, logger: Logger = log): Auth {
     const guard: RequestHandler = async (req, res, next) => {
       const key = bearerKey(req.get('authorization'));
       if (!key) throw new UnauthorizedError('Missing API key: send "Authorization: Bearer <key>"');
-      // The lookup compares SHA-256 hashes inside Postgres. No constant-time comparison is needed: timing can at most
+      // The lookup compares SHA-256 hashes inside Postgres (or in the cache of valid keys, emptied on any key change). No constant-time comparison is needed: timing can at most
       // reveal something about the hash of the key the caller sent, which does not help find a stored key's preimage.
       // A malformed key is answered like an unknown one (the caller learns nothing) but counted apart: probing, not a
       // stale key.
       if (!API_KEY_PATTERN.test(key)) return refuse('malformed', 'Unknown API key');
-      const found = await findApiKey(db, key);
+      const found = await keys.find(key);
       if (found === 'unknown') return refuse('unknown', 'Unknown API key');
       if (found === 'revoked') return refuse('revoked', 'This API key has been revoked');
       res.locals.principal = { keyId: found.keyId, name: found.name, role: found.role };

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { NotFoundError } from '../lib/errors';
 
 /** A row of customer_profiles_latest as pg returns it (numeric as string, real as number, timestamptz as Date). */
-interface ProfileRow {
+export interface ProfileRow {
   customer_id: string;
   // bigint: pg returns it as a string.
   run_id: string;
@@ -35,7 +35,7 @@ interface ProfileRow {
  * The profile as consumers (CRM, support desk, campaign tools) read it: grouped by question, camelCase, money as
  * decimal strings so that no float rounding creeps in. The embedding is opt-in because few consumers need it.
  */
-function toConsumerProfile(r: ProfileRow, options: { embedding: boolean }) {
+export function toConsumerProfile(r: ProfileRow, options: { embedding: boolean }) {
   return {
     customerId: r.customer_id,
     asOf: r.as_of.toISOString(),
@@ -80,6 +80,11 @@ function clvInterval(r: ProfileRow): { lower: string; upper: string; level: numb
 export async function loadProfile(db: Knex, customerId: string): Promise<ProfileRow> {
   const row = (await db('customer_profiles_latest').where({ customer_id: customerId }).first()) as ProfileRow | undefined;
   if (row) return row;
+  return profileNotFound(db, customerId);
+}
+
+/** The 404 of a customer without a profile: it says whether the customer is unknown or just not scored yet. */
+export async function profileNotFound(db: Knex, customerId: string): Promise<never> {
   const known = await db('customers').where({ customer_id: customerId }).first('customer_id');
   throw new NotFoundError(
     known

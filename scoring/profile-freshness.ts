@@ -19,20 +19,18 @@ export async function resolveCustomerId(db: Knex, by: { externalId: string; sour
 /**
  * Whether a profile is older than the freshness contract and, when it is, the rule-based fallback a caller can use
  * instead of a stale model score: the recency rule of models/churn/baselines.ts (RecencyRuleBaseline: no completed
- * order for over the churn horizon is at risk), on today's orders rather than the stale run's snapshot.
+ * order for over the churn horizon is at risk), on today's orders rather than the stale run's snapshot — the caller
+ * reads the customer's last completed order (`lastCompletedOrderAt`) in the same statement as the profile.
  */
-export async function freshness(
-  db: Knex,
-  profile: { customerId: string; asOf: Date; churnHorizonDays: number },
+export function freshness(
+  profile: { asOf: Date; churnHorizonDays: number; lastCompletedOrderAt: Date | null },
   freshnessDays: number,
   now = new Date(),
 ) {
   const ageDays = (now.getTime() - profile.asOf.getTime()) / DAY_MS;
   const stale = ageDays > freshnessDays;
   if (!stale) return { stale, ageDays: Math.round(ageDays * 10) / 10, freshnessDays, fallback: null };
-  const row = (await db('orders').where({ customer_id: profile.customerId, status: 'completed' }).max('ordered_at as last').first()) as
-    { last: Date | null } | undefined;
-  const last = row?.last ?? null;
+  const last = profile.lastCompletedOrderAt;
   const daysSinceLastOrder = last === null ? null : Math.floor((now.getTime() - last.getTime()) / DAY_MS);
   const atRisk = daysSinceLastOrder === null || daysSinceLastOrder > profile.churnHorizonDays;
   return {

@@ -1,9 +1,8 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { RouteContext } from '../route-context';
-import { profileDocument } from '../../scoring/profile-document';
-import { freshness, resolveCustomerId } from '../../scoring/profile-freshness';
-import { openActionsOf } from '../../policy/open-actions';
+import { resolveCustomerId } from '../../scoring/profile-freshness';
+import { servedProfile } from '../../policy/served-profile';
 import { ROLES } from '../../lib/roles';
 import { ValidationError } from '../../lib/errors';
 import { defineRoute } from '../openapi';
@@ -32,15 +31,7 @@ const PROFILE_READERS = [...ROLES];
 export function profileRoutes(app: Express, ctx: RouteContext): void {
   const { db, similarCustomers, similarRateLimit } = ctx;
   /** The profile, its staleness (with the rule-based fallback when stale) and the customer's open actions. */
-  const fullProfile = async (id: string, embedding: boolean) => {
-    const profile = await profileDocument(db, id, { embedding });
-    const fresh = await freshness(
-      db,
-      { customerId: id, asOf: new Date(profile.asOf), churnHorizonDays: profile.churn.horizonDays },
-      ctx.freshnessDays,
-    );
-    return { ...profile, ...fresh, openActions: await openActionsOf(db, id) };
-  };
+  const fullProfile = (id: string, embedding: boolean) => servedProfile(db, id, { embedding, freshnessDays: ctx.freshnessDays });
 
   defineRoute(
     app,
