@@ -34,9 +34,19 @@ describe('monitoring outcomes: calibration over time and CLV realised vs predict
 
   before(async () => {
     t = await freshDatabase('outcomes');
-    runIds.push(await insertScoredCustomers(t.db, scored([0.9, 0.1, 0.5, 0.5], ['100.00', '200.00', '50.00', '10.00']), new Date('2026-01-01T00:00:00Z')));
-    runIds.push(await insertScoredCustomers(t.db, scored([0.2, 0.8, 0.8, 0.8], ['1.00', '1.00', '1.00', '1.00']), new Date('2026-10-01T00:00:00Z')));
-    runIds.push(await insertScoredCustomers(t.db, scored([0.3, 0.3, 0.3, 0.3], ['1.00', '1.00', '1.00', '1.00']), new Date('2027-01-15T00:00:00Z')));
+    runIds.push(
+      await insertScoredCustomers(
+        t.db,
+        scored([0.9, 0.1, 0.5, 0.5], ['100.00', '200.00', '50.00', '10.00']),
+        new Date('2026-01-01T00:00:00Z'),
+      ),
+    );
+    runIds.push(
+      await insertScoredCustomers(t.db, scored([0.2, 0.8, 0.8, 0.8], ['1.00', '1.00', '1.00', '1.00']), new Date('2026-10-01T00:00:00Z')),
+    );
+    runIds.push(
+      await insertScoredCustomers(t.db, scored([0.3, 0.3, 0.3, 0.3], ['1.00', '1.00', '1.00', '1.00']), new Date('2027-01-15T00:00:00Z')),
+    );
     const order = (order_id: string, customer_id: string, at: string, amount: string, status = 'completed') => ({
       order_id,
       customer_id,
@@ -45,13 +55,15 @@ describe('monitoring outcomes: calibration over time and CLV realised vs predict
       currency: 'EUR',
       status,
     });
-    await t.db('orders').insert([
-      order('o-a1', 'a', '2026-02-01T00:00:00Z', '500.00', 'cancelled'),
-      order('o-b1', 'b', '2026-02-01T00:00:00Z', '100.00'),
-      order('o-c1', 'c', '2026-03-15T00:00:00Z', '50.00'),
-      order('o-d1', 'd', '2026-06-01T00:00:00Z', '30.00'),
-      order('o-a2', 'a', '2026-11-01T00:00:00Z', '40.00'),
-    ]);
+    await t
+      .db('orders')
+      .insert([
+        order('o-a1', 'a', '2026-02-01T00:00:00Z', '500.00', 'cancelled'),
+        order('o-b1', 'b', '2026-02-01T00:00:00Z', '100.00'),
+        order('o-c1', 'c', '2026-03-15T00:00:00Z', '50.00'),
+        order('o-d1', 'd', '2026-06-01T00:00:00Z', '30.00'),
+        order('o-a2', 'a', '2026-11-01T00:00:00Z', '40.00'),
+      ]);
     await t.db('returns').insert([
       { return_id: 'r-c1', order_id: 'o-c1', customer_id: 'c', returned_at: new Date('2026-03-20T00:00:00Z'), amount: '20.00' },
       // A return of the cancelled order is not revenue given back.
@@ -113,7 +125,13 @@ describe('monitoring outcomes: calibration over time and CLV realised vs predict
 
   it('exposes the newest matured run’s outcomes as Prometheus gauges', async () => {
     const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${keys.service}` } })).text();
-    const gauge = (series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.slice(series.length + 1));
+    const gauge = (series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((line) => line.startsWith(`${series} `))
+          ?.slice(series.length + 1),
+      );
     // Churn: run 2 is the newest matured; CLV: run 1.
     expect(gauge('foresight_monitoring_churn_rate{source="realised"}')).to.equal(0.75);
     expect(gauge('foresight_monitoring_churn_rate{source="predicted"}')).to.be.closeTo(0.65, 1e-6);
