@@ -38,7 +38,14 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
       latestEventAt: null,
     });
     async function scoreWith(failing: number | null, maxParallel?: number) {
-      const calls = { scored: [] as number[], published: 0, monitored: [] as number[], failed: [] as string[], inFlight: 0, maxInFlight: 0 };
+      const calls = {
+        scored: [] as number[],
+        published: 0,
+        monitored: [] as number[],
+        failed: [] as string[],
+        inFlight: 0,
+        maxInFlight: 0,
+      };
       const activities = withFailureMapping({
         beginScoringRun: async () => run(6),
         scorePartition: async (input: { partition: number }) => {
@@ -167,7 +174,10 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
       expect(run.status).to.equal('published');
       expect(run.published_at).to.be.instanceOf(Date);
       // The workflow's last step monitored the published run against the previous one.
-      const report = await shop.db('monitoring_reports').where({ run_id: summary.runId }).first('report_id', 'reference_run_id', 'breaches');
+      const report = await shop
+        .db('monitoring_reports')
+        .where({ run_id: summary.runId })
+        .first('report_id', 'reference_run_id', 'breaches');
       expect(summary.monitoring.reportId).to.equal(Number(report.report_id));
       expect(Number(report.reference_run_id)).to.equal(previousRun);
       expect(summary.monitoring.breaches).to.deep.equal(report.breaches);
