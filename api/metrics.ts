@@ -128,7 +128,7 @@ function monitoringGauges(db: Knex, registry: Registry) {
   gauge('foresight_monitoring_source_age_days', "Days between a source's newest event and the run's as-of", ['source'], (g, f) => {
     for (const [source, s] of Object.entries(f.sourceFreshness)) if (s.ageDays !== null) g.set({ source }, s.ageDays);
   });
-  gauge('foresight_monitoring_run_age_days', "Days between the latest run's as-of and its monitoring", [], (g, f) => g.set(f.runAgeDays));
+  gauge('foresight_monitoring_run_age_days', "Days between the latest run's as-of and the newest data", [], (g, f) => g.set(f.runAgeDays));
   new Gauge({
     name: 'foresight_alerts_open',
     help: 'Open monitoring alerts by kind',

@@ -27,7 +27,7 @@ const population = (segmentShift: number): ScoredCustomer[] =>
   }));
 
 /**
- * The Monitoring page in headless Chromium against the real API: two monitored scoring runs (the second with a
+ * The Monitoring page in headless Chromium against the real API: a year-old run, then two monitored scoring runs (the second with a
  * feature shifted, so a feature_drift alert is open), orders after them so their churn horizon has matured, and the
  * ingestion ledger for freshness. The owner sees every figure with its table and resolves the alert; a viewer sees
  * the same page without the resolve button, and the API refuses the viewer's resolve.
@@ -39,8 +39,11 @@ describe('Web console: the Monitoring page', function () {
   let browser: Browser;
   const keys: Record<'owner' | 'viewer', string> = { owner: '', viewer: '' };
   const contexts: BrowserContext[] = [];
+  // A year-old run whose CLV horizon has matured, then two monitored runs; the data reaches two days past the last.
+  const old = new Date('2025-05-01T00:00:00Z');
   const first = new Date('2026-03-01T00:00:00Z');
-  const second = new Date('2026-03-08T00:00:00Z');
+  const second = new Date('2026-06-10T00:00:00Z');
+  const dataUntil = new Date('2026-06-12T00:00:00Z');
 
   before(async function () {
     this.timeout(300_000);
@@ -48,22 +51,24 @@ describe('Web console: the Monitoring page', function () {
     const launched = launchChromium();
     t = await freshDatabase('console_monitoring');
     await registerMonitoredFeatures(t.db);
+    await insertScoredCustomers(t.db, population(0), old);
     await insertFeatureSnapshot(t.db, first, population(0));
     const firstRun = await insertScoredCustomers(t.db, population(0), first);
     await insertFeatureSnapshot(t.db, second, population(1), 150);
     const runId = await insertScoredCustomers(t.db, population(1), second);
-    // Half the customers bought again within the churn horizon; the orders are known up to a year later.
+    // Half the customers bought a month after the old run and ten days after the first: both within the churn horizon.
+    const buyers = population(0).filter((_, i) => i % 2 === 0);
     await t.db('orders').insert(
-      population(0)
-        .filter((_, i) => i % 2 === 0)
-        .map((c, i) => ({
-          order_id: `mo-${i}`,
+      [old, first].flatMap((from, k) =>
+        buyers.map((c, i) => ({
+          order_id: `mo-${k}-${i}`,
           customer_id: c.id,
-          ordered_at: new Date(second.getTime() + 10 * DAY_MS),
+          ordered_at: new Date(from.getTime() + (k === 0 ? 30 : 10) * DAY_MS),
           amount: '25.00',
           currency: 'EUR',
           status: 'completed',
         })),
+      ),
     );
     for (const entity of ['orders', 'returns', 'sessions'])
       await t.db('ingest_batches').insert({
@@ -71,7 +76,7 @@ describe('Web console: the Monitoring page', function () {
         file_name: `${entity}.csv`,
         file_sha256: entity,
         status: 'completed',
-        exported_at: new Date('2027-04-01T00:00:00Z'),
+        exported_at: dataUntil,
         latest_event_at: new Date(second.getTime() - (entity === 'sessions' ? 3 : 1) * DAY_MS),
       });
     await runMonitoring(t.db, firstRun, new Date(first.getTime() + DAY_MS));
@@ -129,10 +134,17 @@ describe('Web console: the Monitoring page', function () {
     expect(await migration.locator('tbody tr').count()).to.be.at.least(SEGMENTS.length);
     expect(await page.getByText('20% of the customers scored in both runs changed segment').count()).to.equal(1);
     const calibration = page.getByTestId('calibration').locator('tbody tr');
-    expect(await calibration.count()).to.equal(2);
-    // The second run: its 30 buyers did not churn, so the realised churn is 50%.
+    expect(await calibration.count()).to.equal(3);
+    // The first monitored run: its 30 buyers did not churn, so the realised churn is 50%; the latest has not matured.
     expect(await calibration.nth(1).locator('td').nth(3).textContent()).to.equal('50%');
     expect(await calibration.nth(1).locator('td').nth(5).textContent()).to.equal('90 days, matured');
+    expect(await calibration.nth(2).locator('td').nth(3).textContent()).to.equal('–');
+    // The old run's CLV: 30 buyers × 2 orders × 25.00 = 1,500.00 against Σ (20 + i) over 60 customers = 2,970.00.
+    const clv = page.getByTestId('clv-outcomes').locator('tbody tr');
+    expect(await clv.first().locator('td').nth(2).textContent()).to.equal('2,970.00');
+    expect(await clv.first().locator('td').nth(3).textContent()).to.equal('1,500.00');
+    expect(await clv.first().locator('td').nth(4).textContent()).to.equal('50.5%');
+    expect(await clv.nth(1).locator('td').nth(5).textContent()).to.match(/^matures /);
     const sessions = page.locator('tr', { has: page.locator('td', { hasText: /^sessions$/ }) });
     expect(await sessions.locator('td').nth(2).textContent()).to.equal('3');
     await screenshot(page, 'monitoring-viewer');

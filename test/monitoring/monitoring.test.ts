@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { createApiKey } from '../../access/api-keys';
 import { createApp } from '../../api/app';
 import { startServer, type RunningServer } from '../../api/server';
+import { breaches, monitoringFigures, type RunData } from '../../monitoring/figures';
 import { runMonitoring } from '../../monitoring/run-monitoring';
 import { DEFAULT_POLICY_KEY, seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
@@ -156,5 +157,30 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
     expect(text).to.match(/foresight_monitoring_feature_psi\{feature="days_since_last_order"\} [0-9.e-]+/);
     expect(text).to.match(/foresight_monitoring_coverage 1\b/);
     expect(text).to.match(/foresight_monitoring_confidence_share\{confidence="high"\} 1\b/);
+  });
+});
+
+describe('stale scores are measured against the newest data, not the wall clock', () => {
+  const asOf = new Date('2026-06-30T00:00:00Z');
+  const run: RunData = {
+    runId: 1,
+    asOf,
+    matrix: null,
+    churn: Float64Array.of(0.5),
+    segments: new Map(),
+    confidence: new Map(),
+    profiles: 1,
+  };
+  const kinds = (newestDataAt: Date | null, now: Date) =>
+    breaches(monitoringFigures({ current: run, reference: null, snapshotCustomers: 1, sources: [], newestDataAt, now })).map((b) => b.kind);
+
+  it('a run as of the newest data is fresh however long ago that was (a demo shop, a backfill)', () => {
+    expect(kinds(new Date(asOf.getTime() + DAY_MS), new Date(asOf.getTime() + 200 * DAY_MS))).to.deep.equal([]);
+  });
+
+  it('a run left behind by newer data is stale; without any data, its age at monitoring counts', () => {
+    expect(kinds(new Date(asOf.getTime() + 10 * DAY_MS), new Date(asOf.getTime() + 10 * DAY_MS))).to.deep.equal(['stale_scores']);
+    expect(kinds(null, new Date(asOf.getTime() + 10 * DAY_MS))).to.deep.equal(['stale_scores']);
+    expect(kinds(null, new Date(asOf.getTime() + DAY_MS))).to.deep.equal([]);
   });
 });

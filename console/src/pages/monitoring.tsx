@@ -263,7 +263,7 @@ function Freshness({ f, thresholds }: { f: Figures; thresholds: MonitoringAnswer
   return (
     <SeriesFigure
       title="Freshness per source"
-      note={`Run as of ${when(f.asOf)}; monitored ${figure(f.runAgeDays)} day(s) after its as-of.`}
+      note={`Run as of ${when(f.asOf)}: ${figure(f.runAgeDays)} day(s) older than the newest data.`}
       data={data}
       table={
         <table>
