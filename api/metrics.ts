@@ -1,6 +1,7 @@
 import type { Express, RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { latestMaturedOutcome, type RunOutcome } from '../monitoring/outcomes';
 import { latestReport } from '../monitoring/run-monitoring';
 import type { Auth } from './auth';
 import type { ApiDocs } from './openapi';
@@ -64,6 +65,7 @@ export function createMetrics(db: Knex) {
   });
 
   monitoringGauges(db, registry);
+  outcomeGauges(db, registry);
 
   const timing: RequestHandler = knownMiddleware((req, res, next) => {
     const end = latency.startTimer();
@@ -126,7 +128,7 @@ function monitoringGauges(db: Knex, registry: Registry) {
   gauge('foresight_monitoring_source_age_days', "Days between a source's newest event and the run's as-of", ['source'], (g, f) => {
     for (const [source, s] of Object.entries(f.sourceFreshness)) if (s.ageDays !== null) g.set({ source }, s.ageDays);
   });
-  gauge('foresight_monitoring_run_age_days', "Days between the latest run's as-of and its monitoring", [], (g, f) => g.set(f.runAgeDays));
+  gauge('foresight_monitoring_run_age_days', "Days between the latest run's as-of and the newest data", [], (g, f) => g.set(f.runAgeDays));
   new Gauge({
     name: 'foresight_alerts_open',
     help: 'Open monitoring alerts by kind',
@@ -141,4 +143,57 @@ function monitoringGauges(db: Knex, registry: Registry) {
       for (const r of rows) this.set({ kind: r.kind }, r.n);
     },
   });
+}
+
+/**
+ * The newest matured run's outcomes (monitoring/outcomes.ts), read at each scrape: churn predicted against realised
+ * with the Brier score, CLV predicted against realised, and the as-of of the run each comes from.
+ */
+function outcomeGauges(db: Knex, registry: Registry) {
+  const gauge = (name: string, help: string, labelNames: string[], kind: 'churn' | 'clv', set: (g: Gauge, o: RunOutcome) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const outcome = await latestMaturedOutcome(db, kind);
+        if (outcome) set(this, outcome);
+      },
+    });
+  gauge(
+    'foresight_monitoring_churn_rate',
+    'Mean predicted churn probability and realised churn share of the newest run whose churn horizon has matured',
+    ['source'],
+    'churn',
+    (g, o) => {
+      if (o.churn.predicted !== null) g.set({ source: 'predicted' }, o.churn.predicted);
+      if (o.churn.realised !== null) g.set({ source: 'realised' }, o.churn.realised);
+    },
+  );
+  gauge('foresight_monitoring_churn_brier', 'Brier score of the newest run whose churn horizon has matured', [], 'churn', (g, o) => {
+    if (o.churn.brier !== null) g.set(o.churn.brier);
+  });
+  gauge(
+    'foresight_monitoring_clv_net_revenue',
+    'Net revenue over the CLV horizon, predicted and realised, of the newest run whose CLV horizon has matured (currency units)',
+    ['source'],
+    'clv',
+    (g, o) => {
+      if (o.clv.predicted !== null) g.set({ source: 'predicted' }, Number(o.clv.predicted));
+      if (o.clv.realised !== null) g.set({ source: 'realised' }, Number(o.clv.realised));
+    },
+  );
+  gauge('foresight_monitoring_clv_realised_ratio', 'Realised over predicted net revenue of that run (1 is unbiased)', [], 'clv', (g, o) => {
+    if (o.clv.ratio !== null) g.set(o.clv.ratio);
+  });
+  for (const kind of ['churn', 'clv'] as const)
+    gauge(
+      `foresight_monitoring_${kind}_outcome_as_of_seconds`,
+      `As-of (Unix seconds) of the run the ${kind} outcome gauges come from`,
+      [],
+      kind,
+      (g, o) => g.set(new Date(o.asOf).getTime() / 1000),
+    );
 }

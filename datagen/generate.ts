@@ -15,6 +15,7 @@ import {
   resolveGenerateOptions,
   type DirtyKind,
   type DirtyRates,
+  type Drift,
   type GenerateOptionsInput,
   type SessionsMode,
   type SignalMode,
@@ -29,6 +30,9 @@ import { simulateCustomer } from './simulate';
 export {
   DEFAULT_GENERATE_OPTIONS,
   DIRTY_KINDS,
+  DRIFT_DAYS,
+  DRIFTS,
+  type Drift,
   MAX_CUSTOMERS,
   resolveGenerateOptions,
   SESSIONS_MODES,
@@ -50,6 +54,7 @@ export interface GenerateSummary {
   readonly asOf: string;
   readonly sessions: SessionsMode;
   readonly signal: SignalMode;
+  readonly drift: Drift;
   /** The export instant (ISO-8601, UTC): ingested events lie before it, except injected future timestamps. */
   readonly exportInstant: string;
   /** Every file written; a transactions-only shop (sessions 'none') has no sessions file. */
@@ -146,6 +151,7 @@ export async function generateShop(input: GenerateOptionsInput, onProgress?: Gen
     asOf: options.asOf,
     sessions: options.sessions,
     signal: options.signal,
+    drift: options.drift,
     exportInstant: new Date(shop.exportSecond * 1000).toISOString(),
     files: Object.fromEntries(
       Object.entries(writers).map(([file, writer]) => [file, { path: writer.path, rows: writer.rows }]),

@@ -23,6 +23,18 @@ export type SessionsMode = (typeof SESSIONS_MODES)[number];
 export const SIGNAL_MODES = ['strong', 'realistic'] as const;
 export type SignalMode = (typeof SIGNAL_MODES)[number];
 
+/**
+ * A drift injected into the shop's data, for monitoring demos and tests. 'page_views': from DRIFT_DAYS before the
+ * export, every session records DRIFT_PAGE_VIEWS_FACTOR times its page views (a tracking change that fires the event
+ * more often), so page_views_30d shifts for everyone who browsed while behaviour does not. (A shift of amounts would
+ * not do: only the few recent buyers' spend moves, and a feature that is zero for over 90% of customers has a single
+ * PSI bin.)
+ */
+export const DRIFTS = ['none', 'page_views'] as const;
+export type Drift = (typeof DRIFTS)[number];
+export const DRIFT_DAYS = 30;
+export const DRIFT_PAGE_VIEWS_FACTOR = 5;
+
 export interface GenerateOptions {
   /** Number of customers to generate. */
   customers: number;
@@ -49,6 +61,8 @@ export interface GenerateOptions {
   sessions: SessionsMode;
   /** How cleanly sessions foretell dropout; only changes sessions.csv. */
   signal: SignalMode;
+  /** A drift injected into the last DRIFT_DAYS before the export ('none': the shop as it behaves). */
+  drift: Drift;
 }
 
 export type GenerateOptionsInput = Partial<Omit<GenerateOptions, 'typeMix' | 'dirtyRates'>> & {
@@ -76,6 +90,7 @@ export const DEFAULT_GENERATE_OPTIONS: Omit<GenerateOptions, 'outDir'> = {
   },
   sessions: 'all',
   signal: 'strong',
+  drift: 'none',
 };
 
 function requireInteger(value: number, field: string, min: number, max: number): void {
@@ -159,5 +174,6 @@ export function resolveGenerateOptions(input: GenerateOptionsInput): GenerateOpt
   }
   requireOneOf(options.sessions, 'sessions', SESSIONS_MODES);
   requireOneOf(options.signal, 'signal', SIGNAL_MODES);
+  requireOneOf(options.drift, 'drift', DRIFTS);
   return options;
 }

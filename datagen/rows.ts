@@ -86,7 +86,9 @@ export function exportRows(profile: CustomerProfile, identities: IdentityRow[], 
     customerId,
     timestamp(session.startedSecond),
     String(session.durationSeconds),
-    String(session.pageViews),
+    String(
+      session.pageViews * (shop.pageViewsDrift && session.startedSecond >= shop.pageViewsDrift.fromSecond ? shop.pageViewsDrift.factor : 1),
+    ),
     session.device,
   ]);
 

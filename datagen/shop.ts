@@ -5,7 +5,7 @@
 import { parseCalendarDate, SECONDS_PER_DAY } from './calendar';
 import { drawCatalog, type Catalog } from './catalog';
 import { CUSTOMER_TYPES } from './customer-types';
-import type { GenerateOptions, SessionsMode, SignalMode } from './options';
+import { DRIFT_DAYS, DRIFT_PAGE_VIEWS_FACTOR, type GenerateOptions, type SessionsMode, type SignalMode } from './options';
 import { cumulativeWeights, deriveRng, STREAM } from './random';
 
 export interface Shop {
@@ -25,6 +25,8 @@ export interface Shop {
   readonly idDigits: number;
   readonly sessions: SessionsMode;
   readonly signal: SignalMode;
+  /** Page views of sessions started from this second on are multiplied by `factor` (options.ts DRIFTS); null: none. */
+  readonly pageViewsDrift: { readonly fromSecond: number; readonly factor: number } | null;
 }
 
 /** The zero-padded number of a customer id, reused in the ids of their orders, returns and sessions. */
@@ -47,5 +49,7 @@ export function buildShop(options: GenerateOptions): Shop {
     idDigits: Math.max(7, String(options.customers).length),
     sessions: options.sessions,
     signal: options.signal,
+    pageViewsDrift:
+      options.drift === 'page_views' ? { fromSecond: exportSecond - DRIFT_DAYS * SECONDS_PER_DAY, factor: DRIFT_PAGE_VIEWS_FACTOR } : null,
   };
 }

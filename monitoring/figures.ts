@@ -35,8 +35,14 @@ export interface MonitoringFigures {
   coverage: number | null;
   /** Share of profiles by confidence (high, medium, low). */
   confidenceMix: Record<string, number>;
-  /** Per source: its newest event and how many days before the run's as-of; and the run's own age. */
+  /** Per source: its newest event and how many days before the run's as-of. */
   sourceFreshness: Record<string, { latestEventAt: string | null; ageDays: number | null }>;
+  /**
+   * The run's age: days from its as-of to the newest data known (the latest completed export), so scores left behind
+   * by newer data are stale. Against the data's clock rather than the wall clock: monitoring runs right after scoring,
+   * where the wall clock would only flag a shop whose whole history is old (a demo, a backfill) and never a pipeline
+   * that stopped (no run, no monitoring). Without any ingested data, against the time monitoring ran.
+   */
   runAgeDays: number;
 }
 
@@ -88,6 +94,8 @@ export function monitoringFigures(input: {
   reference: RunData | null;
   snapshotCustomers: number;
   sources: { source: string; latestEventAt: Date | null }[];
+  /** The newest completed export (ingest_batches.exported_at), or null before any. */
+  newestDataAt: Date | null;
   now: Date;
 }): MonitoringFigures {
   const { current, reference } = input;
@@ -118,7 +126,7 @@ export function monitoringFigures(input: {
         },
       ]),
     ),
-    runAgeDays: (input.now.getTime() - current.asOf.getTime()) / DAY_MS,
+    runAgeDays: ((input.newestDataAt ?? input.now).getTime() - current.asOf.getTime()) / DAY_MS,
   };
 }
 
@@ -169,7 +177,7 @@ export function breaches(f: MonitoringFigures): Breach[] {
   if (f.runAgeDays > THRESHOLDS.runAgeDays)
     out.push({
       kind: 'stale_scores',
-      message: `The scores are ${round(f.runAgeDays)} days old (threshold ${THRESHOLDS.runAgeDays})`,
+      message: `The scores are ${round(f.runAgeDays)} days older than the newest data (threshold ${THRESHOLDS.runAgeDays})`,
       detail: { ageDays: f.runAgeDays, threshold: THRESHOLDS.runAgeDays },
     });
   return out;

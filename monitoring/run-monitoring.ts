@@ -74,11 +74,14 @@ export async function runMonitoring(db: Knex, runId: number, now = new Date()): 
       { asOf: run.as_of },
     )
   ).rows.map((r) => ({ source: r.source, latestEventAt: r.latest }));
+  const newest = (await db('ingest_batches').where({ status: 'completed' }).max({ at: 'exported_at' }).first()) as
+    { at: Date | null } | undefined;
   const figures = monitoringFigures({
     current,
     reference,
     snapshotCustomers: current.matrix?.nrow ?? current.profiles,
     sources,
+    newestDataAt: newest?.at ?? null,
     now,
   });
   const found = breaches(figures);

@@ -16,7 +16,7 @@ export const THRESHOLDS = {
   lowConfidenceShare: 0.5,
   /** Days between a source's newest event and the run's as-of above this: `stale_data`. */
   sourceAgeDays: 7,
-  /** Days between the run's as-of and the time monitoring ran above this: `stale_scores`. */
+  /** Days between the run's as-of and the newest data (figures.ts runAgeDays) above this: `stale_scores`. */
   runAgeDays: 7,
 } as const;
 

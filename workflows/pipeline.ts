@@ -1,8 +1,7 @@
 import { ParentClosePolicy, WorkflowIdReusePolicy, defineQuery, executeChild, setHandler } from '@temporalio/workflow';
-import type { ScoreSummary } from '../scoring/scoring-runs';
 import { featureRefreshWorkflow, type FeatureRefreshResult } from './feature-refresh';
 import { scheduledAsOf } from './scheduled-as-of';
-import { scoringWorkflow, type ScoringInput } from './scoring';
+import { scoringWorkflow, type ScoringInput, type ScoringResult } from './scoring';
 
 export interface PipelineInput {
   /** The as-of (ISO); omitted when started by the schedule: the scheduled day at 00:00 UTC. */
@@ -15,7 +14,7 @@ export type StageOutcome<T> = { status: 'done'; result: T } | { status: 'already
 export interface PipelineResult {
   asOf: string;
   refresh: StageOutcome<FeatureRefreshResult>;
-  scoring: StageOutcome<ScoreSummary>;
+  scoring: StageOutcome<ScoringResult>;
 }
 
 export interface PipelineProgress {

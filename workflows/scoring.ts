@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, defineQuery, proxyActivities, setH
 import type { Activities } from '../activities';
 import type { ScoreSummary } from '../scoring/scoring-runs';
 
-const { beginScoringRun, publishScoringRun, failScoringRun } = proxyActivities<Activities>({
+const { beginScoringRun, publishScoringRun, failScoringRun, runMonitoring } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   // Beginning may compute the feature snapshot: one INSERT … SELECT with no heartbeat while it runs.
   heartbeatTimeout: '30 minutes',
@@ -31,7 +31,12 @@ export interface ScoringProgress {
   partitionsDone: number;
   customers: number;
   customersDone: number;
-  status: 'starting' | 'scoring' | 'publishing' | 'published' | 'failed';
+  status: 'starting' | 'scoring' | 'publishing' | 'monitoring' | 'published' | 'failed';
+}
+
+/** The published run's summary and what monitoring found in it (monitoring/run-monitoring.ts). */
+export interface ScoringResult extends ScoreSummary {
+  monitoring: { reportId: number; breaches: string[]; opened: number; resolved: number };
 }
 
 export const scoringProgressQuery = defineQuery<ScoringProgress>('scoringProgress');
@@ -43,9 +48,11 @@ export const SCORING_RUN_FAILED = 'ScoringRunFailed';
  * Scores every customer as of a date: begins a run (models and partitions fixed), scores its partitions in parallel
  * on whichever workers poll the task queue, and publishes the run in one UPDATE when every partition is written.
  * A partition that still fails after its retries marks the run failed; readers keep the previous published run.
+ * Every published run is then monitored (drift, stability, coverage, freshness): an alert it opens holds automatic
+ * approval before the policy acts on the run. A monitoring failure fails the workflow (the run stays published).
  * Start it with a business-key id (`scoring-2026-07-01`).
  */
-export async function scoringWorkflow(input: ScoringInput): Promise<ScoreSummary> {
+export async function scoringWorkflow(input: ScoringInput): Promise<ScoringResult> {
   const progress: ScoringProgress = { runId: null, partitions: 0, partitionsDone: 0, customers: 0, customersDone: 0, status: 'starting' };
   setHandler(scoringProgressQuery, () => progress);
   const startedAt = workflowInfo().runStartTime.getTime();
@@ -81,6 +88,8 @@ export async function scoringWorkflow(input: ScoringInput): Promise<ScoreSummary
   }
   progress.status = 'publishing';
   const summary = await publishScoringRun({ runId: run.runId, startedAt });
+  progress.status = 'monitoring';
+  const monitoring = await runMonitoring({ runId: run.runId });
   progress.status = 'published';
-  return summary;
+  return { ...summary, monitoring };
 }

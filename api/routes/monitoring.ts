@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { openAlerts, resolveAlert } from '../../monitoring/alerts';
 import { impactCsv, impactVersions, policyImpact } from '../../monitoring/impact';
+import { DEFAULT_OUTCOME_RUNS, runOutcomes } from '../../monitoring/outcomes';
 import { latestReport } from '../../monitoring/run-monitoring';
 import { THRESHOLDS } from '../../monitoring/thresholds';
 import { defineRoute, FileAnswer } from '../openapi';
@@ -9,6 +10,7 @@ import type { RouteContext } from '../route-context';
 import { positiveIntParam } from '../validate';
 
 const resolveBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
+const outcomesQuery = z.object({ runs: z.coerce.number().int().min(1).max(200).default(DEFAULT_OUTCOME_RUNS) }).strict();
 const impactQuery = z
   .object({
     policyVersion: z.coerce.number().int().positive(),
@@ -31,6 +33,18 @@ export function monitoringRoutes(app: Express, ctx: RouteContext): void {
       roles: ['owner', 'ml', 'viewer'],
     },
     async () => ({ report: await latestReport(db), thresholds: THRESHOLDS, openAlerts: await openAlerts(db) }),
+  );
+  defineRoute(
+    app,
+    ctx,
+    {
+      method: 'get',
+      path: '/monitoring/outcomes',
+      summary: 'Calibration over time and CLV realised vs predicted: each of the newest published runs against its matured outcomes',
+      roles: ['owner', 'ml', 'viewer', 'finance'],
+      query: outcomesQuery,
+    },
+    async ({ query }) => runOutcomes(db, { limit: query.runs }),
   );
   defineRoute(
     app,

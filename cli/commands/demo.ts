@@ -13,7 +13,7 @@ import { createApiKey } from '../../access/api-keys';
 import { createSubscription, listSubscriptions } from '../../delivery/subscriptions';
 import type { IngestSummary } from '../../ingestion/ingest-file';
 import { shopIngestionFiles } from '../../ingestion/shop-files';
-import type { GenerateSummary } from '../../datagen/generate';
+import { DRIFT_DAYS, DRIFTS, type GenerateSummary } from '../../datagen/generate';
 import { config } from '../../lib/config';
 import { migrateLatest } from '../../lib/db';
 import { MS_PER_DAY } from '../../lib/horizons';
@@ -30,11 +30,11 @@ import { pipelineIds } from '../../workflows/pipeline';
 import { decideUpdate, promotionStateQuery } from '../../workflows/promotion';
 import type { RetrainResult } from '../../workflows/retrain';
 import type { ShadowEvaluationResult } from '../../workflows/shadow-evaluation';
-import { scoringReport } from './models';
+import { monitoringLine, scoringReport } from './models';
 import { fmtInt, fmtSeconds, ingestTable, rejectReasons, table } from '../format';
 import { demoOfferResponse } from './demo-offer-response';
 import { describeStack } from './stack';
-import { generateReport, generateWithProgress } from './generate';
+import { generateReport, generateWithProgress, modeOption } from './generate';
 
 let stepStarted = Date.now();
 /** Each step's heading, after the time the previous one took. */
@@ -54,7 +54,12 @@ export function registerDemo(program: Command): void {
     .description('Run the main job end to end: start the stack, generate a demo shop, ingest it through Temporal, summarise')
     .option('--customers <n>', 'customers in the demo shop', '10000')
     .option('--seed <n>', 'random seed of the demo shop', '42')
-    .action(async (opts: { customers: string; seed: string }) => {
+    .option(
+      '--drift <feature>',
+      `a shop with a drift in its last ${DRIFT_DAYS} days (${DRIFTS.join(' or ')}): the second pipeline's monitoring opens a ` +
+        'drift alert and every action waits for approval until an owner resolves it (use a fresh FORESIGHT_HOME)',
+    )
+    .action(async (opts: { customers: string; seed: string; drift?: string }) => {
       const started = Date.now();
       const cfg = config();
       step(1, 'Local stack');
@@ -69,14 +74,15 @@ export function registerDemo(program: Command): void {
         step(3, 'Demo shop');
         const customers = Number(opts.customers);
         const seed = Number(opts.seed);
-        const outDir = path.join(cfg.home, 'demo', `shop-${customers}-seed${seed}`);
+        const drift = modeOption(opts.drift, 'drift', DRIFTS);
+        const outDir = path.join(cfg.home, 'demo', `shop-${customers}-seed${seed}${drift && drift !== 'none' ? `-drift-${drift}` : ''}`);
         const marker = path.join(outDir, 'summary.json');
         let shop: GenerateSummary;
         if (fs.existsSync(marker)) {
           shop = JSON.parse(fs.readFileSync(marker, 'utf8')) as GenerateSummary;
           console.log(`Reusing ${outDir} (deterministic by seed; delete it to regenerate).`);
         } else {
-          shop = await generateWithProgress({ customers, seed, outDir });
+          shop = await generateWithProgress({ customers, seed, outDir, drift });
           fs.writeFileSync(marker, JSON.stringify(shop, null, 2));
           console.log(generateReport(shop));
         }
@@ -303,7 +309,7 @@ function pipelineSummary(result: PipelineResult): string {
       : 'already done';
   const scoring =
     result.scoring.status === 'done'
-      ? `run ${result.scoring.result.runId} published, ${fmtInt(result.scoring.result.customers)} customers`
+      ? `run ${result.scoring.result.runId} published, ${fmtInt(result.scoring.result.customers)} customers; ${monitoringLine(result.scoring.result.monitoring)}`
       : 'already done';
   return `refresh-${result.asOf.slice(0, 10)}: ${refresh}\nscoring-${result.asOf.slice(0, 10)}: ${scoring}`;
 }

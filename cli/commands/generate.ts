@@ -2,7 +2,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import {
   DIRTY_KINDS,
+  DRIFT_DAYS,
+  DRIFTS,
   generateShop,
+  type Drift,
   SESSIONS_MODES,
   SIGNAL_MODES,
   type DirtyRates,
@@ -23,10 +26,11 @@ export interface GenerateCliOptions {
   dirtyRate?: string;
   sessions?: string;
   signal?: string;
+  drift?: string;
 }
 
 /** One of the given modes, or undefined for the generator's default; the error names the option without dashes. */
-function modeOption<Mode extends string>(value: string | undefined, name: string, modes: readonly Mode[]): Mode | undefined {
+export function modeOption<Mode extends string>(value: string | undefined, name: string, modes: readonly Mode[]): Mode | undefined {
   if (value === undefined) return undefined;
   const mode = modes.find((m) => m === value);
   if (mode === undefined) throw new ValidationError(`${name} must be one of ${modes.join(', ')}, got '${value}'`, name);
@@ -42,6 +46,7 @@ export async function generateWithProgress(opts: {
   dirtyRate?: number;
   sessions?: SessionsMode;
   signal?: SignalMode;
+  drift?: Drift;
 }) {
   const bar = progress('generate', opts.customers, ' customers');
   const dirtyRates =
@@ -55,6 +60,7 @@ export async function generateWithProgress(opts: {
       ...(dirtyRates ? { dirtyRates } : {}),
       ...(opts.sessions ? { sessions: opts.sessions } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.drift ? { drift: opts.drift } : {}),
     },
     (done, total) => bar.update(done, total),
   );
@@ -76,7 +82,9 @@ export function generateReport(s: GenerateSummary): string {
       d.eligible ? `${((100 * d.injected) / d.eligible).toFixed(2)}%` : '-',
     ]),
   );
-  const modes = s.sessions === 'none' ? 'no sessions' : `${s.signal} session signal`;
+  const modes =
+    (s.sessions === 'none' ? 'no sessions' : `${s.signal} session signal`) +
+    (s.drift === 'none' ? '' : `, ${s.drift} drift over the last ${DRIFT_DAYS} days`);
   return `${files}\n\n${dirt}\n\n${fmtInt(s.customers)} customers (seed ${s.seed}, ${modes}), history to ${s.exportInstant}, in ${fmtSeconds(s.elapsedMs)} -> ${s.outDir}`;
 }
 
@@ -94,6 +102,11 @@ export function registerGenerate(program: Command): void {
       '--signal <mode>',
       `how cleanly sessions foretell dropout: ${SIGNAL_MODES.join(' or ')} (default strong: a fade over exactly the 90 days before)`,
     )
+    .option(
+      '--drift <feature>',
+      `inject a drift into the last ${DRIFT_DAYS} days: ${DRIFTS.join(' or ')} (page_views: sessions record five times their ` +
+        'page views, so page_views_30d shifts and the next scoring run raises a feature_drift alert)',
+    )
     .action(async (opts: GenerateCliOptions) => {
       const dirtyRate = opts.dirtyRate === undefined ? undefined : Number(opts.dirtyRate);
       if (dirtyRate !== undefined && !(dirtyRate >= 0 && dirtyRate <= 0.25))
@@ -106,6 +119,7 @@ export function registerGenerate(program: Command): void {
         dirtyRate,
         sessions: modeOption(opts.sessions, 'sessions', SESSIONS_MODES),
         signal: modeOption(opts.signal, 'signal', SIGNAL_MODES),
+        drift: modeOption(opts.drift, 'drift', DRIFTS),
       });
       console.log(generateReport(summary));
     });

@@ -37,7 +37,14 @@ export function trainingReport(result: TrainModelsResult): string {
   );
 }
 
-export function scoringReport(s: ScoreSummary): string {
+/** What monitoring found in a run the scoring workflow published (the alerts it opened hold automatic approval). */
+export function monitoringLine(m: { breaches: string[]; opened: number; resolved: number }): string {
+  return m.breaches.length === 0
+    ? `Monitoring: no threshold breached${m.resolved ? ` (${m.resolved} alert(s) resolved)` : ''}`
+    : `Monitoring: ${m.breaches.join(', ')} (${m.opened} alert(s) opened; automatic approval holds while one is open: GET /monitoring)`;
+}
+
+export function scoringReport(s: ScoreSummary & { monitoring?: Parameters<typeof monitoringLine>[0] }): string {
   const share = (n: number) => `${((100 * n) / Math.max(s.customers, 1)).toFixed(1)}%`;
   const rows = (o: Record<string, number>) =>
     Object.entries(o)
@@ -52,6 +59,7 @@ export function scoringReport(s: ScoreSummary): string {
     '',
     `${fmtInt(s.customers)} customers scored as of ${s.asOf} in ${fmtSeconds(s.elapsedMs)} (run ${s.runId}); ` +
       `expected net revenue over the CLV horizon: ${s.expectedNetRevenue}`,
+    ...(s.monitoring ? [monitoringLine(s.monitoring)] : []),
   ].join('\n');
 }
 

@@ -7,6 +7,7 @@ import { FinancePage } from './pages/finance';
 import { ImpactPage } from './pages/impact';
 import { InsightsPage } from './pages/insights';
 import { ModelsPage } from './pages/models';
+import { MonitoringPage } from './pages/monitoring';
 import { OverviewPage } from './pages/overview';
 import { PoliciesPage } from './pages/policies';
 import { SignIn } from './pages/sign-in';
@@ -27,6 +28,7 @@ const PAGES: Page[] = [
   { path: '/approvals', label: 'Approvals', needs: 'GET /approvals' },
   { path: '/policies', label: 'Policies', needs: 'GET /policies' },
   { path: '/models', label: 'Models', needs: 'GET /models' },
+  { path: '/monitoring', label: 'Monitoring', needs: 'GET /monitoring' },
   { path: '/webhooks', label: 'Webhooks', needs: 'GET /webhooks/deliveries' },
   { path: '/insights', label: 'Insights', needs: 'GET /insights' },
   { path: '/impact', label: 'Impact', needs: 'GET /impact' },
@@ -52,6 +54,7 @@ function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
   }
   if (path === '/models') return <ModelsPage />;
   if (path === '/insights') return <InsightsPage />;
+  if (path === '/monitoring') return <MonitoringPage mayResolve={may('POST /alerts/:alertId/resolve')} />;
   if (decision) return <DecisionPage actionId={decision[1]!} />;
   if (path === '/approvals') return <ApprovalsPage mayDecide={may('POST /approvals/:actionId/approve')} />;
   if (path === '/policies') {

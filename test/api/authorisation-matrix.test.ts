@@ -82,6 +82,7 @@ describe('Authorisation matrix over every route', () => {
       'GET /customer/profile',
       'GET /metrics',
       'GET /monitoring',
+      'GET /monitoring/outcomes',
       'POST /alerts/:alertId/resolve',
       'GET /impact',
       'GET /impact/versions',

@@ -116,6 +116,7 @@ describe('Console: approvals, decision record, policies and webhooks in headless
       'Approvals',
       'Policies',
       'Models',
+      'Monitoring',
       'Webhooks',
       'Insights',
       'Impact',

@@ -107,6 +107,7 @@ describe('Web console in headless Chromium', function () {
       'Approvals',
       'Policies',
       'Models',
+      'Monitoring',
       'Webhooks',
       'Insights',
       'Impact',

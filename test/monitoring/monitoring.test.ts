@@ -3,17 +3,16 @@ import type { Knex } from 'knex';
 import { createApiKey } from '../../access/api-keys';
 import { createApp } from '../../api/app';
 import { startServer, type RunningServer } from '../../api/server';
-import { FEATURE_VERSION } from '../../features/catalog';
+import { breaches, monitoringFigures, type RunData } from '../../monitoring/figures';
 import { runMonitoring } from '../../monitoring/run-monitoring';
 import { DEFAULT_POLICY_KEY, seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
 import { createDb } from '../../lib/db';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
-import { insertScoredCustomers, type ScoredCustomer } from '../support/scored-customers';
+import { insertFeatureSnapshot, insertScoredCustomers, registerMonitoredFeatures, type ScoredCustomer } from '../support/scored-customers';
 
 const DAY_MS = 86_400_000;
-const FEATURES = ['days_since_last_order', 'orders_90d'];
 const SEGMENTS = ['At risk', "Can't lose", 'Champions', 'Loyal', 'New', 'Hibernating'];
 
 function population(): ScoredCustomer[] {
@@ -25,24 +24,6 @@ function population(): ScoredCustomer[] {
     priceSensitive: i % 5 === 0,
     pAlive: i % 11 === 0 ? 0.1 : 0.8,
   }));
-}
-
-/** A snapshot of the two features as of `asOf`; `shift` moves every customer's recency by that many days. */
-async function writeSnapshot(db: Knex, asOf: Date, customers: ScoredCustomer[], shift = 0) {
-  await db('feature_snapshot_headers').insert({
-    as_of: asOf,
-    feature_version: FEATURE_VERSION,
-    population: 'test',
-    customer_count: customers.length,
-  });
-  await db('feature_snapshots').insert(
-    customers.map((c, i) => ({
-      as_of: asOf,
-      feature_version: FEATURE_VERSION,
-      customer_id: c.id,
-      values: [((i * 7) % 100) + shift, i % 5],
-    })),
-  );
 }
 
 describe('monitoring after scoring runs: drift alerts hold automatic approval until resolved', () => {
@@ -59,7 +40,7 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
   /** The next weekly run: its snapshot (shifted or not), its scores, and monitoring a day after its as-of. */
   async function scoringRun(shift: number) {
     day = new Date(day.getTime() + 7 * DAY_MS);
-    await writeSnapshot(t.db, day, customers, shift);
+    await insertFeatureSnapshot(t.db, day, customers, shift);
     const runId = await insertScoredCustomers(t.db, customers, day);
     return { runId, report: await runMonitoring(worker, runId, new Date(day.getTime() + DAY_MS)) };
   }
@@ -72,7 +53,7 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
 
   before(async () => {
     t = await freshDatabase('monitoring');
-    await t.db('feature_sets').insert({ feature_version: FEATURE_VERSION, feature_names: FEATURES, definition_sha256: 'test' });
+    await registerMonitoredFeatures(t.db);
     await seedDefaultPolicy(t.db, { name: 'olivia', role: 'owner' });
     worker = createDb(urlFor(t.name, 'worker'));
     api = createDb(urlFor(t.name, 'api'));
@@ -176,5 +157,30 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
     expect(text).to.match(/foresight_monitoring_feature_psi\{feature="days_since_last_order"\} [0-9.e-]+/);
     expect(text).to.match(/foresight_monitoring_coverage 1\b/);
     expect(text).to.match(/foresight_monitoring_confidence_share\{confidence="high"\} 1\b/);
+  });
+});
+
+describe('stale scores are measured against the newest data, not the wall clock', () => {
+  const asOf = new Date('2026-06-30T00:00:00Z');
+  const run: RunData = {
+    runId: 1,
+    asOf,
+    matrix: null,
+    churn: Float64Array.of(0.5),
+    segments: new Map(),
+    confidence: new Map(),
+    profiles: 1,
+  };
+  const kinds = (newestDataAt: Date | null, now: Date) =>
+    breaches(monitoringFigures({ current: run, reference: null, snapshotCustomers: 1, sources: [], newestDataAt, now })).map((b) => b.kind);
+
+  it('a run as of the newest data is fresh however long ago that was (a demo shop, a backfill)', () => {
+    expect(kinds(new Date(asOf.getTime() + DAY_MS), new Date(asOf.getTime() + 200 * DAY_MS))).to.deep.equal([]);
+  });
+
+  it('a run left behind by newer data is stale; without any data, its age at monitoring counts', () => {
+    expect(kinds(new Date(asOf.getTime() + 10 * DAY_MS), new Date(asOf.getTime() + 10 * DAY_MS))).to.deep.equal(['stale_scores']);
+    expect(kinds(null, new Date(asOf.getTime() + 10 * DAY_MS))).to.deep.equal(['stale_scores']);
+    expect(kinds(null, new Date(asOf.getTime() + DAY_MS))).to.deep.equal([]);
   });
 });

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { FEATURE_VERSION } from '../../features/catalog';
 
 /** A scored customer for policy tests: only what the policy reads, the rest defaulted. */
 export interface ScoredCustomer {
@@ -54,4 +55,31 @@ export async function insertScoredCustomers(db: Knex, customers: ScoredCustomer[
     })),
   );
   return Number(run!.run_id);
+}
+
+/**
+ * A feature snapshot of two features as of `asOf` for monitoring: days_since_last_order ((i × 7) mod 100 + `shift`)
+ * and orders_90d (i mod 5). The feature set must be registered (registerMonitoredFeatures).
+ */
+export const MONITORED_FEATURES = ['days_since_last_order', 'orders_90d'];
+
+export async function registerMonitoredFeatures(db: Knex): Promise<void> {
+  await db('feature_sets').insert({ feature_version: FEATURE_VERSION, feature_names: MONITORED_FEATURES, definition_sha256: 'test' });
+}
+
+export async function insertFeatureSnapshot(db: Knex, asOf: Date, customers: ScoredCustomer[], shift = 0): Promise<void> {
+  await db('feature_snapshot_headers').insert({
+    as_of: asOf,
+    feature_version: FEATURE_VERSION,
+    population: 'test',
+    customer_count: customers.length,
+  });
+  await db('feature_snapshots').insert(
+    customers.map((c, i) => ({
+      as_of: asOf,
+      feature_version: FEATURE_VERSION,
+      customer_id: c.id,
+      values: [((i * 7) % 100) + shift, i % 5],
+    })),
+  );
 }

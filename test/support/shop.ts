@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ingestFile } from '../../ingestion/ingest-file';
 import { shopIngestionFiles } from '../../ingestion/shop-files';
-import { generateShop, type GenerateSummary, type SessionsMode, type SignalMode } from '../../datagen/generate';
+import { generateShop, type Drift, type GenerateSummary, type SessionsMode, type SignalMode } from '../../datagen/generate';
 import { freshDatabase, type TestDatabase } from './db';
 
 export interface IngestedShop extends TestDatabase {
@@ -33,6 +33,8 @@ export interface ShopModes {
   sessions?: SessionsMode;
   /** 'realistic': sessions foretell dropout only weakly and not at the 90-day horizon. */
   signal?: SignalMode;
+  /** A drift injected into the last days before the export (datagen/options.ts DRIFTS). */
+  drift?: Drift;
 }
 
 /**
@@ -47,6 +49,7 @@ export function ingestedShop(customers = 50_000, seed = 42, modes: ShopModes = {
     seed,
     ...(modes.sessions === 'none' ? ['nosessions'] : []),
     ...(modes.signal === 'realistic' ? ['realistic'] : []),
+    ...(modes.drift && modes.drift !== 'none' ? [`drift${modes.drift}`] : []),
   ].join('-');
   let shop = shops.get(key);
   if (!shop) {

@@ -50,6 +50,10 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
         },
         scorePartition: async () => ({ partition: 0, customers: 5, scoredBy: 'mock' }),
         publishScoringRun: async () => ({ runId: 1, customers: 5 }),
+        runMonitoring: async (input: { runId: number }) => {
+          calls.push(`monitor ${input.runId}`);
+          return { reportId: 1, breaches: [], opened: 0, resolved: 0 };
+        },
         failScoringRun: async () => undefined,
       }) as unknown as Activities;
       const taskQueue = `pipeline-mock-${gate}-${Date.now()}`;
@@ -77,9 +81,17 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
         });
         return { first, again };
       });
-      expect(calls).to.deep.equal(['gate refresh-2031-07-01', 'snapshot 2031-07-01T00:00:00.000Z', 'score 2031-07-01T00:00:00.000Z']);
+      expect(calls).to.deep.equal([
+        'gate refresh-2031-07-01',
+        'snapshot 2031-07-01T00:00:00.000Z',
+        'score 2031-07-01T00:00:00.000Z',
+        'monitor 1',
+      ]);
       expect(result.first.refresh.status).to.equal('done');
-      expect(result.first.scoring).to.deep.equal({ status: 'done', result: { runId: 1, customers: 5 } });
+      expect(result.first.scoring).to.deep.equal({
+        status: 'done',
+        result: { runId: 1, customers: 5, monitoring: { reportId: 1, breaches: [], opened: 0, resolved: 0 } },
+      });
       expect(result.again.refresh).to.deep.equal({ status: 'already-done', workflowId: 'refresh-2031-07-01' });
       expect(result.again.scoring).to.deep.equal({ status: 'already-done', workflowId: 'scoring-2031-07-01' });
     });
@@ -117,10 +129,12 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
       expect(first.stderr).to.match(/stage: refresh \(refresh-/);
       expect(first.stderr).to.match(/stage: scoring \(scoring-/);
       expect(first.stdout).to.match(/customers scored as of/);
+      expect(first.stdout).to.match(/Monitoring: /);
       const runs = await shop.db('scoring_runs').where({ as_of: asOf }).select('run_id', 'status', 'partitions');
       expect(runs).to.have.length(1);
       expect(runs[0]!.status).to.equal('published');
       expect(runs[0]!.partitions.length).to.be.greaterThan(1);
+      expect(await shop.db('monitoring_reports').where({ run_id: runs[0]!.run_id }).count({ n: '*' })).to.deep.equal([{ n: '1' }]);
       const served = await shop
         .db('customer_profiles_latest')
         .select(shop.db.raw('count(*)::int as n, count(distinct customer_id)::int as d'));

@@ -95,5 +95,8 @@ describe('scoringWorkflow survives a worker killed mid-run (real worker process,
       [`${os.hostname()}:${workers[0]!.pid}`, `${os.hostname()}:${workers[1]!.pid}`].sort(),
     );
     expect(seen).to.deep.equal([`${previous.runId}:${previous.customers}`, `${runId}:${summary.customers}`]);
+    expect(await shop.db('monitoring_reports').where({ run_id: runId }).pluck('report_id')).to.deep.equal([
+      String(summary.monitoring.reportId),
+    ]);
   });
 });

@@ -38,7 +38,14 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
       latestEventAt: null,
     });
     async function scoreWith(failing: number | null, maxParallel?: number) {
-      const calls = { scored: [] as number[], published: 0, failed: [] as string[], inFlight: 0, maxInFlight: 0 };
+      const calls = {
+        scored: [] as number[],
+        published: 0,
+        monitored: [] as number[],
+        failed: [] as string[],
+        inFlight: 0,
+        maxInFlight: 0,
+      };
       const activities = withFailureMapping({
         beginScoringRun: async () => run(6),
         scorePartition: async (input: { partition: number }) => {
@@ -53,6 +60,12 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
         publishScoringRun: async () => {
           calls.published += 1;
           return { runId: 7, customers: 60 };
+        },
+        runMonitoring: async (input: { runId: number }) => {
+          // Monitoring reads the published run: it must come after the publish.
+          expect(calls.published).to.equal(1);
+          calls.monitored.push(input.runId);
+          return { reportId: 3, breaches: ['feature_drift'], opened: 1, resolved: 0 };
         },
         failScoringRun: async (input: { reason: string }) => {
           calls.failed.push(input.reason);
@@ -76,9 +89,14 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
       return { ...outcome, calls };
     }
 
-    it('every partition scored, then one publish; never more partitions in flight than maxParallel', async () => {
+    it('every partition scored, then one publish, then monitoring of the run; never more partitions in flight than maxParallel', async () => {
       const { result, calls } = await scoreWith(null, 2);
-      expect(result).to.deep.equal({ runId: 7, customers: 60 });
+      expect(result).to.deep.equal({
+        runId: 7,
+        customers: 60,
+        monitoring: { reportId: 3, breaches: ['feature_drift'], opened: 1, resolved: 0 },
+      });
+      expect(calls.monitored).to.deep.equal([7]);
       expect([...calls.scored].sort()).to.deep.equal([0, 1, 2, 3, 4, 5]);
       expect(calls.published).to.equal(1);
       expect(calls.failed).to.deep.equal([]);
@@ -91,6 +109,7 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
       expect(((error as WorkflowFailedError).cause as ApplicationFailure).type).to.equal(SCORING_RUN_FAILED);
       expect(calls.scored.filter((p) => p === 3)).to.have.length(3);
       expect(calls.published).to.equal(0);
+      expect(calls.monitored).to.deep.equal([]);
       expect(calls.failed).to.have.length(1);
       expect(calls.failed[0]).to.match(/partition store unavailable/);
     });
@@ -154,6 +173,14 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
       const run = await shop.db('scoring_runs').where({ run_id: summary.runId }).first();
       expect(run.status).to.equal('published');
       expect(run.published_at).to.be.instanceOf(Date);
+      // The workflow's last step monitored the published run against the previous one.
+      const report = await shop
+        .db('monitoring_reports')
+        .where({ run_id: summary.runId })
+        .first('report_id', 'reference_run_id', 'breaches');
+      expect(summary.monitoring.reportId).to.equal(Number(report.report_id));
+      expect(Number(report.reference_run_id)).to.equal(previousRun);
+      expect(summary.monitoring.breaches).to.deep.equal(report.breaches);
     });
 
     it('a partition that keeps failing marks the run failed; the previous published run is still served', async () => {
