@@ -1,7 +1,7 @@
 /**
  * A simulated response to delivered offers, for demonstrating impact measurement: an ASSUMPTION, not a measurement.
- * Each customer in a policy's experiment orders again within the horizon with probability 1 − P(churn) as scored
- * (control: untouched); a treated customer's churn probability is lowered by `relativeChurnReduction` (the assumed
+ * Each customer orders again within the horizon with probability 1 − P(churn) as scored (control and customers outside
+ * the experiment: nothing changes); a treated customer's churn probability is lowered by `relativeChurnReduction` (the assumed
  * uplift), so the group's retention rises by about relativeChurnReduction × its mean P(churn). A returning customer
  * places one order at a uniform instant of the horizon, of about their expected spend per order. Draws are seeded per
  * customer, so the same inputs give the same orders however they are ordered or chunked.
@@ -15,8 +15,8 @@ const DAY_MS = 86_400_000;
 
 export interface ExperimentCustomer {
   customerId: string;
-  /** Treated: the offer went out. Control: held out, nothing sent. */
-  arm: 'treated' | 'control';
+  /** Treated: the offer went out. Control: held out, nothing sent. Untouched: outside the experiment, nothing sent. */
+  arm: 'treated' | 'control' | 'untouched';
   decidedAt: Date;
   churnProbability: number;
   /** What a returning customer spends, in cents (the profile's expected spend per order). */
@@ -43,8 +43,9 @@ export interface ResponseOrder {
 export function describeOfferResponse(a: OfferResponseAssumption): string {
   return (
     `Assumption (simulated, not measured): over ${a.horizonDays} days after the decision, a held-out customer orders again ` +
-    `with probability 1 − P(churn) as scored; an offer lowers a treated customer's P(churn) by ${Math.round(100 * a.relativeChurnReduction)}% ` +
-    `(relative). A returning customer places one order of about their expected spend per order.`
+    `with probability 1 − P(churn) as scored, and so does every customer outside the experiment; an offer lowers a treated ` +
+    `customer's P(churn) by ${Math.round(100 * a.relativeChurnReduction)}% (relative). A returning customer places one order ` +
+    `of about their expected spend per order. Calibration measured over this horizon therefore reflects the assumption, not the model.`
   );
 }
 
@@ -74,7 +75,7 @@ function validate(customers: readonly ExperimentCustomer[], a: OfferResponseAssu
   }
 }
 
-/** The orders the experiment's customers place over the horizon under the assumption. */
+/** The orders the customers place over the horizon under the assumption. */
 export function simulateOfferResponse(customers: readonly ExperimentCustomer[], a: OfferResponseAssumption): ResponseOrder[] {
   validate(customers, a);
   const orders: ResponseOrder[] = [];

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { outcomesKnownUntil } from '../ingestion/outcomes-known-until';
 import { csvText } from '../lib/csv';
 import { NotFoundError, ValidationError } from '../lib/errors';
 import { baselineComparison, type BaselineComparison } from './impact-baseline';
@@ -90,7 +91,7 @@ export async function policyImpact(
   const version = (await db('policy_versions').where({ version_id: versionId }).first('policy_key', 'version')) as
     { policy_key: string; version: number } | undefined;
   if (!version) throw new NotFoundError(`No policy version ${versionId}`);
-  const observedUntil = options.now ?? (await latestOrdersExport(db)) ?? new Date();
+  const observedUntil = options.now ?? (await outcomesKnownUntil(db)) ?? new Date();
   const maturedBefore = new Date(observedUntil.getTime() - horizonDays * DAY_MS);
 
   const rows = (
@@ -153,13 +154,6 @@ export async function policyImpact(
       'Normal approximation: Wald interval for the difference of retention rates, Welch for revenue per customer; ' +
       'sample size per group for 80% power at two-sided alpha 0.05 to detect the observed difference.',
   };
-}
-
-/** When the newest completed orders export was taken: the order data is complete up to then. */
-async function latestOrdersExport(db: Knex): Promise<Date | null> {
-  const row = (await db('ingest_batches').where({ entity: 'orders', status: 'completed' }).max({ at: 'exported_at' }).first()) as
-    { at: Date | null } | undefined;
-  return row?.at ?? null;
 }
 
 const CSV_COLUMNS = ['measure', 'treated', 'control', 'difference', 'lower_95', 'upper_95', 'conclusive', 'sample_size_per_group'];

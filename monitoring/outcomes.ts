@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { outcomesKnownUntil } from '../ingestion/outcomes-known-until';
 import { DAYS_PER_MONTH, MS_PER_DAY } from '../lib/horizons';
 
 /**
@@ -52,15 +53,6 @@ interface RunRow {
   as_of: Date;
   churn_horizon_days: number | null;
   clv_horizon_months: number | null;
-}
-
-async function outcomesKnownUpTo(db: Knex): Promise<Date | null> {
-  const { rows } = await db.raw<{ rows: { known: Date | null }[] }>(
-    `select least(max(exported_at) filter (where entity = 'orders'),
-                  coalesce(max(exported_at) filter (where entity = 'returns'), max(exported_at) filter (where entity = 'orders'))) as known
-       from ingest_batches where status = 'completed'`,
-  );
-  return rows[0]?.known ?? null;
 }
 
 async function churnOutcome(db: Knex, runId: string) {
@@ -180,7 +172,7 @@ const scored = (run: RunRow): run is RunRow & { churn_horizon_days: number; clv_
  * call, so late-arriving orders count as soon as they are ingested.
  */
 export async function runOutcomes(db: Knex, options: { limit?: number } = {}): Promise<OutcomesReport> {
-  const known = await outcomesKnownUpTo(db);
+  const known = await outcomesKnownUntil(db);
   const runs = ((await publishedRuns(db).limit(options.limit ?? DEFAULT_OUTCOME_RUNS)) as RunRow[]).reverse().filter(scored);
   const out: RunOutcome[] = [];
   for (const run of runs) out.push(await outcomeOf(db, run, known));
@@ -189,7 +181,7 @@ export async function runOutcomes(db: Knex, options: { limit?: number } = {}): P
 
 /** The newest published run whose churn (or CLV) horizon has matured, with its outcome; null before the first. */
 export async function latestMaturedOutcome(db: Knex, kind: 'churn' | 'clv'): Promise<RunOutcome | null> {
-  const known = await outcomesKnownUpTo(db);
+  const known = await outcomesKnownUntil(db);
   if (!known) return null;
   const ends =
     kind === 'churn'

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { outcomesKnownUntil } from '../ingestion/outcomes-known-until';
 import { ConflictError } from '../lib/errors';
 import { loadVersion } from './lifecycle';
 import { parameterResolver } from './parameters';
@@ -78,8 +79,9 @@ export async function thresholdCostCurve(db: Knex, versionId: number): Promise<T
     minimum: null,
   };
 
-  const latest = (await db('scoring_runs').whereNotNull('published_at').max<{ max: Date | null }>('as_of as max').first())?.max ?? null;
-  if (latest === null) return { ...curve, unavailable: 'No scoring run has been published yet.' };
+  // Outcomes are known up to the newest complete orders (and returns) export: the same rule as calibration and impact.
+  const latest = await outcomesKnownUntil(db);
+  if (latest === null) return { ...curve, unavailable: 'No orders export has been ingested yet: no outcomes are known.' };
   const matured = (
     await db.raw<{ rows: MaturedRun[] }>(
       `select r.run_id, r.as_of, h.horizon_days, r.as_of + make_interval(days => h.horizon_days) as outcomes_until
@@ -95,7 +97,7 @@ export async function thresholdCostCurve(db: Knex, versionId: number): Promise<T
     return {
       ...curve,
       unavailable:
-        `No published scoring run has a full churn horizon of outcomes before the latest data (${latest.toISOString()}): ` +
+        `No published scoring run has a full churn horizon of outcomes before the outcomes known so far (orders exported up to ${latest.toISOString()}): ` +
         'the curve needs predictions at least one horizon old.',
     };
   }

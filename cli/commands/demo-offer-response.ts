@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { DEFAULT_OFFER_RESPONSE, describeOfferResponse, simulateOfferResponse, writeResponseOrders } from '../../datagen/offer-response';
 import type { IngestSummary } from '../../ingestion/ingest-file';
 import { MS_PER_DAY } from '../../lib/horizons';
-import { experimentCustomers } from '../../monitoring/experiment-customers';
+import { experimentCustomers, untouchedCustomers } from '../../monitoring/experiment-customers';
 import { policyImpact } from '../../monitoring/impact';
 import { fmtInt } from '../format';
 
@@ -27,7 +27,10 @@ export async function demoOfferResponse(
   if (customers.length === 0) return ['No treated or held-out customers in this evaluation: nothing to simulate.'];
   const lastDecided = Math.max(...customers.map((c) => c.decidedAt.getTime()));
   const horizonEnd = new Date(lastDecided + assumption.horizonDays * MS_PER_DAY);
-  const orders = simulateOfferResponse(customers, assumption);
+  // Everyone the run scored gets a simulated horizon, so the export is complete: customers outside the experiment
+  // without orders would otherwise read as churned wherever outcomes are measured.
+  const untouched = await untouchedCustomers(db, evaluationId);
+  const orders = simulateOfferResponse([...customers, ...untouched], assumption);
   const currency =
     ((await db('orders').groupBy('currency').orderByRaw('count(*) desc').first('currency')) as { currency: string } | undefined)
       ?.currency ?? 'EUR';
@@ -40,7 +43,8 @@ export async function demoOfferResponse(
   const impact = await policyImpact(db, (await versionOf(db, evaluationId))!, { horizonDays: assumption.horizonDays });
   const lines = [
     describeOfferResponse(assumption),
-    `${fmtInt(treated)} treated and ${fmtInt(customers.length - treated)} control customers; ${fmtInt(orders.length)} simulated orders ` +
+    `${fmtInt(treated)} treated and ${fmtInt(customers.length - treated)} control customers (and ${fmtInt(untouched.length)} outside the experiment); ` +
+      `${fmtInt(orders.length)} simulated orders ` +
       `until ${horizonEnd.toISOString().slice(0, 10)} written to ${file} and ingested (${fmtInt(summary?.accepted ?? 0)} rows accepted).`,
   ];
   const r = impact.retention;

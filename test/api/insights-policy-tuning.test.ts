@@ -5,7 +5,7 @@ import { startServer, type RunningServer } from '../../api/server';
 import { FEATURE_NAMES, FEATURE_VERSION } from '../../features/catalog';
 import { createDraft } from '../../policy/lifecycle';
 import { DEFAULT_PARAMETERS, DEFAULT_RULES } from '../../policy/default-policy';
-import { insertScoredCustomers, type ScoredCustomer } from '../support/scored-customers';
+import { insertCompletedExport, insertScoredCustomers, type ScoredCustomer } from '../support/scored-customers';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
 
@@ -63,6 +63,9 @@ describe('Insights, threshold costs, version diffs and parameter errors (API)', 
 
   it('says why there is no threshold curve while no run has a full horizon of outcomes', async () => {
     await insertScoredCustomers(t.db, [{ id: 'z1', churn: 0.5, clv: '10.00' }], LATEST);
+    expect((await get(`/policies/versions/${versionId}/threshold-costs`)).body.unavailable).to.match(/No orders export/);
+    // Orders known up to the latest run: the matured-run rule reads the exports, not the runs.
+    await insertCompletedExport(t.db, 'orders', LATEST);
     const res = await get(`/policies/versions/${versionId}/threshold-costs`);
     expect(res.status).to.equal(200);
     expect(res.body.run).to.equal(null);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { demoOfferResponse } from '../../cli/commands/demo-offer-response';
 import { ingestFile } from '../../ingestion/ingest-file';
-import { experimentCustomers } from '../../monitoring/experiment-customers';
+import { experimentCustomers, untouchedCustomers } from '../../monitoring/experiment-customers';
 import { policyImpact } from '../../monitoring/impact';
 import { seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
@@ -15,6 +15,7 @@ const DAY_MS = 86_400_000;
 const DECIDED = new Date('2026-11-29T10:00:00Z');
 const CUSTOMERS = 4_000;
 const CHURN = 0.7;
+const REFUSED = 200;
 
 /**
  * The demo's holdout run for a simulated horizon, on the real path: the default policy evaluated on scored customers,
@@ -43,6 +44,11 @@ describe("the demo's simulated response to offers, measured as impact", function
       new Date(DECIDED.getTime() - 30 * DAY_MS),
     );
     evaluationId = (await evaluatePolicy(t.db, 'retention', { name: 'test', role: null }, DECIDED)).evaluationId;
+    // A person refused some of the offers: those customers are outside the experiment, yet still in the horizon.
+    await t
+      .db('actions')
+      .whereIn('action_id', t.db('actions').select('action_id').where({ holdout: false }).orderBy('action_id').limit(REFUSED))
+      .update({ status: 'rejected' });
     lines = await demoOfferResponse(t.db, evaluationId, outDir, async (files, notAfter) => [
       await ingestFile(t.db, { entity: 'orders', file: files.orders, notAfter: new Date(notAfter) }),
     ]);
@@ -66,8 +72,37 @@ describe("the demo's simulated response to offers, measured as impact", function
     expect(retention.lower).to.be.below(0.21);
     expect(retention.upper).to.be.above(0.21);
     expect(retention.conclusive).to.equal(true);
-    const simulated = Number((await t.db('orders').where('order_id', 'like', 'SIM-%').count({ n: '*' }))[0]!.n);
+    const experimentIds = experiment.map((c) => c.customerId);
+    const simulated = Number(
+      (await t.db('orders').where('order_id', 'like', 'SIM-%').whereIn('customer_id', experimentIds).count({ n: '*' }))[0]!.n,
+    );
     expect(simulated).to.equal(impact.treated.retained + impact.control.retained);
+  });
+
+  it('simulates every other customer the run scored too, at 1 − P(churn), so the export is complete', async () => {
+    const untouched = await untouchedCustomers(t.db, evaluationId);
+    const experiment = await experimentCustomers(t.db, evaluationId);
+    const scored = Number((await t.db('customer_risk_scores').countDistinct({ n: 'customer_id' }))[0]!.n);
+    expect(untouched.length + experiment.length).to.equal(scored);
+    expect(untouched.length, 'the refused customers').to.equal(REFUSED);
+    {
+      const returned = Number(
+        (
+          await t
+            .db('orders')
+            .where('order_id', 'like', 'SIM-%')
+            .whereIn(
+              'customer_id',
+              untouched.map((c) => c.customerId),
+            )
+            .count({ n: '*' })
+        )[0]!.n,
+      );
+      const expected = untouched.reduce((sum, c) => sum + (1 - c.churnProbability), 0);
+      // Binomial: within four standard deviations of the expected count.
+      const sd = Math.sqrt(untouched.reduce((sum, c) => sum + c.churnProbability * (1 - c.churnProbability), 0));
+      expect(Math.abs(returned - expected)).to.be.at.most(4 * sd + 1);
+    }
   });
 
   it('says the assumption and what was measured', () => {

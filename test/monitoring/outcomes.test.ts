@@ -6,7 +6,7 @@ import { createDb } from '../../lib/db';
 import { runOutcomes } from '../../monitoring/outcomes';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
-import { insertScoredCustomers, type ScoredCustomer } from '../support/scored-customers';
+import { insertCompletedExport, insertScoredCustomers, type ScoredCustomer } from '../support/scored-customers';
 
 /**
  * Four customers scored by three runs, and what they then did. Run 1 (2026-01-01): churn 90 days later a (only a
@@ -23,14 +23,7 @@ describe('monitoring outcomes: calibration over time and CLV realised vs predict
   let server: RunningServer;
   const keys: Record<string, string> = {};
   const runIds: number[] = [];
-  const batch = (entity: string, exportedAt: string) =>
-    t.db('ingest_batches').insert({
-      entity,
-      file_name: `${entity}-${exportedAt}.csv`,
-      file_sha256: `${entity}-${exportedAt}`,
-      exported_at: new Date(exportedAt),
-      status: 'completed',
-    });
+  const batch = (entity: string, exportedAt: string) => insertCompletedExport(t.db, entity, exportedAt);
 
   before(async () => {
     t = await freshDatabase('outcomes');

@@ -83,3 +83,15 @@ export async function insertFeatureSnapshot(db: Knex, asOf: Date, customers: Sco
     })),
   );
 }
+
+/** A completed export batch of one entity taken at `exportedAt`: outcomes are known up to there. */
+export async function insertCompletedExport(db: Knex, entity: string, exportedAt: Date | string): Promise<void> {
+  const at = new Date(exportedAt);
+  await db('ingest_batches').insert({
+    entity,
+    file_name: `${entity}-${at.toISOString()}.csv`,
+    file_sha256: `${entity}-${at.toISOString()}`,
+    exported_at: at,
+    status: 'completed',
+  });
+}
