@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { ValidationError } from '../lib/errors';
 import {
+  BoostedCandidate,
   CHURN_CANDIDATES,
   fitChurnCandidate,
   type CandidateFitOptions,
@@ -82,7 +83,12 @@ export async function rollingOriginBakeOff(cache: ChurnRowsCache, options: Rolli
     for (const name of names) {
       if (excluded.has(name)) continue;
       try {
-        const candidate = fitChurnCandidate(name, fit, calibration, fitOptions);
+        const candidate = cache.steps.timeSync(
+          `churn bake-off ${origin.toISOString().slice(0, 10)}: fit ${name}`,
+          () => fitChurnCandidate(name, fit, calibration, fitOptions),
+          (c) =>
+            `${fit.nrow} fit rows, ${calibration.nrow} calibration rows${c instanceof BoostedCandidate ? `, ${(c.model.bestIteration ?? 0) + 1} trees` : ''}`,
+        );
         try {
           probabilities.set(name, candidate.predictProba(scored));
         } finally {
@@ -123,7 +129,7 @@ export async function rollingOriginBakeOff(cache: ChurnRowsCache, options: Rolli
   return {
     origins: reports,
     excluded: [...excluded].map(([name, reason]) => ({ name, reason })),
-    bakeOff: runBakeOff(labels, predictions, options.bootstrap),
+    bakeOff: cache.steps.timeSync('churn bake-off: pooled metrics and bootstrap', () => runBakeOff(labels, predictions, options.bootstrap)),
     trainingMs,
   };
 }

@@ -18,6 +18,7 @@ import { addDays, loadChurnLabels, requireDate, requireHorizonDays } from '../fe
 import type { LabelledChurnRows } from '../models/churn/candidates';
 import { fitBetaGeo, noPurchaseProbabilities } from '../models/churn/no-purchase-probability';
 import type { BetaGeoParams } from '../models/clv/bgnbd';
+import { StepTimings } from './step-timings';
 
 export const MIN_TRAINING_CUTOFFS = 2;
 
@@ -112,6 +113,7 @@ export class ChurnRowsCache {
     private readonly db: Knex,
     readonly horizonDays: number,
     readonly dataAsOf: Date,
+    readonly steps: StepTimings = new StepTimings(),
   ) {}
 
   rows(cutoff: Date): Promise<CutoffRows> {
@@ -131,15 +133,25 @@ export class ChurnRowsCache {
   }
 
   private async load(asOf: Date): Promise<CutoffRows> {
+    const day = asOf.toISOString().slice(0, 10);
     const started = performance.now();
-    await computeFeatureSnapshot(this.db, asOf);
-    const matrix = await loadFeatureMatrix(this.db, asOf, FEATURE_VERSION);
+    const matrix = await this.steps.time(
+      `churn rows ${day}: feature snapshot`,
+      async () => {
+        await computeFeatureSnapshot(this.db, asOf);
+        return loadFeatureMatrix(this.db, asOf, FEATURE_VERSION);
+      },
+      (m) => `${m.nrow} customers`,
+    );
     const loaded = performance.now();
     if (matrix.nrow === 0) throw new ValidationError(`No customer had bought by ${asOf.toISOString()}: nothing to label`, 'asOf');
-    const y = await loadChurnLabels(this.db, asOf, this.horizonDays, matrix.customerIds, { dataAsOf: this.dataAsOf });
+    const y = await this.steps.time(`churn rows ${day}: labels`, () =>
+      loadChurnLabels(this.db, asOf, this.horizonDays, matrix.customerIds, { dataAsOf: this.dataAsOf }),
+    );
     const labelled = performance.now();
 
-    const summary = await clvSummary(this.db, { asOf });
+    const summary = await this.steps.time(`churn rows ${day}: purchase summary`, () => clvSummary(this.db, { asOf }));
+    const summarised = performance.now();
     const index = new Map(summary.customerIds.map((id, i) => [id, i]));
     // A purchaser the summary lacks has no repeat history: x = t_x = T = 0.
     const at = (values: ArrayLike<number>) => matrix.customerIds.map((id) => values[index.get(id) ?? -1] ?? 0);
@@ -153,6 +165,7 @@ export class ChurnRowsCache {
     } catch (error) {
       betaGeoError = (error as Error).message;
     }
+    this.steps.steps.push({ step: `churn rows ${day}: BG/NBD fit`, ms: performance.now() - summarised });
     this.timings.featureSnapshotsMs += loaded - started;
     this.timings.labelsMs += labelled - loaded;
     this.timings.betaGeoMs += performance.now() - labelled;

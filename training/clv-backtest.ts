@@ -24,6 +24,7 @@ import { GbmClv, type GbmClvOptionsInput } from '../models/clv/gbm-clv';
 import { ProbabilisticClv, type ProbabilisticClvFitState, type ProbabilisticClvOptionsInput } from '../models/clv/probabilistic-clv';
 import { featuresAsOf } from '../features/features-as-of';
 import { clvSummary, DEFAULT_RECENT_WINDOW_DAYS } from '../features/clv-summary';
+import { StepTimings } from './step-timings';
 
 export { CLV_MODEL_LABELS, type ClvCandidate as ClvModelName, type ClvModelChoice };
 
@@ -57,6 +58,8 @@ export interface ClvBacktestOptions {
   probabilistic?: Omit<ProbabilisticClvOptionsInput, 'horizonMonths' | 'monthlyDiscountRate'>;
   gbm?: Omit<GbmClvOptionsInput, 'horizonDays'>;
   bootstrap?: BootstrapOptions;
+  /** Records the wall time of each step. */
+  steps?: StepTimings;
 }
 
 export const DEFAULT_ORIGINS = 3;
@@ -115,6 +118,7 @@ export async function backtestClv(db: Knex, options: ClvBacktestOptions): Promis
   if (!(spacing > 0)) throw new ValidationError(`originSpacingDays must be positive, got ${spacing}`, 'originSpacingDays');
   const started = performance.now();
   const timings = { probabilistic: 0, gbm: 0, bakeOff: 0, total: 0 };
+  const steps = options.steps ?? new StepTimings();
 
   const first = (await db('orders').whereNot({ status: 'cancelled' }).min({ at: 'ordered_at' }).first()) as { at: Date | null } | undefined;
   if (!first?.at) throw new ValidationError('no purchase in the database: nothing to backtest', 'asOf');
@@ -140,7 +144,7 @@ export async function backtestClv(db: Knex, options: ClvBacktestOptions): Promis
   const origins: ClvOriginResult[] = [];
   const forecasts: OriginForecasts[] = [];
   for (const origin of originDates) {
-    const evaluated = await evaluateOrigin(db, origin, horizonDays, options, timings);
+    const evaluated = await evaluateOrigin(db, origin, horizonDays, options, timings, steps);
     origins.push(evaluated.result);
     forecasts.push(evaluated.forecasts);
   }
@@ -151,7 +155,9 @@ export async function backtestClv(db: Knex, options: ClvBacktestOptions): Promis
   const skipped = origins.find((o) => o.gbmSkipped !== null);
   if (skipped) unavailable.gbm = `not trained at ${day(skipped.asOf)}: ${skipped.gbmSkipped}`;
   const clock = performance.now();
-  const bakeOff = runBakeOff(forecasts, unavailable, options.bootstrap ?? DEFAULT_BAKE_OFF_BOOTSTRAP);
+  const bakeOff = steps.timeSync('clv bake-off: pooled metrics and bootstrap', () =>
+    runBakeOff(forecasts, unavailable, options.bootstrap ?? DEFAULT_BAKE_OFF_BOOTSTRAP),
+  );
   timings.bakeOff = performance.now() - clock;
   bakeOff.blendWeightsByOrigin.forEach((weights, k) => {
     origins[k]!.blendWeights = weights;
@@ -187,9 +193,11 @@ async function evaluateOrigin(
   horizonDays: number,
   options: ClvBacktestOptions,
   timings: ClvBacktestResult['timingsMs'],
+  steps: StepTimings,
 ): Promise<{ result: ClvOriginResult; forecasts: OriginForecasts }> {
   const cutoff = new Date(origin.getTime() - horizonDays * MS_PER_DAY);
-  const scored = await clvSummary(db, { asOf: origin, holdoutDays: horizonDays });
+  const at = `clv bake-off ${day(origin)}`;
+  const scored = await steps.time(`${at}: purchase summary`, () => clvSummary(db, { asOf: origin, holdoutDays: horizonDays }));
   if (scored.customerIds.length === 0) throw new ValidationError(`no customer had purchased by ${origin.toISOString()}`, 'asOf');
   const actual = scored.holdout!.netRevenue;
   const predictions: Partial<Record<BlendComponent, Float64Array>> = { baseline: historicalAverageClv(scored, horizonDays) };
@@ -199,7 +207,9 @@ async function evaluateOrigin(
   let probabilisticFlags: ClvFitFlag[] = [];
   let probabilisticError: string | null = null;
   try {
-    const model = new ProbabilisticClv({ ...options.probabilistic, horizonMonths: horizonDays / DAYS_PER_MONTH }).fit(scored);
+    const model = steps.timeSync(`${at}: BG/NBD + Gamma-Gamma fit`, () =>
+      new ProbabilisticClv({ ...options.probabilistic, horizonMonths: horizonDays / DAYS_PER_MONTH }).fit(scored),
+    );
     probabilisticFit = model.fitState;
     probabilisticFlags = probabilisticFit.flags;
     const forecast = model.predict(scored).expectedNetRevenue;
@@ -212,7 +222,7 @@ async function evaluateOrigin(
   timings.probabilistic += performance.now() - clock;
 
   clock = performance.now();
-  const training = await clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays });
+  const training = await steps.time(`${at}: GBM purchase summary`, () => clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays }));
   const trainingCustomers = training.customerIds.length;
   const gbmSkipped =
     trainingCustomers < MIN_GBM_TRAINING_CUSTOMERS
@@ -221,9 +231,13 @@ async function evaluateOrigin(
       : null;
   let gbmFit: ClvOriginResult['gbmFit'] = null;
   if (gbmSkipped === null) {
-    const trainingFeatures = await featuresAsOf(db, cutoff, training.customerIds);
-    const scoringFeatures = await featuresAsOf(db, origin, scored.customerIds);
-    const gbm = new GbmClv({ ...options.gbm, horizonDays }).fit(trainingFeatures, training.holdout!.netRevenue);
+    const trainingFeatures = await steps.time(`${at}: GBM training features`, () => featuresAsOf(db, cutoff, training.customerIds));
+    const scoringFeatures = await steps.time(`${at}: GBM scoring features`, () => featuresAsOf(db, origin, scored.customerIds));
+    const gbm = steps.timeSync(
+      `${at}: GBM fit`,
+      () => new GbmClv({ ...options.gbm, horizonDays }).fit(trainingFeatures, training.holdout!.netRevenue),
+      (g) => `${trainingFeatures.nrow} rows, ${(g.bestIteration ?? 0) + 1} trees`,
+    );
     try {
       predictions.gbm = gbm.predict(scoringFeatures);
       gbmFit = { trainingCustomers, trees: (gbm.bestIteration ?? 0) + 1 };

@@ -10,6 +10,7 @@ import { GbmClv } from '../models/clv/gbm-clv';
 import { ProbabilisticClv } from '../models/clv/probabilistic-clv';
 import { ClvServingBundle, type ClvServingBundleJson } from '../registry/clv-serving-bundle';
 import { registerModel, type RegisteredModel } from '../registry/model-registry';
+import { StepTimings } from './step-timings';
 
 /** The CLV model that serves, and why; `fallbackFrom` names the bake-off's winner when it could not serve. */
 export interface ClvServingDecision {
@@ -33,13 +34,14 @@ export async function trainClvModel(
   horizonMonths: number,
   createdBy: string,
   trainingRun?: string,
+  steps: StepTimings = new StepTimings(),
 ): Promise<{ model: RegisteredModel; choice: ClvServingDecision }> {
-  const summary = await clvSummary(db, { asOf });
+  const summary = await steps.time('clv served: purchase summary', () => clvSummary(db, { asOf }));
   let probabilistic: ProbabilisticClv | null = null;
   let probabilisticFlags: ClvFitFlag[] = ['fit_did_not_converge'];
   let fitError: string | null = null;
   try {
-    probabilistic = new ProbabilisticClv({ horizonMonths }).fit(summary);
+    probabilistic = steps.timeSync('clv served: BG/NBD + Gamma-Gamma fit', () => new ProbabilisticClv({ horizonMonths }).fit(summary));
     probabilisticFlags = probabilistic.fitState.flags;
   } catch (err) {
     fitError = (err as Error).message;
@@ -50,7 +52,7 @@ export async function trainClvModel(
   let backtest: ClvBacktestResult | null = null;
   let decision: ClvServingDecision;
   try {
-    backtest = await backtestClv(db, { asOf: new Date(asOf.getTime() - horizonDays * MS_PER_DAY), horizonDays });
+    backtest = await backtestClv(db, { asOf: new Date(asOf.getTime() - horizonDays * MS_PER_DAY), horizonDays, steps });
   } catch (err) {
     const why = `no backtest possible (${(err as Error).message})`;
     decision = flagged
@@ -79,8 +81,13 @@ export async function trainClvModel(
   let gbm: GbmClv | null = null;
   if (choice.model === 'gbm' || (blendWeights?.gbm ?? 0) > 0) {
     const cutoff = new Date(asOf.getTime() - horizonDays * MS_PER_DAY);
-    const past = await clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays });
-    gbm = new GbmClv({ horizonDays }).fit(await featuresAsOf(db, cutoff, past.customerIds), past.holdout!.netRevenue);
+    const past = await steps.time('clv served: GBM purchase summary', () => clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays }));
+    const features = await steps.time('clv served: GBM features', () => featuresAsOf(db, cutoff, past.customerIds));
+    gbm = steps.timeSync(
+      'clv served: GBM fit',
+      () => new GbmClv({ horizonDays }).fit(features, past.holdout!.netRevenue),
+      (g) => `${features.nrow} rows, ${(g.bestIteration ?? 0) + 1} trees`,
+    );
   }
   const bundle = new ClvServingBundle(choice.model, probabilistic, gbm, {
     horizonDays,

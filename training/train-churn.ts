@@ -8,6 +8,7 @@ import { registerModel, type RegisteredModel } from '../registry/model-registry'
 import { rollingOriginBakeOff } from './churn-bake-off';
 import { ChurnRowsCache, cutoffGrid, firstPurchaseAt, resolveCutoffOptions, trainingCutoffs } from './churn-training';
 import { keep } from './keep-model';
+import { StepTimings } from './step-timings';
 
 /**
  * The bake-off at training time runs two origins (`foresight backtest` runs three), each fitting on at most a million
@@ -27,10 +28,11 @@ export async function trainChurn(
   createdBy: string,
   promote: boolean,
   trainingRun?: string,
+  steps: StepTimings = new StepTimings(),
 ): Promise<RegisteredModel> {
   const cutoffs = resolveCutoffOptions({ horizonDays });
   const grid = cutoffGrid(addDays(asOf, -horizonDays), await firstPurchaseAt(db), cutoffs);
-  const cache = new ChurnRowsCache(db, horizonDays, asOf);
+  const cache = new ChurnRowsCache(db, horizonDays, asOf, steps);
   const bakeOff = await rollingOriginBakeOff(cache, {
     grid,
     origins: TRAINING_ORIGINS,
@@ -42,8 +44,13 @@ export async function trainChurn(
   const training = trainingCutoffs(grid, asOf, cutoffs);
   const fit = await cache.stacked(training.fit);
   const calibration = await cache.stacked(training.calibration);
-  const betaGeo = serving === 'bgnbd' ? fitBetaGeo(await clvSummary(db, { asOf })) : null;
-  const artifact = fitServedChurnModel(serving, fit, calibration, { horizonDays }, betaGeo);
+  const betaGeo =
+    serving === 'bgnbd' ? await steps.time('churn served: BG/NBD fit', async () => fitBetaGeo(await clvSummary(db, { asOf }))) : null;
+  const artifact = steps.timeSync(
+    `churn served: fit ${serving} (and the XGBoost explainer)`,
+    () => fitServedChurnModel(serving, fit, calibration, { horizonDays }, betaGeo),
+    `${fit.nrow} fit rows, ${calibration.nrow} calibration rows`,
+  );
   const model = await registerModel(db, {
     kind: 'churn',
     parameters: { horizonDays, serving },

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
 import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS } from '../lib/horizons';
 import { keep } from './keep-model';
+import { StepTimings } from './step-timings';
 import { trainChurn } from './train-churn';
 import { trainClvModel, type ClvServingDecision } from './clv-training';
 import { BehaviourEmbedding } from '../models/embeddings/behaviour';
@@ -26,6 +27,8 @@ export interface TrainModelsInput {
    * trained again, so a retried activity gives back the same model.
    */
   trainingRun?: string;
+  /** Records the wall time of each step (the training benchmark reads it). */
+  timings?: StepTimings;
 }
 
 export const MODEL_KINDS = ['churn', 'clv', 'segments'] as const;
@@ -63,6 +66,7 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   const clvHorizonDays = Math.round(clvHorizonMonths * DAYS_PER_MONTH);
   const registered: RegisteredModel[] = [];
   const { trainingRun } = input;
+  const steps = input.timings ?? new StepTimings();
   const kinds = new Set(input.kinds ?? MODEL_KINDS);
   /** True when the kind is to be trained now: asked for, and not already registered by this training run. */
   let clvChoice: ClvServingDecision | null = null;
@@ -75,20 +79,27 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
   };
 
   // Churn: the candidate that wins a rolling-origin bake-off on this shop's own history serves.
-  if (await toTrain('churn')) registered.push(await trainChurn(db, asOf, churnHorizonDays, createdBy, input.promote ?? false, trainingRun));
+  if (await toTrain('churn'))
+    registered.push(await trainChurn(db, asOf, churnHorizonDays, createdBy, input.promote ?? false, trainingRun, steps));
 
   // CLV: which model serves is decided by the rolling-origin bake-off ending one horizon back, on outcomes already
   // observed; the models are then fitted as of asOf, and a probabilistic fit flagged now falls back to the best of the rest.
   if (await toTrain('clv')) {
-    const clv = await trainClvModel(db, asOf, clvHorizonDays, clvHorizonMonths, createdBy, trainingRun);
+    const clv = await trainClvModel(db, asOf, clvHorizonDays, clvHorizonMonths, createdBy, trainingRun, steps);
     clvChoice = clv.choice;
     registered.push(await keep(db, clv.model, input.promote ?? false, createdBy));
   }
 
   // Segments and embedding on the scoring snapshot itself.
   if (await toTrain('segments')) {
-    await computeFeatureSnapshot(db, asOf);
-    const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
+    const matrix = await steps.time(
+      'segments: feature snapshot',
+      async () => {
+        await computeFeatureSnapshot(db, asOf);
+        return loadFeatureMatrix(db, asOf, FEATURE_VERSION);
+      },
+      (m) => `${m.nrow} customers`,
+    );
     const previous = await getChampion(db, 'segments');
     // Cluster ids are matched to the champion's centroids so they stay stable; a champion stored in a format this build
     // cannot read (an older envelope) cannot be matched, and the new clusters start their own ids (recorded below).
@@ -103,9 +114,11 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
         clusterIdsMatchedTo = `not matched: champion ${previous.modelId} is unreadable (${err.message})`;
       }
     }
-    const rfm = new RfmModel().fit(matrix);
-    const clusters = new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters });
-    const embedding = new BehaviourEmbedding().fit(matrix);
+    const rfm = steps.timeSync('segments: RFM', () => new RfmModel().fit(matrix));
+    const clusters = steps.timeSync('segments: k-means', () =>
+      new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters }),
+    );
+    const embedding = steps.timeSync('segments: behaviour embedding', () => new BehaviourEmbedding().fit(matrix));
     const segments = await registerModel(db, {
       kind: 'segments',
       parameters: { clusterSample: CLUSTER_SAMPLE },

@@ -121,7 +121,7 @@ class CalibratedCandidate implements ChurnCandidate {
   }
 }
 
-class BoostedCandidate implements ChurnCandidate {
+export class BoostedCandidate implements ChurnCandidate {
   readonly name = 'xgboost';
   constructor(readonly model: ChurnModel) {}
 
