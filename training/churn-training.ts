@@ -12,7 +12,7 @@ import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
 import { DEFAULT_CHURN_HORIZON_DAYS } from '../lib/horizons';
 import { FEATURE_VERSION } from '../features/catalog';
-import { clvSummary } from '../features/clv-summary';
+import { purchaseHistories } from '../features/clv-summary';
 import { computeFeatureSnapshot, loadFeatureMatrix } from '../features/snapshots';
 import { addDays, loadChurnLabels, requireDate, requireHorizonDays } from '../features/churn-labels';
 import type { LabelledChurnRows } from '../models/churn/candidates';
@@ -150,7 +150,7 @@ export class ChurnRowsCache {
     );
     const labelled = performance.now();
 
-    const summary = await this.steps.time(`churn rows ${day}: purchase summary`, () => clvSummary(this.db, { asOf }));
+    const summary = await this.steps.time(`churn rows ${day}: purchase histories`, () => purchaseHistories(this.db, asOf));
     const summarised = performance.now();
     const index = new Map(summary.customerIds.map((id, i) => [id, i]));
     // A purchaser the summary lacks has no repeat history: x = t_x = T = 0.

@@ -29,8 +29,12 @@ export interface GbmClvOptions {
 
 export type GbmClvOptionsInput = Partial<GbmClvOptions> & Pick<GbmClvOptions, 'horizonDays'>;
 
-/** Shallow trees, slow learning rate, row and column subsampling: a conventional, untuned start. */
+/**
+ * Shallow trees, slow learning rate, row and column subsampling: a conventional, untuned start. Histogram splits (as
+ * the churn model's) rather than XGBoost's exact greedy search: on 100,000 customers a fit took 120 s exact.
+ */
 export const DEFAULT_GBM_TREE_PARAMS: BoosterParams = {
+  tree_method: 'hist',
   max_depth: 4,
   eta: 0.05,
   subsample: 0.8,
