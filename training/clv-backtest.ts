@@ -23,7 +23,8 @@ import type { ClvFitFlag } from '../models/clv/fit-diagnostics';
 import { GbmClv, type GbmClvOptionsInput } from '../models/clv/gbm-clv';
 import { ProbabilisticClv, type ProbabilisticClvFitState, type ProbabilisticClvOptionsInput } from '../models/clv/probabilistic-clv';
 import { featuresAsOf } from '../features/features-as-of';
-import { clvSummary, DEFAULT_RECENT_WINDOW_DAYS } from '../features/clv-summary';
+import { clvSummary, DEFAULT_RECENT_WINDOW_DAYS, type ClvSummary } from '../features/clv-summary';
+import type { FeatureMatrix } from '../features/types';
 import { StepTimings } from './step-timings';
 
 export { CLV_MODEL_LABELS, type ClvCandidate as ClvModelName, type ClvModelChoice };
@@ -60,6 +61,16 @@ export interface ClvBacktestOptions {
   bootstrap?: BootstrapOptions;
   /** Records the wall time of each step. */
   steps?: StepTimings;
+  /**
+   * Given the latest origin's summary (with its outcome) and features when the GBM was trained there: a model served
+   * one horizon after that origin learns from exactly these, and need not read them again.
+   */
+  onLatestOrigin?: (inputs: LatestOriginInputs) => void;
+}
+
+export interface LatestOriginInputs {
+  summary: ClvSummary;
+  features: FeatureMatrix;
 }
 
 export const DEFAULT_ORIGINS = 3;
@@ -144,7 +155,8 @@ export async function backtestClv(db: Knex, options: ClvBacktestOptions): Promis
   const origins: ClvOriginResult[] = [];
   const forecasts: OriginForecasts[] = [];
   for (const origin of originDates) {
-    const evaluated = await evaluateOrigin(db, origin, horizonDays, options, timings, steps);
+    const latest = origin === originDates[originDates.length - 1];
+    const evaluated = await evaluateOrigin(db, origin, horizonDays, options, timings, steps, latest ? options.onLatestOrigin : undefined);
     origins.push(evaluated.result);
     forecasts.push(evaluated.forecasts);
   }
@@ -194,6 +206,7 @@ async function evaluateOrigin(
   options: ClvBacktestOptions,
   timings: ClvBacktestResult['timingsMs'],
   steps: StepTimings,
+  onInputs?: (inputs: LatestOriginInputs) => void,
 ): Promise<{ result: ClvOriginResult; forecasts: OriginForecasts }> {
   const cutoff = new Date(origin.getTime() - horizonDays * MS_PER_DAY);
   const at = `clv bake-off ${day(origin)}`;
@@ -238,6 +251,7 @@ async function evaluateOrigin(
       () => new GbmClv({ ...options.gbm, horizonDays }).fit(trainingFeatures, training.holdout!.netRevenue),
       (g) => `${trainingFeatures.nrow} rows, ${(g.bestIteration ?? 0) + 1} trees`,
     );
+    onInputs?.({ summary: scored, features: scoringFeatures });
     try {
       predictions.gbm = gbm.predict(scoringFeatures);
       gbmFit = { trainingCustomers, trees: (gbm.bestIteration ?? 0) + 1 };

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { MS_PER_DAY } from '../lib/horizons';
-import { backtestClv, chooseClvModel, type ClvBacktestResult } from './clv-backtest';
+import { backtestClv, chooseClvModel, type ClvBacktestResult, type LatestOriginInputs } from './clv-backtest';
 import { featuresAsOf } from '../features/features-as-of';
 import { clvSummary } from '../features/clv-summary';
 import { FEATURE_VERSION } from '../features/catalog';
@@ -50,9 +50,15 @@ export async function trainClvModel(
     probabilisticFlags.length > 0 ? `its fit as of ${asOf.toISOString().slice(0, 10)} is flagged: ${probabilisticFlags.join(', ')}` : null;
 
   let backtest: ClvBacktestResult | null = null;
+  let latestOrigin: LatestOriginInputs | null = null;
   let decision: ClvServingDecision;
   try {
-    backtest = await backtestClv(db, { asOf: new Date(asOf.getTime() - horizonDays * MS_PER_DAY), horizonDays, steps });
+    backtest = await backtestClv(db, {
+      asOf: new Date(asOf.getTime() - horizonDays * MS_PER_DAY),
+      horizonDays,
+      steps,
+      onLatestOrigin: (inputs) => (latestOrigin = inputs),
+    });
   } catch (err) {
     const why = `no backtest possible (${(err as Error).message})`;
     decision = flagged
@@ -80,13 +86,18 @@ export async function trainClvModel(
 
   let gbm: GbmClv | null = null;
   if (choice.model === 'gbm' || (blendWeights?.gbm ?? 0) > 0) {
+    // It learns from features at asOf − H and the net revenue since: the backtest's latest origin, read there already.
     const cutoff = new Date(asOf.getTime() - horizonDays * MS_PER_DAY);
-    const past = await steps.time('clv served: GBM purchase summary', () => clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays }));
-    const features = await steps.time('clv served: GBM features', () => featuresAsOf(db, cutoff, past.customerIds));
+    const inputs =
+      (latestOrigin as LatestOriginInputs | null) ?? // assigned in the backtest's callback
+      (await steps.time('clv served: GBM summary and features', async () => {
+        const summary = await clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays });
+        return { summary, features: await featuresAsOf(db, cutoff, summary.customerIds) };
+      }));
     gbm = steps.timeSync(
       'clv served: GBM fit',
-      () => new GbmClv({ horizonDays }).fit(features, past.holdout!.netRevenue),
-      (g) => `${features.nrow} rows, ${(g.bestIteration ?? 0) + 1} trees`,
+      () => new GbmClv({ horizonDays }).fit(inputs.features, inputs.summary.holdout!.netRevenue),
+      (g) => `${inputs.features.nrow} rows, ${(g.bestIteration ?? 0) + 1} trees`,
     );
   }
   const bundle = new ClvServingBundle(choice.model, probabilistic, gbm, {

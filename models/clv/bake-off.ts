@@ -6,7 +6,7 @@
 import { ModelError } from '../../lib/errors';
 import { bootstrapIntervals, pick, type BootstrapOptions, type Interval } from '../evaluation/bootstrap';
 import { rowsInTop } from '../evaluation/ranking';
-import { compensatedSum } from '../evaluation/sum';
+import { CompensatedSum } from '../evaluation/sum';
 
 /** The candidates from the simplest to the most complex: on a tie the simplest serves. */
 export const CLV_CANDIDATES = ['baseline', 'probabilistic', 'gbm', 'blend'] as const;
@@ -98,7 +98,7 @@ export function chooseBlendWeights(origins: readonly OriginForecasts[], componen
   if (origins.length === 0) return Object.fromEntries(components.map((c) => [c, 1 / components.length]));
   const pooled = pool(origins, components);
   const rows = evenRows(pooled.actual.length, BLEND_SEARCH_ROWS);
-  const actual = pick(pooled.actual, rows);
+  const actual = denseColumn(pick(pooled.actual, rows));
   const forecasts = Object.fromEntries(components.map((c) => [c, pick(pooled.forecasts[c]!, rows)]));
   const steps = Math.round(1 / BLEND_GRID_STEP);
   let best: { weights: BlendWeights; spearman: number } | null = null;
@@ -147,10 +147,11 @@ export function runBakeOff(
 
   // All metrics of a replicate come from one pass (one sort per forecast); bootstrapIntervals calls the metrics in
   // order on the same rows, so the first computes the replicate and the others read it.
+  const replicate = new ReplicateMetrics(actual, forecasts, pairs);
   let current: number[] = [];
   const metricCount = 3 * served.length + pairs.length;
   const metrics = Array.from({ length: metricCount }, (_, m) => (rows: Uint32Array) => {
-    if (m === 0) current = replicateMetrics(actual, forecasts, pairs, rows);
+    if (m === 0) current = replicate.of(rows);
     return current[m]!;
   });
   const intervals = bootstrapIntervals(n, metrics, bootstrap);
@@ -274,70 +275,117 @@ function lowerBound(sorted: readonly number[], v: number): number {
   return lo;
 }
 
-/** How many resampled rows hold each distinct value. */
-function countIds(column: DenseColumn, rows: Uint32Array): Float64Array {
-  const counts = new Float64Array(column.distinct);
-  for (let i = 0; i < rows.length; i++) counts[column.ids[rows[i]!]!]!++;
-  return counts;
+/**
+ * Per forecast: Spearman, top-decile capture, total ratio; then each pair's Spearman difference. NaN when undefined.
+ * Two passes over a replicate's rows whatever the number of forecasts (counts and totals, then rank products and top
+ * sums), into buffers kept between replicates; each sum runs in row order, as the one-metric-at-a-time helpers did.
+ */
+class ReplicateMetrics {
+  readonly #actualCounts: Float64Array;
+  readonly #actualRanks: Float64Array;
+  readonly #counts: Float64Array[];
+  readonly #ranks: Float64Array[];
+
+  constructor(
+    readonly actual: DenseColumn,
+    readonly forecasts: readonly DenseColumn[],
+    readonly pairs: readonly (readonly [number, number])[],
+  ) {
+    this.#actualCounts = new Float64Array(actual.distinct);
+    this.#actualRanks = new Float64Array(actual.distinct);
+    this.#counts = forecasts.map((f) => new Float64Array(f.distinct));
+    this.#ranks = forecasts.map((f) => new Float64Array(f.distinct));
+  }
+
+  of(rows: Uint32Array): number[] {
+    const { actual, forecasts } = this;
+    const m = forecasts.length;
+    const actualCounts = this.#actualCounts.fill(0);
+    const counts = this.#counts.map((c) => c.fill(0));
+    const total = new CompensatedSum();
+    const predicted = forecasts.map(() => new CompensatedSum());
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      actualCounts[actual.ids[row]!]!++;
+      total.add(actual.values[row]!);
+      for (let f = 0; f < m; f++) {
+        counts[f]![forecasts[f]!.ids[row]!]!++;
+        predicted[f]!.add(forecasts[f]!.values[row]!);
+      }
+    }
+    const actualRanks = averageRanks(actualCounts, this.#actualRanks);
+    const ranks = counts.map((c, f) => averageRanks(c, this.#ranks[f]!));
+    const top = rowsInTop(0.1, rows.length);
+    const cuts = counts.map((c) => topCut(c, top));
+
+    // Pearson's correlation of the ranks (both with mean (n + 1)/2) and the actual sum over each forecast's top rows.
+    const mean = (rows.length + 1) / 2;
+    let aa = 0;
+    const ab = new Float64Array(m);
+    const bb = new Float64Array(m);
+    const above = new Float64Array(m);
+    const tied = new Float64Array(m);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const x = actualRanks[actual.ids[row]!]! - mean;
+      aa += x * x;
+      const value = actual.values[row]!;
+      for (let f = 0; f < m; f++) {
+        const id = forecasts[f]!.ids[row]!;
+        const y = ranks[f]![id]! - mean;
+        ab[f] += x * y;
+        bb[f] += y * y;
+        if (id > cuts[f]!.cut) above[f] += value;
+        else if (id === cuts[f]!.cut) tied[f] += value;
+      }
+    }
+    const sum = total.value;
+    const spearmans: number[] = [];
+    const out: number[] = [];
+    for (let f = 0; f < m; f++) {
+      const spearman = aa > 0 && bb[f]! > 0 ? ab[f]! / Math.sqrt(aa * bb[f]!) : Number.NaN;
+      spearmans.push(spearman);
+      const { cut, rowsAbove } = cuts[f]!;
+      const captured = above[f]! + (tied[f]! * (top - rowsAbove)) / counts[f]![cut]!;
+      out.push(spearman, sum > 0 ? captured / sum : Number.NaN, sum > 0 ? predicted[f]!.value / sum : Number.NaN);
+    }
+    for (const [a, b] of this.pairs) out.push(spearmans[a]! - spearmans[b]!);
+    return out;
+  }
 }
 
-/** Average ranks (lowest value first, ties sharing their mean rank) of the resampled rows, in resample order. */
-function resampledRanks(column: DenseColumn, rows: Uint32Array, counts: Float64Array): Float64Array {
-  const rankOfId = new Float64Array(counts.length);
+/** Each distinct value's average rank (lowest first, ties sharing their mean rank) among rows counted by `counts`. */
+function averageRanks(counts: Float64Array, into: Float64Array): Float64Array {
   let before = 0;
   for (let k = 0; k < counts.length; k++) {
-    rankOfId[k] = before + (counts[k]! + 1) / 2;
+    into[k] = before + (counts[k]! + 1) / 2;
     before += counts[k]!;
   }
-  const ranks = new Float64Array(rows.length);
-  for (let i = 0; i < rows.length; i++) ranks[i] = rankOfId[column.ids[rows[i]!]!]!;
-  return ranks;
+  return into;
 }
 
-/** Σ actual over the `count` highest-forecast resampled rows; rows tied at the cut count pro rata (as ranking.ts's sumOverTop). */
-function topSum(forecast: DenseColumn, rows: Uint32Array, counts: Float64Array, count: number, actual: Float64Array): number {
+/**
+ * Where the `count` highest rows end: the distinct value `cut` whose rows straddle the count (they count pro rata,
+ * as ranking.ts's sumOverTop) and how many rows lie above it.
+ */
+function topCut(counts: Float64Array, count: number): { cut: number; rowsAbove: number } {
   let cut = counts.length - 1;
   let rowsAbove = 0;
   while (cut > 0 && rowsAbove + counts[cut]! < count) rowsAbove += counts[cut--]!;
-  let above = 0;
-  let tied = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const id = forecast.ids[rows[i]!]!;
-    if (id > cut) above += actual[rows[i]!]!;
-    else if (id === cut) tied += actual[rows[i]!]!;
-  }
-  return above + (tied * (count - rowsAbove)) / counts[cut]!;
+  return { cut, rowsAbove };
 }
 
-/** Per forecast: Spearman, top-decile capture, total ratio; then each pair's Spearman difference. NaN when undefined. */
-function replicateMetrics(
-  actual: DenseColumn,
-  forecasts: readonly DenseColumn[],
-  pairs: readonly (readonly [number, number])[],
-  rows: Uint32Array,
-): number[] {
-  const actualRanks = resampledRanks(actual, rows, countIds(actual, rows));
-  const total = compensatedSum(pick(actual.values, rows));
-  const top = rowsInTop(0.1, rows.length);
-  const spearmans: number[] = [];
-  const out: number[] = [];
-  for (const forecast of forecasts) {
-    const counts = countIds(forecast, rows);
-    const spearman = pearson(actualRanks, resampledRanks(forecast, rows, counts));
-    spearmans.push(spearman);
-    const captured = topSum(forecast, rows, counts, top, actual.values);
-    const predicted = compensatedSum(pick(forecast.values, rows));
-    out.push(spearman, total > 0 ? captured / total : Number.NaN, total > 0 ? predicted / total : Number.NaN);
-  }
-  for (const [a, b] of pairs) out.push(spearmans[a]! - spearmans[b]!);
-  return out;
+/** Spearman's correlation of two columns (NaN when either is constant); the actual one ranked once by the caller. */
+function rankCorrelation(actual: DenseColumn, forecast: Float64Array): number {
+  return pearson(ranksOf(actual), ranksOf(denseColumn(forecast)));
 }
 
-/** Spearman's correlation of two columns (NaN when either is constant). */
-function rankCorrelation(actual: Float64Array, forecast: Float64Array): number {
-  const rows = Uint32Array.from({ length: actual.length }, (_, i) => i);
-  const [a, f] = [denseColumn(actual), denseColumn(forecast)];
-  return pearson(resampledRanks(a, rows, countIds(a, rows)), resampledRanks(f, rows, countIds(f, rows)));
+/** Every row's average rank. */
+function ranksOf(column: DenseColumn): Float64Array {
+  const counts = new Float64Array(column.distinct);
+  for (let i = 0; i < column.ids.length; i++) counts[column.ids[i]!]!++;
+  const rankOfId = averageRanks(counts, new Float64Array(column.distinct));
+  return Float64Array.from(column.ids, (id) => rankOfId[id]!);
 }
 
 /** Pearson correlation of two rank vectors, both with mean (n + 1)/2. */

@@ -18,7 +18,7 @@ import { historicalAverageClv } from '../../models/clv/baseline';
 import { featuresAsOf } from '../../features/features-as-of';
 import { GbmClv } from '../../models/clv/gbm-clv';
 import { ProbabilisticClv } from '../../models/clv/probabilistic-clv';
-import { clvSummary, DEFAULT_RETURN_SHARE_PRIOR_ORDERS, type ClvSummary } from '../../features/clv-summary';
+import { clvSummary, DEFAULT_RETURN_SHARE_PRIOR_ORDERS, purchaseHistories, type ClvSummary } from '../../features/clv-summary';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { ingestedShop } from '../support/shop';
 import { cdnowDir } from '../../lib/project-root';
@@ -118,6 +118,14 @@ describe('CLV as a served model', () => {
       expect(summary.meanRepeatValue[i]).to.be.closeTo(70, 1e-9);
       expect(summary.purchasedAmount[i]).to.equal(260);
       expect(summary.returnedAmount[i]).to.equal(55);
+    });
+
+    it('gives the churn rows the same histories alone (purchaseHistories: x, t_x, T)', async () => {
+      const histories = await purchaseHistories(t.db, AS_OF);
+      expect(histories.customerIds).to.deep.equal(summary.customerIds);
+      expect([...histories.frequency]).to.deep.equal([...summary.frequency]);
+      expect([...histories.recency]).to.deep.equal([...summary.recency]);
+      expect([...histories.age]).to.deep.equal([...summary.age]);
     });
 
     it('gives one-time buyers x = 0, t_x = 0 and z̄ = 0, and counts an order at as_of exactly', () => {
