@@ -47,7 +47,12 @@ export interface RollingOriginOptions {
   bootstrap?: BootstrapOptions;
   /** Fit rows per candidate and origin at most (an even stride through them); default: all. Bounds training cost. */
   maxFitRows?: number;
+  /** Cutoffs the caller reads after the bake-off: read ahead with the bake-off's own. */
+  readAfter?: readonly Date[];
 }
+
+/** Cutoffs whose rows are read at once: two snapshots keep both cores busy without crowding the database. */
+const READ_AHEAD = 2;
 
 export async function rollingOriginBakeOff(cache: ChurnRowsCache, options: RollingOriginOptions): Promise<RollingOriginBakeOff> {
   const originCount = options.origins ?? 3;
@@ -68,6 +73,13 @@ export async function rollingOriginBakeOff(cache: ChurnRowsCache, options: Rolli
     trainingCutoffs(options.grid, options.grid[options.grid.length - 1] ?? new Date(NaN), options.cutoffs);
     throw new ValidationError('No origin for a churn backtest', 'asOf');
   }
+
+  const needed = origins.flatMap((origin) => {
+    const cutoffs = trainingCutoffs(options.grid, origin, options.cutoffs);
+    return [...cutoffs.fit, ...cutoffs.calibration, origin];
+  });
+  const distinct = new Map([...needed, ...(options.readAfter ?? [])].map((cutoff) => [cutoff.getTime(), cutoff]));
+  cache.prefetch([...distinct.values()], READ_AHEAD);
 
   const excluded = new Map<ChurnCandidateName, string>();
   const perOrigin: { labels: Uint8Array; probabilities: Map<ChurnCandidateName, Float64Array> }[] = [];

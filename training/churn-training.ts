@@ -125,6 +125,19 @@ export class ChurnRowsCache {
     return rows;
   }
 
+  /**
+   * Starts reading the rows of these cutoffs in order, `concurrency` at a time, and returns at once: the database
+   * computes one cutoff's snapshot while this process decodes another's and fits its BG/NBD, and keeps computing while
+   * a candidate is fitted. A failure surfaces where the rows are awaited.
+   */
+  prefetch(cutoffs: readonly Date[], concurrency: number): void {
+    const queue = [...cutoffs];
+    const next = async (): Promise<void> => {
+      for (let cutoff = queue.shift(); cutoff; cutoff = queue.shift()) await this.rows(cutoff).catch(() => undefined);
+    };
+    for (let i = 0; i < concurrency; i++) void next();
+  }
+
   /** The rows of several cutoffs stacked, oldest first. */
   async stacked(cutoffs: readonly Date[]): Promise<LabelledChurnRows> {
     const parts: CutoffRows[] = [];

@@ -34,15 +34,16 @@ export async function trainChurn(
   const cutoffs = resolveCutoffOptions({ horizonDays });
   const grid = cutoffGrid(addDays(asOf, -horizonDays), await firstPurchaseAt(db), cutoffs);
   const cache = new ChurnRowsCache(db, horizonDays, asOf, steps);
+  const training = trainingCutoffs(grid, asOf, cutoffs);
   const bakeOff = await rollingOriginBakeOff(cache, {
     grid,
+    readAfter: [...training.fit, ...training.calibration],
     origins: TRAINING_ORIGINS,
     cutoffs,
     bootstrap: { replicates: 200 },
     maxFitRows: TRAINING_MAX_FIT_ROWS,
   });
   const serving = bakeOff.bakeOff.served;
-  const training = trainingCutoffs(grid, asOf, cutoffs);
   const fit = await cache.stacked(training.fit);
   const calibration = await cache.stacked(training.calibration);
   const betaGeo =
