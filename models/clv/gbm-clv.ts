@@ -27,14 +27,17 @@ export interface GbmClvOptions {
   seed: number;
 }
 
+/**
+ * From this many training rows on, splits are searched on histograms (XGBoost's tree_method hist, as the churn model's)
+ * unless params say otherwise; below it, by XGBoost's default exact greedy search. Exact costs little on a small shop
+ * but grows fast: 96,265 rows took 121 s exact and 8 s on histograms (bench/RESULTS.md, "Training time").
+ */
+export const HISTOGRAM_FROM_ROWS = 20_000;
+
 export type GbmClvOptionsInput = Partial<GbmClvOptions> & Pick<GbmClvOptions, 'horizonDays'>;
 
-/**
- * Shallow trees, slow learning rate, row and column subsampling: a conventional, untuned start. Histogram splits (as
- * the churn model's) rather than XGBoost's exact greedy search: on 100,000 customers a fit took 120 s exact.
- */
+/** Shallow trees, slow learning rate, row and column subsampling: a conventional, untuned start. */
 export const DEFAULT_GBM_TREE_PARAMS: BoosterParams = {
-  tree_method: 'hist',
   max_depth: 4,
   eta: 0.05,
   subsample: 0.8,
@@ -124,7 +127,9 @@ export class GbmClv implements Estimator<[FeatureRows, ArrayLike<number>], GbmCl
         train.y[t++] = label;
       }
     }
-    const booster = new XGBoostModel(this.xgboostOptions());
+    const options = this.xgboostOptions();
+    const large = t >= HISTOGRAM_FROM_ROWS && this.options.params.tree_method === undefined;
+    const booster = new XGBoostModel(large ? { ...options, params: { ...options.params, tree_method: 'hist' } } : options);
     booster.fit(train.X, t, ncol, train.y, { evalSet: validation, featureNames });
     this.dispose();
     this.booster = booster;
