@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { config } from '../lib/config';
 import { log } from '../lib/log';
+import { createChangeListener } from '../lib/change-listener';
+import { createServedProfileCache } from '../policy/served-profile-cache';
 import { createSimilarCustomers } from '../scoring/similar-customers';
 import { createAuth } from './auth';
 import type { RouteContext } from './route-context';
@@ -30,6 +33,7 @@ import { profileRoutes } from './routes/profiles';
 
 const requestIdAndHeaders = (logger: Logger): RequestHandler =>
   knownMiddleware((_req, res, next) => {
+    res.locals.receivedAt = performance.now();
     res.locals.requestId = randomUUID();
     // Every line logged for this request carries its id (the errors' too).
     res.locals.log = logger.child({ requestId: res.locals.requestId });
@@ -58,6 +62,8 @@ export function createApp(deps: {
   /** Seals webhook secrets; without it creating or rotating a subscription answers 503. */
   secretKey?: Buffer;
   profileFreshnessDays?: number;
+  /** Served profiles kept in memory (default: the configuration's; 0 keeps none). */
+  profileCacheMaxEntries?: number;
   /** Acquisition cost per channel (default: the configuration's). */
   acquisitionCosts?: Record<string, string>;
   /** The folder of the built console, served at / when given. */
@@ -66,7 +72,13 @@ export function createApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   const logger = deps.logger ?? log;
-  const metrics = createMetrics(deps.db);
+  // One LISTENing connection for the app's caches of API keys and served profiles.
+  const changes = createChangeListener(deps.db, logger);
+  const servedProfiles = createServedProfileCache(deps.db, changes, {
+    maxEntries: deps.profileCacheMaxEntries ?? config().api.profileCacheMaxEntries,
+    freshnessDays: deps.profileFreshnessDays ?? config().api.profileFreshnessDays,
+  });
+  const metrics = createMetrics(deps.db, servedProfiles);
   // No body parser here: routes that take a body parse it after their guard (jsonBody in validate.ts).
   app.use(requestIdAndHeaders(logger));
   app.use(metrics.timing);
@@ -74,13 +86,13 @@ export function createApp(deps: {
   const context: RouteContext = {
     db: deps.db,
     health: deps.health ?? deps.db,
-    auth: createAuth(deps.db, deps.logger ?? log),
+    auth: createAuth(deps.db, logger, changes),
     similarCustomers: createSimilarCustomers(deps.db),
     similarRateLimit: perKeyRateLimit(deps.similarPerSecond ?? config().api.similarPerSecond, 'similar customers'),
     docs: new ApiDocs(),
     temporal: deps.temporal,
     secretKey: deps.secretKey,
-    freshnessDays: deps.profileFreshnessDays ?? config().api.profileFreshnessDays,
+    servedProfiles,
     acquisitionCosts: deps.acquisitionCosts ?? config().finance.acquisitionCosts,
   };
   if (deps.consoleDir !== undefined) app.use(consoleFiles(deps.consoleDir));

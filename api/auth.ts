@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthorizedError } from '../lib/errors';
 import { log } from '../lib/log';
 import { API_KEY_PATTERN } from '../access/api-keys';
 import { createApiKeyCache } from '../access/api-key-cache';
+import { createChangeListener, type ChangeListener } from '../lib/change-listener';
 import { countAuthFailure, type AuthFailureReason } from '../access/auth-failures';
 import type { Role } from '../lib/roles';
 
@@ -30,8 +31,9 @@ export interface Auth {
   publicRoute: RequestHandler;
 }
 
-export function createAuth(db: Knex, logger: Logger = log): Auth {
-  const keys = createApiKeyCache(db, logger);
+/** `changes`: the app's change listener, shared with its other caches (default: one of the guard's own). */
+export function createAuth(db: Knex, logger: Logger = log, changes: ChangeListener = createChangeListener(db, logger)): Auth {
+  const keys = createApiKeyCache(db, changes);
   /** Counts the refusal, then refuses; a failure to count is logged and does not change the answer (401). */
   const refuse = async (reason: AuthFailureReason, message: string): Promise<never> => {
     await countAuthFailure(db, reason).catch((err: unknown) => logger.error({ err, reason }, 'could not count a failed authentication'));

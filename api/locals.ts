@@ -14,6 +14,8 @@ declare global {
   namespace Express {
     interface Locals {
       requestId: string;
+      /** When the request arrived (performance.now()): what in-memory caches must be current as of. */
+      receivedAt: number;
       /** The app's logger with this request's id on every line. */
       log: Logger;
       principal?: Principal;

@@ -1,8 +1,9 @@
 import type { Express, RequestHandler } from 'express';
 import type { Knex } from 'knex';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { latestMaturedOutcome, type RunOutcome } from '../monitoring/outcomes';
 import { latestReport } from '../monitoring/run-monitoring';
+import type { ServedProfiles } from '../policy/served-profile-cache';
 import type { Auth } from './auth';
 import type { ApiDocs } from './openapi';
 import { knownMiddleware } from './route-table';
@@ -13,9 +14,10 @@ export const METRICS_PATH = '/metrics';
 /**
  * Prometheus metrics of one app: request latency by route (the route's pattern, never the raw path, so ids do not
  * explode the label set), and, read from Postgres at each scrape, actions by type and status, approvals pending and
- * webhook deliveries by outcome, and the latest monitoring report's figures with the open alerts.
+ * webhook deliveries by outcome, the latest monitoring report's figures with the open alerts, and the profiles served
+ * from memory and from the database.
  */
-export function createMetrics(db: Knex) {
+export function createMetrics(db: Knex, servedProfiles: ServedProfiles) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'foresight_api_' });
   const latency = new Histogram({
@@ -64,6 +66,17 @@ export function createMetrics(db: Knex) {
     },
   });
 
+  new Counter({
+    name: 'foresight_served_profiles_total',
+    help: 'Profiles served by GET /customer/profile, by source: memory (the cache) or database',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ source: 'memory' }, servedProfiles.counts.hits);
+      this.inc({ source: 'database' }, servedProfiles.counts.misses);
+    },
+  });
   monitoringGauges(db, registry);
   outcomeGauges(db, registry);
 

@@ -97,10 +97,15 @@ export class FileAnswer {
   ) {}
 }
 
+/** A handler's answer already serialised as JSON (a cached document): sent as it is. */
+export class JsonText {
+  constructor(readonly json: string) {}
+}
+
 /**
  * One route, defined once: the guard (allow(...roles)), the body parser after it, the query and body parsed with the
  * same zod schemas the OpenAPI document is generated from, and the handler's answer sent as JSON (or, for a
- * FileAnswer, as the file it is).
+ * FileAnswer, as the file it is; a JsonText, as the JSON it is).
  */
 export function defineRoute<Q extends z.ZodTypeAny | undefined = undefined, B extends z.ZodTypeAny | undefined = undefined>(
   app: Express,
@@ -121,6 +126,11 @@ export function defineRoute<Q extends z.ZodTypeAny | undefined = undefined, B ex
         .type(answer.contentType)
         .attachment(answer.fileName)
         .send(answer.body);
+    else if (answer instanceof JsonText)
+      res
+        .status(spec.status ?? 200)
+        .type('json')
+        .send(answer.json);
     else res.status(spec.status ?? 200).json(answer);
   });
   app[spec.method](spec.path, ...handlers);

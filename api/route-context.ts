@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { RequestHandler } from 'express';
 import type { SimilarCustomers } from '../scoring/similar-customers';
+import type { ServedProfiles } from '../policy/served-profile-cache';
 import type { Auth } from './auth';
 import type { ApiDocs } from './openapi';
 
@@ -20,8 +21,8 @@ export interface RouteContext {
   temporal?: { client: Client; taskQueue: string };
   /** Seals webhook signing secrets (subscriptions created or rotated over the API); without it those answer 503. */
   secretKey?: Buffer;
-  /** A profile whose scoring run is older than this many days is stale (and gets the rule-based fallback beside it). */
-  freshnessDays: number;
+  /** Served profiles, kept in memory between changes to what they are read from; stale after the freshness contract. */
+  servedProfiles: ServedProfiles;
   /** Cost of acquiring one customer per channel (FORESIGHT_ACQUISITION_COSTS), for the finance views. */
   acquisitionCosts: Readonly<Record<string, string>>;
 }

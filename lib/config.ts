@@ -50,6 +50,7 @@ const schema = z.object({
   FORESIGHT_API_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
   FORESIGHT_API_SIMILAR_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(5),
   FORESIGHT_PROFILE_FRESHNESS_DAYS: z.coerce.number().min(0.01).max(3650).default(7),
+  FORESIGHT_PROFILE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
   FORESIGHT_SECRET_KEY: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}=$/.test(v), {
     message: '32 random bytes in base64 (openssl rand -base64 32)',
   }),
@@ -99,6 +100,8 @@ export interface Config {
     similarPerSecond: number;
     /** A profile whose scoring run is older than this is served as stale, with the rule-based fallback beside it. */
     profileFreshnessDays: number;
+    /** Served profiles each API process keeps in memory (policy/served-profile-cache.ts); 0 keeps none. */
+    profileCacheMaxEntries: number;
   };
   /** Per-record limits of ingestion: a record over either is rejected, and the rest of the file still loads. */
   ingest: { maxRecordBytes: number; maxDepth: number };
@@ -149,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       acquireTimeoutMs: e.FORESIGHT_API_ACQUIRE_TIMEOUT_MS,
       similarPerSecond: e.FORESIGHT_API_SIMILAR_PER_SECOND,
       profileFreshnessDays: e.FORESIGHT_PROFILE_FRESHNESS_DAYS,
+      profileCacheMaxEntries: e.FORESIGHT_PROFILE_CACHE_MAX_ENTRIES,
     },
     ingest: { maxRecordBytes: e.FORESIGHT_INGEST_MAX_RECORD_BYTES, maxDepth: e.FORESIGHT_INGEST_MAX_DEPTH },
     secretKey: e.FORESIGHT_SECRET_KEY,

@@ -2,10 +2,9 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import type { RouteContext } from '../route-context';
 import { resolveCustomerId } from '../../scoring/profile-freshness';
-import { servedProfile } from '../../policy/served-profile';
 import { ROLES } from '../../lib/roles';
 import { ValidationError } from '../../lib/errors';
-import { defineRoute } from '../openapi';
+import { defineRoute, JsonText } from '../openapi';
 import { customerIdParam, parseWith } from '../validate';
 
 const include = z
@@ -29,9 +28,10 @@ const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(100).defau
 const PROFILE_READERS = [...ROLES];
 
 export function profileRoutes(app: Express, ctx: RouteContext): void {
-  const { db, similarCustomers, similarRateLimit } = ctx;
+  const { db, similarCustomers, similarRateLimit, servedProfiles } = ctx;
   /** The profile, its staleness (with the rule-based fallback when stale) and the customer's open actions. */
-  const fullProfile = (id: string, embedding: boolean) => servedProfile(db, id, { embedding, freshnessDays: ctx.freshnessDays });
+  const fullProfile = async (id: string, embedding: boolean, since: number) =>
+    new JsonText(await servedProfiles.json(id, { embedding, since }));
 
   defineRoute(
     app,
@@ -43,7 +43,7 @@ export function profileRoutes(app: Express, ctx: RouteContext): void {
       roles: [...PROFILE_READERS],
       query: profileQuery,
     },
-    async ({ params, query }) => fullProfile(customerIdParam(params.id), query.include !== undefined),
+    async ({ params, query, res }) => fullProfile(customerIdParam(params.id), query.include !== undefined, res.locals.receivedAt),
   );
 
   defineRoute(
@@ -56,14 +56,14 @@ export function profileRoutes(app: Express, ctx: RouteContext): void {
       roles: [...PROFILE_READERS],
       query: lookupQuery,
     },
-    async ({ query }) => {
+    async ({ query, res }) => {
       let id: string;
       if (query.email !== undefined && query.external_id === undefined && query.source === undefined)
         id = await resolveCustomerId(db, { email: query.email });
       else if (query.external_id !== undefined && query.source !== undefined && query.email === undefined)
         id = await resolveCustomerId(db, { externalId: query.external_id, source: query.source });
       else throw new ValidationError('Find a customer by external_id and source together, or by email', 'query');
-      return fullProfile(id, query.include !== undefined);
+      return fullProfile(id, query.include !== undefined, res.locals.receivedAt);
     },
   );
 

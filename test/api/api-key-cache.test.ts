@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createApp } from '../../api/app';
 import { createApiKey, revokeApiKey } from '../../access/api-keys';
-import { API_KEY_LISTENER_NAME } from '../../access/api-key-cache';
+import { CHANGE_LISTENER_NAME } from '../../lib/change-listener';
 import { startServer, type RunningServer } from '../../api/server';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
@@ -21,7 +21,7 @@ describe('API key cache', () => {
   const listenerPid = async (): Promise<number | undefined> => {
     const row = (await t
       .db('pg_stat_activity')
-      .where({ datname: t.db.raw('current_database()'), application_name: API_KEY_LISTENER_NAME })
+      .where({ datname: t.db.raw('current_database()'), application_name: CHANGE_LISTENER_NAME })
       .where({ state: 'idle' })
       .whereNot({ query: '' })
       .first('pid')) as { pid: number } | undefined;
@@ -72,7 +72,7 @@ describe('API key cache', () => {
     // Meanwhile keys are looked up on every request.
     expect((await me(key)).status).to.equal(200);
     await until('the API listens again', async () => ![undefined, first].includes(await listenerPid()), 10_000);
-    expect(logs.entries.some((e) => String(e.msg).startsWith('API key change listener lost'))).to.equal(true);
+    expect(logs.entries.some((e) => String(e.msg).startsWith('Change listener lost'))).to.equal(true);
     expect((await me(key)).status).to.equal(200);
     await t.db('api_keys').where({ key_id: keyId }).update({ revoked_at: t.db.fn.now() });
     expect((await me(key)).status).to.equal(401);
