@@ -8,6 +8,8 @@
  * saturation at 50 connections for both, then a fixed offered rate of 1,000 requests/s. Each measurement follows a
  * warm-up of a few seconds. Served = 2xx answers per second. The server process's CPU time per served request (user
  * and system, from /proc: Linux only) is printed too: on a shared machine it moves much less than throughput does.
+ * The API runs twice: with its cache of served profiles (the configuration's size; its hit rate over each measurement
+ * is read from /metrics; every profile is read once before) and with the cache off (FORESIGHT_PROFILE_CACHE_MAX_ENTRIES=0: every request reads Postgres).
  *
  * Usage: npx tsx bench/profile-load.ts [customers] [seconds per measurement]
  * With FORESIGHT_BENCH_CPU_PROF=<dir>, the API process writes a V8 CPU profile there (node --cpu-prof) when it stops.
@@ -53,10 +55,14 @@ const DATABASE = 'foresight_bench_profile_load';
 const WARM_UP_SECONDS = 3;
 
 /** Starts a server child process and resolves with its URL (its first line on stdout). */
-function startChild(args: string[], nodeOptions: string[] = []): Promise<{ url: string; child: ChildProcess }> {
+function startChild(
+  args: string[],
+  nodeOptions: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', path.join(__dirname, 'profile-load-server.ts'), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, FORESIGHT_LOG_LEVEL: process.env.FORESIGHT_LOG_LEVEL ?? 'info' },
+    env: { ...process.env, FORESIGHT_LOG_LEVEL: process.env.FORESIGHT_LOG_LEVEL ?? 'info', ...env },
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server ${args[0]} exited with ${code} before listening`)));
@@ -80,6 +86,8 @@ interface Row {
   p99: number;
   failed: number;
   cpuMsPerRequest: number;
+  /** Share of the profiles served from memory (the API with its cache only). */
+  hitRate?: number;
 }
 
 /** User + system CPU time of a process so far, in ms (/proc/<pid>/stat counts clock ticks of 10 ms). */
@@ -118,6 +126,13 @@ async function main() {
   await db.destroy();
 
   const randomProfile = (req: { path?: string }) => ({ ...req, path: `/customer/profile/${ids[Math.floor(Math.random() * ids.length)]}` });
+  /** Profiles served from memory and from the database so far, from the API's metrics. */
+  const servedBySource = async (url: string) => {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${key}` } })).text();
+    const count = (source: string) =>
+      Number(new RegExp(`^foresight_served_profiles_total\\{source="${source}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { memory: count('memory'), database: count('database') };
+  };
   const load = async (
     endpoint: string,
     server: { url: string; child: ChildProcess },
@@ -133,9 +148,13 @@ async function main() {
         ...options,
       });
     await run(WARM_UP_SECONDS);
+    const servedBefore = endpoint.startsWith('GET') ? await servedBySource(server.url) : undefined;
     const cpuBefore = cpuMs(server.child.pid!);
     const r = await run(seconds);
     const cpu = cpuMs(server.child.pid!) - cpuBefore;
+    const servedAfter = servedBefore ? await servedBySource(server.url) : undefined;
+    const memory = servedAfter && servedBefore ? servedAfter.memory - servedBefore.memory : NaN;
+    const database = servedAfter && servedBefore ? servedAfter.database - servedBefore.database : NaN;
     const row: Row = {
       endpoint,
       load: name,
@@ -144,6 +163,7 @@ async function main() {
       p99: r.latency.p99,
       failed: r.non2xx + r.errors + r.timeouts,
       cpuMsPerRequest: cpu / r['2xx'],
+      hitRate: servedBefore ? memory / (memory + database) : undefined,
     };
     process.stderr.write(`${endpoint}, ${name}: ${JSON.stringify(row)}\n`);
     return row;
@@ -159,13 +179,28 @@ async function main() {
   const documentFile = path.join(outDir, 'profile.json');
   fs.writeFileSync(documentFile, document);
   const bare = await startChild(['bare', documentFile]);
+  const uncached = await startChild(['api', DATABASE], [], { FORESIGHT_PROFILE_CACHE_MAX_ENTRIES: '0' });
+  const CACHED = `GET /customer/profile/:id (cache of ${cfg.api.profileCacheMaxEntries.toLocaleString('en')})`;
+  const UNCACHED = 'GET /customer/profile/:id, cache off';
+  // Every scored profile read once, 20 at a time, so that the cached API is measured warm (it keeps them all when
+  // the cache is as large as the shop).
+  for (let i = 0; i < ids.length; i += 20)
+    await Promise.all(
+      ids
+        .slice(i, i + 20)
+        .map((id) => fetch(`${api.url}/customer/profile/${id}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.text())),
+    );
   try {
-    rows.push(await load('bare Express', bare, '50 connections', { connections: 50 }));
-    rows.push(await load('GET /customer/profile/:id', api, '50 connections', { connections: 50 }));
-    rows.push(await load('bare Express', bare, '1,000 req/s offered', { connections: 50, overallRate: 1000 }));
-    rows.push(await load('GET /customer/profile/:id', api, '1,000 req/s offered', { connections: 50, overallRate: 1000 }));
+    for (const [name, options] of [
+      ['50 connections', { connections: 50 }],
+      ['1,000 req/s offered', { connections: 50, overallRate: 1000 }],
+    ] as const) {
+      rows.push(await load('bare Express', bare, name, options));
+      rows.push(await load(UNCACHED, uncached, name, options));
+      rows.push(await load(CACHED, api, name, options));
+    }
   } finally {
-    await Promise.all([stopChild(api.child), stopChild(bare.child)]);
+    await Promise.all([stopChild(api.child), stopChild(bare.child), stopChild(uncached.child)]);
   }
 
   console.log(
@@ -173,15 +208,18 @@ async function main() {
       `Node ${process.version}; ${customers} customers (${ids.length} scored, ${withActions} with an action), ` +
       `profile of ${document.length} bytes (stale: ${stale}), ${seconds} s per measurement after ${WARM_UP_SECONDS} s of warm-up`,
   );
-  console.log('| endpoint | load | served req/s | p50 ms | p99 ms | failed | server CPU ms per request |');
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  console.log('| endpoint | load | served req/s | p50 ms | p99 ms | failed | server CPU ms per request | from memory |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows)
     console.log(
-      `| ${r.endpoint} | ${r.load} | ${Math.round(r.served).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.failed} | ${r.cpuMsPerRequest.toFixed(2)} |`,
+      `| ${r.endpoint} | ${r.load} | ${Math.round(r.served).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.failed} | ` +
+        `${r.cpuMsPerRequest.toFixed(2)} | ${r.hitRate === undefined ? '' : `${(r.hitRate * 100).toFixed(1)}%`} |`,
     );
-  const saturated = (endpoint: string) => rows.find((r) => r.endpoint === endpoint && r.load === '50 connections')!.served;
+  const saturated = (endpoint: string) => rows.find((r) => r.endpoint === endpoint && r.load === '50 connections')!;
+  const ratio = (endpoint: string, of: (r: Row) => number) => (of(saturated(endpoint)) / of(saturated('bare Express'))).toFixed(2);
   console.log(
-    `profile / bare throughput at 50 connections: ${(saturated('GET /customer/profile/:id') / saturated('bare Express')).toFixed(2)}; ` +
+    `at 50 connections, against bare Express: throughput ${ratio(CACHED, (r) => r.served)} cached, ${ratio(UNCACHED, (r) => r.served)} cache off; ` +
+      `CPU ms per request ${ratio(CACHED, (r) => r.cpuMsPerRequest)} cached, ${ratio(UNCACHED, (r) => r.cpuMsPerRequest)} cache off; ` +
       `load average at the end: ${os
         .loadavg()
         .map((l) => l.toFixed(2))
