@@ -86,7 +86,7 @@ export function createChangeListener(db: Knex, logger: Logger): ChangeListener {
       await client.connect();
       // An idle listener must not keep the process (a test, a stopped server) alive.
       (client as unknown as { connection: { stream: { unref(): void } } }).connection.stream.unref();
-      for (const channel of subscribers.keys()) await client.query(`listen ${channel}`);
+      await client.query([...subscribers.keys()].map((channel) => `listen ${channel};`).join(' '));
       if (listener !== client) return;
       connected = true;
       retryMs = RECONNECT_MS;
