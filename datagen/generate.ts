@@ -5,7 +5,7 @@
  * Customers are generated one at a time, in index order, each from generators derived from
  * (seed, index), and their rows streamed straight out; memory stays flat however many customers there are.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CsvWriter } from './csv-writer';
 import { soil, type DirtTally, type DirtyFile, type SoiledRows } from './dirty';
@@ -139,6 +139,10 @@ export async function generateShop(input: GenerateOptionsInput, onProgress?: Gen
       }
     }
     await Promise.all(Object.values(writers).map((writer) => writer.close()));
+    // The export was taken at its instant, not when this process wrote it: ingestion reads a file's time as when the
+    // source exported it, which says how far the shop's data (and so its outcomes) are known.
+    const exportedAt = new Date(shop.exportSecond * 1000);
+    await Promise.all(Object.values(writers).map((writer) => utimes(writer.path, exportedAt, exportedAt)));
   } catch (error) {
     for (const writer of Object.values(writers)) writer.destroy();
     throw error;
