@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { FEATURE_VERSION } from '../features/catalog';
-import { loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
+import { loadFeatureMatrix } from '../features/snapshots';
 import { NotFoundError } from '../lib/errors';
 import { copyPartition, profileLines, type WrittenPartition } from './copy-profiles';
 import type { ScoringCache } from './model-cache';
@@ -19,12 +19,6 @@ export interface ScorePartitionInput {
   times?: StageTimes;
 }
 
-/**
- * Customers predicted at once: native predictions stay batched, and Postgres writes one chunk while the next is
- * predicted (the COPY stream reads ahead of what it has sent).
- */
-const CUSTOMERS_PER_CHUNK = 5000;
-
 /** Scores one partition of a running run with the run's models and writes it (scoring/copy-profiles.ts). */
 export async function scorePartition(db: Knex, cache: ScoringCache, input: ScorePartitionInput): Promise<WrittenPartition> {
   const run = await getScoringRun(db, input.runId);
@@ -42,33 +36,26 @@ export async function scorePartition(db: Knex, cache: ScoringCache, input: Score
   input.onProgress?.(0, matrix.nrow);
   const latestEventAt = run.latestEventAt ? new Date(run.latestEventAt) : null;
   return cache.withModels(db, run.modelVersions, async (models) => {
-    // Time spent computing inside the COPY stream, to tell the COPY's own time from it.
-    const computing: StageTimes = {};
+    // The whole partition at once: native predictions stay batched, and the historical-average CLV interval's
+    // population mean is taken over the batch it is given, so a smaller batch would change scores.
+    const profiles = predictProfiles({ models, matrix, clvSummary: summary, asOf, latestEventAt, times });
+    // Lines made while the COPY stream asks for them, so Postgres writes while the next are made.
+    const documents: StageTimes = {};
     function* lines(): Generator<string> {
-      for (let from = 0; from < matrix.nrow; from += CUSTOMERS_PER_CHUNK) {
-        const chunk = rowsOf(matrix, from, Math.min(matrix.nrow, from + CUSTOMERS_PER_CHUNK));
-        const profiles = predictProfiles({ models, matrix: chunk, clvSummary: summary, asOf, latestEventAt, times: computing });
-        yield* timed(computing, 'documents', () => [...profileLines(run.runId, profiles)]);
-        input.onProgress?.(from + chunk.nrow, matrix.nrow);
+      const made = profileLines(run.runId, profiles);
+      for (;;) {
+        const next = timed(documents, 'documents', () => made.next());
+        if (next.done) return;
+        yield next.value;
       }
     }
     const copying = performance.now();
     const written = await copyPartition(db, { runId: run.runId, partition }, { customers: matrix.nrow, lines: lines() }, input);
     if (times) {
-      const inStream = Object.values(computing).reduce((sum, ms) => sum + ms, 0);
-      addStageTimes(times, computing);
-      times.copy = (times.copy ?? 0) + performance.now() - copying - inStream;
+      addStageTimes(times, documents);
+      times.copy = (times.copy ?? 0) + performance.now() - copying - (documents.documents ?? 0);
     }
+    input.onProgress?.(matrix.nrow, matrix.nrow);
     return written;
   });
-}
-
-/** Rows [from, to) of a feature matrix, sharing its values. */
-function rowsOf(matrix: FeatureMatrix, from: number, to: number): FeatureMatrix {
-  return {
-    ...matrix,
-    customerIds: matrix.customerIds.slice(from, to),
-    X: matrix.X.subarray(from * matrix.ncol, to * matrix.ncol),
-    nrow: to - from,
-  };
 }
