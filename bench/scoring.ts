@@ -1,7 +1,9 @@
 /**
  * Partitioned scoring throughput (default 200,000 customers): a generated shop's customers, orders and returns are
- * ingested, models trained, then every customer is scored three ways, each a new published run: in this process
- * one partition after another (scoreCustomers), and by scoringWorkflow on a Temporal dev server with one worker. The one-feature-snapshot time measured in the same run is the unit each stage is also given in.
+ * ingested, models trained, then every customer is scored twice, each a new published run: in this process one
+ * partition after another (scoreCustomers), and by scoringWorkflow on a Temporal dev server with one worker. The
+ * one-feature-snapshot time measured in the same run is the unit each stage is also given in; the in-process run's
+ * time is also split by scoring stage (scoring/stage-times.ts).
  * Run: npx tsx bench/scoring.ts [customers]
  */
 import { randomBytes } from 'node:crypto';
@@ -18,6 +20,7 @@ import { computeFeatureSnapshot } from '../features/snapshots';
 import { config } from '../lib/config';
 import { DEFAULT_QUALITY_RULES } from '../quality/rules';
 import { scoreCustomers } from '../scoring/score-customers';
+import type { StageTimes } from '../scoring/stage-times';
 import { postgresUp } from '../stack/postgres';
 import { findTemporalCli } from '../stack/temporal';
 import { trainModels } from '../training/train-models';
@@ -68,9 +71,10 @@ async function main() {
     (r) => ({ note: `models ${r.models.map((m) => `${m.kind} v${m.version}`).join(', ')}` }),
   );
 
-  await stage(
+  const stageTimes: StageTimes = {};
+  const inProcess = await stage(
     'score in process (scoreCustomers, 20,000-customer partitions in turn)',
-    () => scoreCustomers(db, { asOf }),
+    () => scoreCustomers(db, { asOf, times: stageTimes }),
     (s) => ({ scored: s.customers, note: `run ${s.runId}, ${s.partitions} partitions` }),
   );
 
@@ -115,6 +119,26 @@ async function main() {
       `| ${s.name} | ${s.seconds.toFixed(1)} | ${(s.seconds / unit).toFixed(1)} | ${s.scored ? Math.round(s.scored / s.seconds).toLocaleString('en') : ''} | ${s.note} |`,
     );
   console.log(`peak resident memory of the Node process: ${peakMiB()} MiB`);
+
+  const inProcessSeconds = stages.find((s) => s.name.startsWith('score in process'))!.seconds;
+  const staged = Object.values(stageTimes).reduce((sum, ms) => sum + ms, 0) / 1000;
+  console.log(`\nIn-process scoring by stage (${inProcess.customers} customers, ${inProcessSeconds.toFixed(1)} s):`);
+  console.log('| stage | seconds | share | µs per customer |');
+  console.log('|---|---:|---:|---:|');
+  const rows: [string, number][] = [
+    ...(Object.entries(stageTimes) as [string, number][]).map(([name, ms]): [string, number] => [name, ms / 1000]),
+    ['other (run bookkeeping, model loading, CLV summary)', inProcessSeconds - staged],
+  ];
+  for (const [name, seconds] of rows)
+    console.log(
+      `| ${name} | ${seconds.toFixed(1)} | ${((100 * seconds) / inProcessSeconds).toFixed(0)}% | ${((seconds * 1e6) / inProcess.customers).toFixed(1)} |`,
+    );
+  console.log(
+    `load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
 main().catch((err) => {

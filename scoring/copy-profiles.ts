@@ -15,22 +15,32 @@ const COLUMNS = [
 ]; // prettier-ignore
 
 const NULL = '\\N';
+const SPECIAL = /[\\\t\n\r]/;
 /** COPY's text format: backslash, tab, newline and carriage return escaped; \N is NULL. */
 const text = (v: string | null | undefined) =>
-  v === null || v === undefined ? NULL : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  v === null || v === undefined
+    ? NULL
+    : SPECIAL.test(v)
+      ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+      : v;
 const money = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : NULL);
 const finite = (v: number) => (Number.isFinite(v) ? String(v) : NULL);
 
-/** The profiles as COPY lines, a few thousand rows per chunk. */
-function* copyLines(runId: number, p: ProfileColumns): Generator<string> {
+/** Rows per string handed to the COPY stream. */
+const ROWS_PER_CHUNK = 1000;
+
+/** The profiles as COPY lines, ROWS_PER_CHUNK rows per string. */
+export function* profileLines(runId: number, p: ProfileColumns): Generator<string> {
   const asOf = p.asOf.toISOString();
   const versions = text(JSON.stringify(p.modelVersions));
   const { clv, rfm, embedding, embeddingDims: dims } = p;
   // A flagged probabilistic fit gives no P(alive), orders, spend or next order.
   const { probabilistic } = clv;
-  let chunk: string[] = [];
+  let chunk = '';
   for (let i = 0; i < p.customerIds.length; i++) {
-    chunk.push(
+    let vector = '{';
+    for (let k = i * dims; k < (i + 1) * dims; k++) vector += k === i * dims ? String(embedding[k]) : `,${embedding[k]}`;
+    chunk +=
       [
         String(runId),
         asOf,
@@ -52,18 +62,17 @@ function* copyLines(runId: number, p: ProfileColumns): Generator<string> {
         rfm[i]!.priceSensitive ? 't' : 'f',
         String(p.clusterId[i]),
         text(p.clusterDescription[i]),
-        `{${Array.from(embedding.subarray(i * dims, (i + 1) * dims)).join(',')}}`,
+        `${vector}}`,
         text(p.coverage[i]!.confidence),
         text(JSON.stringify(p.coverage[i])),
         versions,
-      ].join('\t') + '\n',
-    );
-    if (chunk.length === 2000) {
-      yield chunk.join('');
-      chunk = [];
+      ].join('\t') + '\n';
+    if ((i + 1) % ROWS_PER_CHUNK === 0) {
+      yield chunk;
+      chunk = '';
     }
   }
-  if (chunk.length > 0) yield chunk.join('');
+  if (chunk.length > 0) yield chunk;
 }
 
 export interface WrittenPartition {
@@ -75,12 +84,14 @@ export interface WrittenPartition {
  * Writes one partition of a running run in one transaction: deletes whatever an earlier attempt of the partition left
  * (its customer range of the run), COPYs the rows, and records the partition as written. A retried or duplicated
  * attempt therefore replaces, never adds; the run row is share-locked and must still be `running`, so an attempt that
- * outlived its run (a zombie worker) cannot touch a published or failed run.
+ * outlived its run (a zombie worker) cannot touch a published or failed run. `lines` (profileLines of the partition's
+ * `customers` profiles) is read while Postgres writes what it has had so far, so the caller may compute the profiles
+ * chunk by chunk as the COPY asks for them.
  */
 export async function copyPartition(
   db: Knex,
   run: { runId: number; partition: ScoringPartition },
-  profiles: ProfileColumns,
+  rows: { customers: number; lines: Iterable<string> },
   by: { scoredBy: string; attempt: number },
 ): Promise<WrittenPartition> {
   const { runId, partition } = run;
@@ -101,15 +112,12 @@ export async function copyPartition(
            and ($2::text is null or customer_id > $2) and ($3::text is null or customer_id <= $3)`,
         [runId, partition.after, partition.upTo],
       );
-      await pipeline(
-        Readable.from(copyLines(runId, profiles)),
-        conn.query(copyFrom(`copy customer_risk_scores (${COLUMNS.join(', ')}) from stdin`)),
-      );
+      await pipeline(Readable.from(rows.lines), conn.query(copyFrom(`copy customer_risk_scores (${COLUMNS.join(', ')}) from stdin`)));
       await conn.query(
         `insert into scoring_run_partitions (run_id, partition, customers, scored_by, attempt) values ($1, $2, $3, $4, $5)
          on conflict (run_id, partition) do update set customers = excluded.customers, scored_by = excluded.scored_by,
            attempt = excluded.attempt, written_at = now()`,
-        [runId, partition.partition, profiles.customerIds.length, by.scoredBy, by.attempt],
+        [runId, partition.partition, rows.customers, by.scoredBy, by.attempt],
       );
       await conn.query('commit');
     } catch (err) {
@@ -119,5 +127,5 @@ export async function copyPartition(
   } finally {
     await db.client.releaseConnection(conn);
   }
-  return { partition: partition.partition, customers: profiles.customerIds.length };
+  return { partition: partition.partition, customers: rows.customers };
 }

@@ -11,6 +11,7 @@ import type { RfmScore } from '../models/segments/rfm';
 import { ClvServingBundle, type ClvBundlePrediction, type ClvServingCoverage } from '../registry/clv-serving-bundle';
 import type { RegisteredModel } from '../registry/model-registry';
 import { SegmentsBundle } from '../registry/segments-bundle';
+import { timed, type StageTimes } from './stage-times';
 
 /** The registry entries that score a profile: the champions, or the shadows beside them. */
 export interface ProfileModels {
@@ -73,6 +74,8 @@ export interface PredictProfilesInput {
   asOf: Date;
   /** The newest order or session at or before asOf in the whole data set; null when there is none. */
   latestEventAt: Date | null;
+  /** Where to add the time of each stage, if anywhere. */
+  times?: StageTimes;
 }
 
 /**
@@ -120,33 +123,40 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
   const { models, matrix, asOf } = input;
   const n = matrix.nrow;
 
+  const { times } = input;
   const aligned = alignSummary(input.clvSummary, matrix.customerIds);
-  const churnProbability = models.churn.predictProba(matrix, aligned);
-  const riskBand: RiskBand[] = Array.from(churnProbability, (p) => models.churn.explainer.riskBand(p));
-  // The boosted model's SHAP drivers explain the risk whichever candidate serves its probability.
-  const churnDrivers: ChurnDriver[][] = models.churn.explainer.explain(matrix.X, n, { top: 3 });
+  const { churnProbability, riskBand } = timed(times, 'churn', () => {
+    const probability = models.churn.predictProba(matrix, aligned);
+    return { churnProbability: probability, riskBand: Array.from(probability, (p): RiskBand => models.churn.explainer.riskBand(p)) };
+  });
+  // The boosted model's drivers explain the risk whichever candidate serves its probability.
+  const churnDrivers: ChurnDriver[][] = timed(times, 'drivers', () => models.churn.explainer.explain(matrix.X, n, { top: 3 }));
 
-  const clv: ClvBundlePrediction = models.clv.predict(aligned, matrix);
+  const clv: ClvBundlePrediction = timed(times, 'clv', () => models.clv.predict(aligned, matrix));
 
   const segments = models.segments;
-  const rfm = segments.rfm.predict(matrix);
-  const clusterId = segments.clusters.predict(matrix);
+  const { rfm, clusterId, embedding } = timed(times, 'segments', () => ({
+    rfm: segments.rfm.predict(matrix),
+    clusterId: segments.clusters.predict(matrix),
+    embedding: segments.embedding.transform(matrix),
+  }));
   const descriptions = new Map(segments.clusters.clusters.map((c) => [c.id, c.description]));
-  const embedding = segments.embedding.transform(matrix);
 
   const dataAgeDays = input.latestEventAt ? (asOf.getTime() - input.latestEventAt.getTime()) / MS_PER_DAY : Infinity;
   const orders = column(matrix, 'orders_lifetime');
   const tenure = column(matrix, 'tenure_days');
   const lastSession = column(matrix, 'days_since_last_session');
-  const coverage = Array.from({ length: n }, (_, i): ProfileCoverage => {
-    const c = assessCoverage({ ordersLifetime: orders(i), tenureDays: tenure(i), daysSinceLastSession: lastSession(i), dataAgeDays });
-    const probabilistic = clv.probabilistic;
-    const confidence =
-      probabilistic === null || probabilistic.confidence[i] === 'high'
-        ? {}
-        : { confidence: probabilistic.confidence[i]!, reason: probabilistic.confidenceReason[i]! };
-    return { ...c, clv: { ...clv.coverage, ...confidence } };
-  });
+  const coverage = timed(times, 'documents', () =>
+    Array.from({ length: n }, (_, i): ProfileCoverage => {
+      const c = assessCoverage({ ordersLifetime: orders(i), tenureDays: tenure(i), daysSinceLastSession: lastSession(i), dataAgeDays });
+      const probabilistic = clv.probabilistic;
+      const confidence =
+        probabilistic === null || probabilistic.confidence[i] === 'high'
+          ? {}
+          : { confidence: probabilistic.confidence[i]!, reason: probabilistic.confidenceReason[i]! };
+      return { ...c, clv: { ...clv.coverage, ...confidence } };
+    }),
+  );
 
   return {
     asOf,
@@ -167,9 +177,16 @@ export function predictProfiles(input: PredictProfilesInput): ProfileColumns {
   };
 }
 
+/** Each summary's customer index, built once per summary (a run's summary serves all its partitions). */
+const summaryIndexes = new WeakMap<ClvSummary, Map<string, number>>();
+
 /** The CLV summary re-ordered to the feature matrix's customers; customers it lacks get a zero history. */
 export function alignSummary(summary: ClvSummary, customerIds: readonly string[]): ClvSummary {
-  const index = new Map(summary.customerIds.map((id, i) => [id, i]));
+  let index = summaryIndexes.get(summary);
+  if (!index) {
+    index = new Map(summary.customerIds.map((id, i) => [id, i]));
+    summaryIndexes.set(summary, index);
+  }
   const pick = <T extends Float64Array | Int32Array>(source: T, make: (n: number) => T, fill: number): T => {
     const out = make(customerIds.length);
     customerIds.forEach((id, k) => {

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import os from 'node:os';
 import { ScoringCache } from './model-cache';
 import { scorePartition } from './score-partition';
+import type { StageTimes } from './stage-times';
 import { beginScoringRun, failScoringRun, publishScoringRun, type ScoreSummary } from './scoring-runs';
 
 export type { ScoreSummary } from './scoring-runs';
@@ -12,6 +13,8 @@ export interface ScoreCustomersInput {
   /** Customers per partition (scored one after the other here; in parallel by scoringWorkflow). */
   partitionSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Where to add the time of each stage, if anywhere. */
+  times?: StageTimes;
 }
 
 /**
@@ -31,6 +34,7 @@ export async function scoreCustomers(db: Knex, input: ScoreCustomersInput): Prom
         partition: p.partition,
         scoredBy: `${os.hostname()}:${process.pid}`,
         attempt: 1,
+        times: input.times,
       });
       done += written.customers;
       input.onProgress?.(done, run.customersExpected);

@@ -2,10 +2,11 @@ import type { Knex } from 'knex';
 import { FEATURE_VERSION } from '../features/catalog';
 import { loadFeatureMatrix } from '../features/snapshots';
 import { NotFoundError } from '../lib/errors';
-import { copyPartition, type WrittenPartition } from './copy-profiles';
+import { copyPartition, profileLines, type WrittenPartition } from './copy-profiles';
 import type { ScoringCache } from './model-cache';
-import { predictProfiles } from './predict-profiles';
+import { alignSummary, predictProfiles } from './predict-profiles';
 import { getScoringRun } from './scoring-runs';
+import { addStageTimes, timed, type StageTimes } from './stage-times';
 
 export interface ScorePartitionInput {
   runId: number;
@@ -14,6 +15,8 @@ export interface ScorePartitionInput {
   scoredBy: string;
   attempt: number;
   onProgress?: (done: number, total: number) => void;
+  /** Where to add the time of each stage, if anywhere. */
+  times?: StageTimes;
 }
 
 /** Scores one partition of a running run with the run's models and writes it (scoring/copy-profiles.ts). */
@@ -22,21 +25,37 @@ export async function scorePartition(db: Knex, cache: ScoringCache, input: Score
   const partition = run.partitions.find((p) => p.partition === input.partition);
   if (!partition) throw new NotFoundError(`Scoring run ${input.runId} has no partition ${input.partition}`);
   const asOf = new Date(run.asOf);
-  const [matrix, summary] = await Promise.all([
+  const { times } = input;
+  const loading = performance.now();
+  const [matrix, runSummary] = await Promise.all([
     loadFeatureMatrix(db, asOf, FEATURE_VERSION, { customerIdRange: partition }),
     cache.clvSummary(db, asOf),
   ]);
+  if (times) times['load features'] = (times['load features'] ?? 0) + performance.now() - loading;
+  const summary = alignSummary(runSummary, matrix.customerIds);
   input.onProgress?.(0, matrix.nrow);
-  const profiles = await cache.withModels(db, run.modelVersions, async (models) =>
-    predictProfiles({
-      models,
-      matrix,
-      clvSummary: summary,
-      asOf,
-      latestEventAt: run.latestEventAt ? new Date(run.latestEventAt) : null,
-    }),
-  );
-  const written = await copyPartition(db, { runId: run.runId, partition }, profiles, input);
-  input.onProgress?.(matrix.nrow, matrix.nrow);
-  return written;
+  const latestEventAt = run.latestEventAt ? new Date(run.latestEventAt) : null;
+  return cache.withModels(db, run.modelVersions, async (models) => {
+    // The whole partition at once: native predictions stay batched, and the historical-average CLV interval's
+    // population mean is taken over the batch it is given, so a smaller batch would change scores.
+    const profiles = predictProfiles({ models, matrix, clvSummary: summary, asOf, latestEventAt, times });
+    // Lines made while the COPY stream asks for them, so Postgres writes while the next are made.
+    const documents: StageTimes = {};
+    function* lines(): Generator<string> {
+      const made = profileLines(run.runId, profiles);
+      for (;;) {
+        const next = timed(documents, 'documents', () => made.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    }
+    const copying = performance.now();
+    const written = await copyPartition(db, { runId: run.runId, partition }, { customers: matrix.nrow, lines: lines() }, input);
+    if (times) {
+      addStageTimes(times, documents);
+      times.copy = (times.copy ?? 0) + performance.now() - copying - (documents.documents ?? 0);
+    }
+    input.onProgress?.(matrix.nrow, matrix.nrow);
+    return written;
+  });
 }

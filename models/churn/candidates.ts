@@ -170,7 +170,7 @@ export function churnCandidateFromJSON(json: ChurnCandidateJSON, horizonDays: nu
 
 /**
  * What the registry keeps for churn: the candidate that won the shop's bake-off, and the boosted model beside it
- * (the same one when it won), whose SHAP contributions explain every customer's risk in plain language whichever
+ * (the same one when it won), whose feature contributions explain every customer's risk in plain language whichever
  * candidate serves the probability.
  */
 export interface ServedChurnModelJSON {

@@ -116,17 +116,11 @@ export class BetaGeoModel implements Estimator<
   conditionalExpectedTransactions(t: number, frequency: number, recency: number, age: number): number;
   conditionalExpectedTransactions(t: PerCustomer, frequency: PerCustomer, recency: PerCustomer, age: PerCustomer): number[];
   conditionalExpectedTransactions(t: PerCustomer, frequency: PerCustomer, recency: PerCustomer, age: PerCustomer): number | number[] {
-    const { r, alpha, a, b } = this.fitted().params;
+    const { params } = this.fitted();
     return mapCustomers({ t, frequency, recency, age }, (v, i) => {
       assertDuration(v.t, 't');
       assertHistory(v.frequency, v.recency, v.age, i);
-      const x = v.frequency;
-      // (a+b+x−1)/(a−1)·[1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)] · P(alive), z = t/(α+T+t);
-      // Euler's transformation turns the bracketed product into (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z),
-      // whose terms stay O(1) however large x is.
-      const z = v.t / (alpha + v.age + v.t);
-      const hyper = Math.pow(1 - z, a - 1) * hypergeometric2F1(a + b - 1 - r, a - 1, a + b + x - 1, z);
-      return ((a + b + x - 1) / (a - 1)) * (1 - hyper) * this.aliveProbability(x, v.recency, v.age);
+      return conditionalExpectedTransactionsOf(params, v.t, v.frequency, v.recency, v.age);
     });
   }
 
@@ -205,15 +199,34 @@ export class BetaGeoModel implements Estimator<
   }
 
   private aliveProbability(x: number, recency: number, age: number): number {
-    if (x === 0) return 1;
-    const { r, alpha, a, b } = this.fitted().params;
-    // 1 / (1 + a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)), with the odds in logs so frequent buyers cannot overflow.
-    const lnOddsDropped = Math.log(a / (b + x - 1)) + (r + x) * (Math.log(alpha + age) - Math.log(alpha + recency));
-    return 1 / (1 + Math.exp(lnOddsDropped));
+    return aliveProbabilityOf(this.fitted().params, x, recency, age);
   }
 
   private fitted(): FittedState<BetaGeoParameterName> {
     if (!this.state) throw new NotFittedError('BetaGeoModel');
     return this.state;
   }
+}
+
+/**
+ * E[Y(t) | x, t_x, T] for one customer whose history is already checked (assertHistory): the formula of
+ * conditionalExpectedTransactions, callable in a loop over customers and parameter draws without per-call checks.
+ */
+export function conditionalExpectedTransactionsOf(params: BetaGeoParams, t: number, x: number, recency: number, age: number): number {
+  const { r, alpha, a, b } = params;
+  // (a+b+x−1)/(a−1)·[1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)] · P(alive), z = t/(α+T+t);
+  // Euler's transformation turns the bracketed product into (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z),
+  // whose terms stay O(1) however large x is.
+  const z = t / (alpha + age + t);
+  const hyper = Math.pow(1 - z, a - 1) * hypergeometric2F1(a + b - 1 - r, a - 1, a + b + x - 1, z);
+  return ((a + b + x - 1) / (a - 1)) * (1 - hyper) * aliveProbabilityOf(params, x, recency, age);
+}
+
+/** P(alive | x, t_x, T) for one checked history. */
+function aliveProbabilityOf(params: BetaGeoParams, x: number, recency: number, age: number): number {
+  if (x === 0) return 1;
+  const { r, alpha, a, b } = params;
+  // 1 / (1 + a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)), with the odds in logs so frequent buyers cannot overflow.
+  const lnOddsDropped = Math.log(a / (b + x - 1)) + (r + x) * (Math.log(alpha + age) - Math.log(alpha + recency));
+  return 1 / (1 + Math.exp(lnOddsDropped));
 }

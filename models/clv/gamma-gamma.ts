@@ -121,16 +121,13 @@ export class GammaGammaModel implements Estimator<[ArrayLike<number>, ArrayLike<
   conditionalExpectedAverageValue(frequency: number, meanValue: number): number;
   conditionalExpectedAverageValue(frequency: PerCustomer, meanValue: PerCustomer): number[];
   conditionalExpectedAverageValue(frequency: PerCustomer, meanValue: PerCustomer): number | number[] {
-    const { p, q, v } = this.fitted().params;
+    const { params } = this.fitted();
     return mapCustomers({ frequency, meanValue }, (c, i) => {
       if (!(Number.isInteger(c.frequency) && c.frequency >= 0)) {
         throw new ValidationError(`frequency must be a non-negative integer, got ${c.frequency} (customer ${i})`, 'frequency');
       }
       if (!(c.meanValue >= 0)) throw new ValidationError(`meanValue must be >= 0, got ${c.meanValue} (customer ${i})`, 'meanValue');
-      const denominator = p * c.frequency + q - 1;
-      // Only reachable for x = 0 with q <= 1, where the population mean spend has no finite value.
-      if (!(denominator > 0)) throw new ModelError(`population mean spend p·v/(q−1) is undefined for q = ${q} <= 1`);
-      return (p * (v + c.frequency * c.meanValue)) / denominator;
+      return conditionalExpectedAverageValueOf(params, c.frequency, c.meanValue);
     });
   }
 
@@ -199,4 +196,13 @@ export class GammaGammaModel implements Estimator<[ArrayLike<number>, ArrayLike<
     if (!this.state) throw new NotFittedError('GammaGammaModel');
     return this.state;
   }
+}
+
+/** E[spend per transaction | x, z̄] for one customer whose x and z̄ are already checked, without per-call checks. */
+export function conditionalExpectedAverageValueOf(params: GammaGammaParams, frequency: number, meanValue: number): number {
+  const { p, q, v } = params;
+  const denominator = p * frequency + q - 1;
+  // Only reachable for x = 0 with q <= 1, where the population mean spend has no finite value.
+  if (!(denominator > 0)) throw new ModelError(`population mean spend p·v/(q−1) is undefined for q = ${q} <= 1`);
+  return (p * (v + frequency * meanValue)) / denominator;
 }

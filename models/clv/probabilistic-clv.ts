@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { ModelError, NotFittedError, ValidationError } from '../../lib/errors';
 import { DAYS_PER_YEAR, DEFAULT_CLV_HORIZON_MONTHS, MONTHS_PER_YEAR, MS_PER_DAY } from '../../lib/horizons';
 import { envelopeFormat, parseOrThrow, type Envelope, type Estimator } from '../estimator';
-import { BetaGeoModel, type BetaGeoModelJSON, type BetaGeoParameterName } from './bgnbd';
+import { BetaGeoModel, conditionalExpectedTransactionsOf, type BetaGeoModelJSON, type BetaGeoParameterName } from './bgnbd';
 import { probabilisticFitFlags, type ClvFitFlag } from './fit-diagnostics';
 import { fitOptionsSchema, resolveFitOptions, type FittedState } from './fitted-state';
-import { GammaGammaModel, type GammaGammaModelJSON, type GammaGammaParameterName } from './gamma-gamma';
+import { conditionalExpectedAverageValueOf, GammaGammaModel, type GammaGammaModelJSON, type GammaGammaParameterName } from './gamma-gamma';
 import { drawParameters, quantilesByCustomer, type ClvInterval, type ClvIntervalOptions } from './parameter-sampling';
 import type { MaximumLikelihoodOptions } from './maximum-likelihood';
 
@@ -224,15 +224,28 @@ export class ProbabilisticClv implements Estimator<[ClvHistory], ProbabilisticCl
     const { betaGeo, gammaGamma } = this.fitted();
     const point = this.predict(history).expectedNetRevenue;
     const draws = drawParameters(betaGeo.fitState, gammaGamma.fitState, options);
-    const models = draws.parameters.map(({ betaGeo: bg, gammaGamma: gg }) => ({
-      betaGeo: BetaGeoModel.fromParams(bg),
-      gammaGamma: GammaGammaModel.fromParams(gg),
-    }));
     const columns = this.columns(history);
-    const { lower, upper } = quantilesByCustomer(point, draws.level, models.length, (from, to, out, offset) => {
-      models.forEach((m, d) => out.set(this.netRevenue(m, columns, from, to), d * offset));
+    const { monthlyDiscountRate, horizonMonths } = this.options;
+    const horizonYears = horizonMonths / MONTHS_PER_YEAR;
+    const { lower, upper } = quantilesByCustomer(point, draws.level, draws.parameters.length, (from, to, out, offset) => {
+      draws.parameters.forEach(({ betaGeo: bg, gammaGamma: gg }, d) => {
+        if (monthlyDiscountRate !== 0) {
+          const models = { betaGeo: BetaGeoModel.fromParams(bg), gammaGamma: GammaGammaModel.fromParams(gg) };
+          out.set(this.netRevenue(models, columns, from, to), d * offset);
+          return;
+        }
+        // Undiscounted, the revenue is netRevenue's product, computed here without its per-customer checks and arrays
+        // (predict() above checked every history): 100 draws per customer are most of the scoring time otherwise.
+        const { frequency, recencyYears, ageYears, meanRepeatValue, expectedReturnShare } = columns;
+        for (let i = from; i < to; i++) {
+          const x = frequency[i]!;
+          const e = conditionalExpectedTransactionsOf(bg, horizonYears, x, recencyYears[i]!, ageYears[i]!);
+          const spend = conditionalExpectedAverageValueOf(gg, x, meanRepeatValue[i]!);
+          out[d * offset + i - from] = e * spend * (1 - expectedReturnShare[i]!);
+        }
+      });
     });
-    return { lower, upper, level: draws.level, draws: models.length, method: 'parameter-sampling' };
+    return { lower, upper, level: draws.level, draws: draws.parameters.length, method: 'parameter-sampling' };
   }
 
   predict(history: ClvHistory): ProbabilisticClvPrediction {

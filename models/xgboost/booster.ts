@@ -17,18 +17,20 @@ export type BoosterParamValue = string | number | boolean;
 /** XGBoost parameters by their XGBoost names. An array sets the parameter once per value (eval_metric). */
 export type BoosterParams = Readonly<Record<string, BoosterParamValue | readonly BoosterParamValue[]>>;
 
-export type PredictionType = 'value' | 'margin' | 'contributions';
+export type PredictionType = 'value' | 'margin' | 'contributions' | 'approximate-contributions';
 
 const NATIVE_PREDICTION_TYPES: Record<PredictionType, NativePredictionType> = {
   value: 0,
   margin: 1,
   contributions: 2,
+  'approximate-contributions': 3,
 };
 
 export interface PredictOptions {
   /**
    * value: transformed prediction (a probability for binary:logistic); margin: untransformed score;
-   * contributions: SHAP values, nrow × (features + 1), the last column being the bias.
+   * contributions: SHAP values, nrow × (features + 1), the last column being the bias; approximate-contributions: the
+   * same shape by Saabas's path method (XGBoost's approx_contribs).
    */
   type?: PredictionType;
   /** Use trees of iterations [0, iterationEnd); 0 means all. Defaults to bestIteration + 1 when known. */

@@ -11,6 +11,7 @@ import { Booster, type BoosterParams, type Prediction, type PredictionType } fro
 import { DMatrix } from './dmatrix';
 import type { IterationEvaluation } from './evaluation';
 import { loadXGBoost } from './library';
+import { PathContributions } from './path-contributions';
 import { requireFloat32Array, requireLength, requirePositiveInteger } from './validation';
 
 export interface XGBoostModelOptions {
@@ -79,6 +80,8 @@ export class XGBoostModel implements Estimator<[Float32Array, number, number, Fl
   #bestIteration: number | undefined;
   #featureNames: readonly string[] = [];
   #evaluationHistory: readonly IterationEvaluation[] = [];
+  /** The booster's trees as arrays, for approximateContributions(); dropped whenever the booster changes. */
+  #paths: PathContributions | undefined;
 
   constructor(options: XGBoostModelOptions = {}) {
     this.options = {
@@ -172,6 +175,20 @@ export class XGBoostModel implements Estimator<[Float32Array, number, number, Fl
     return this.predictWith('contributions', X, nrow);
   }
 
+  /**
+   * XGBoost's approximate (Saabas) contributions computed in JavaScript (./path-contributions.ts), same shape and
+   * values as predicting 'approximate-contributions'; the trees are read from the booster once, on the first call.
+   */
+  approximateContributions(X: Float32Array, nrow: number): Float64Array {
+    checkMatrix(X, 'X', nrow, 'nrow', this.#featureNames.length);
+    this.#paths ??= new PathContributions(
+      this.fittedBooster().saveJson(),
+      this.#bestIteration === undefined ? 0 : this.#bestIteration + 1,
+      this.#featureNames.length,
+    );
+    return this.#paths.contributions(X, nrow);
+  }
+
   toJSON(): XGBoostModelState {
     return XGBOOST_MODEL_JSON.wrap({
       xgboostModel: this.fittedBooster().saveJson(),
@@ -184,6 +201,7 @@ export class XGBoostModel implements Estimator<[Float32Array, number, number, Fl
   dispose(): void {
     this.#booster?.free();
     this.#booster = undefined;
+    this.#paths = undefined;
   }
 
   private boosterParams(): BoosterParams {

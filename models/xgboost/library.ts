@@ -20,8 +20,8 @@ export interface XGBoostVersion {
   patch: number;
 }
 
-/** XGBoost's prediction types: 0 value, 1 margin, 2 SHAP contributions. */
-export type NativePredictionType = 0 | 1 | 2;
+/** XGBoost's prediction types: 0 value, 1 margin, 2 SHAP contributions, 3 approximate (Saabas) contributions. */
+export type NativePredictionType = 0 | 1 | 2 | 3;
 
 export interface NativePrediction {
   /** A copy, row-major; owned by the caller. */

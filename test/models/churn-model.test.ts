@@ -4,6 +4,7 @@ import { RecencyBaseline, RecencyRuleBaseline, RfmHeuristicBaseline, churnBaseli
 import { driverSentence, type FeatureValues } from '../../models/churn/drivers';
 import { ChurnModel, DEFAULT_CHURN_MODEL_PARAMS } from '../../models/churn/model';
 import { FEATURE_NAMES } from '../../features/catalog';
+import { XGBoostModel } from '../../models/xgboost';
 
 /** A seeded matrix over the catalog's columns whose churn depends on recency relative to the usual gap. */
 function syntheticCustomers(nrow: number, seed: number) {
@@ -177,6 +178,35 @@ describe('models/churn model, drivers and baselines', () => {
         .explain(train.X, train.nrow, { top: FEATURE_NAMES.length })[0]
         .find((d) => d.feature === 'days_since_last_session');
       expect(missing!.value).to.equal(null);
+    });
+
+    it("rank drivers by XGBoost's approximate contributions, whose top driver is exact SHAP's for most customers", () => {
+      const rows = 500;
+      const X = train.X.subarray(0, rows * train.ncol);
+      const explanations = model.explain(X, rows, { top: 3 });
+      const booster = XGBoostModel.fromJSON(model.toJSON().xgboost);
+      try {
+        const approximate = booster.approximateContributions(X, rows);
+        const exact = booster.contributions(X, rows).values;
+        const width = train.ncol + 1;
+        // Exact SHAP's own ranking, by the same rule as explain's (toward churn first, each side by size).
+        const exactRanking = (row: number) =>
+          FEATURE_NAMES.map((feature, j) => ({ feature, c: exact[row * width + j] })).sort(
+            (a, b) => Number(b.c > 0) - Number(a.c > 0) || Math.abs(b.c) - Math.abs(a.c),
+          );
+        let sameTop = 0;
+        let inExactTopThree = 0;
+        explanations.forEach((drivers, row) => {
+          for (const d of drivers) expect(d.contribution).to.equal(approximate[row * width + FEATURE_NAMES.indexOf(d.feature)]);
+          const ranking = exactRanking(row);
+          if (ranking[0]!.feature === drivers[0]!.feature) sameTop += 1;
+          if (ranking.slice(0, 3).some((d) => d.feature === drivers[0]!.feature)) inExactTopThree += 1;
+        });
+        expect(sameTop / rows).to.be.above(0.75);
+        expect(inExactTopThree / rows).to.be.above(0.95);
+      } finally {
+        booster.dispose();
+      }
     });
 
     it('calibrate with Platt scaling when asked, and round-trip it', () => {

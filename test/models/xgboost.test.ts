@@ -327,6 +327,27 @@ describe('models/xgboost', function () {
       }
     });
 
+    it("computes XGBoost's approximate contributions from its trees, as libxgboost does, missing values included", function () {
+      const model = new XGBoostModel({ ...options, rounds: 60, earlyStoppingRounds: 5 }).fit(train.X, train.nrow, train.ncol, train.y, {
+        evalSet: { X: validation.X, nrow: validation.nrow, y: validation.y },
+      });
+      const rows = Float32Array.from(validation.X, (v, i) => (i % 7 === 3 ? NaN : v));
+      const booster = Booster.loadJson(model.toJSON().xgboostModel);
+      const data = new DMatrix(rows, validation.nrow, validation.ncol);
+      try {
+        expect(model.bestIteration).to.be.below(59);
+        const native = booster.predict(data, { type: 'approximate-contributions', iterationEnd: model.bestIteration! + 1 });
+        const ours = model.approximateContributions(rows, validation.nrow);
+        expect(native.shape).to.deep.equal([validation.nrow, validation.ncol + 1]);
+        expect(ours.length).to.equal(native.values.length);
+        ours.forEach((value, i) => expect(value).to.be.closeTo(native.values[i], 1e-5));
+      } finally {
+        data.free();
+        booster.free();
+        model.dispose();
+      }
+    });
+
     it('records the best iteration with earlyStoppingRounds', function () {
       const noise = makeDataset(300, 4, 13, true);
       const model = new XGBoostModel({ ...options, rounds: 200, earlyStoppingRounds: 5 });
