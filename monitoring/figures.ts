@@ -13,6 +13,8 @@ export interface RunData {
   /** Null when the run's snapshot is gone (a snapshot is replaced as a whole, never partly). */
   matrix: FeatureMatrix | null;
   churn: Float64Array;
+  /** The churn model that gave `churn` (registry id), or null when unknown. */
+  churnModelId: number | null;
   segments: Map<string, string>;
   confidence: Map<string, number>;
   /** Customers with a profile in the run (churn holds only those with a probability). */
@@ -26,7 +28,11 @@ export interface MonitoringFigures {
   /** PSI of each feature against the reference run's snapshot; null where either side has no value. */
   featurePsi: Record<string, number | null>;
   worstFeature: { feature: string; psi: number } | null;
-  /** PSI of the churn probabilities against the reference run's. */
+  /**
+   * PSI of the churn probabilities against the reference run's, when the same churn model scored both; null after a
+   * promotion (a new model's scores differ by design: the shadow report measured that shift before a person promoted
+   * it, so it is not drift).
+   */
   scorePsi: number | null;
   /** Share of customers profiled in both runs whose segment changed, and where they went. */
   segmentChangeShare: number | null;
@@ -112,7 +118,10 @@ export function monitoringFigures(input: {
     referenceRunId: reference?.runId ?? null,
     featurePsi: byFeature,
     worstFeature: worst ? { feature: worst[0], psi: worst[1] } : null,
-    scorePsi: scores.length > 0 && referenceScores.length > 0 ? psi(referenceScores, scores) : null,
+    scorePsi:
+      scores.length > 0 && referenceScores.length > 0 && reference?.churnModelId === current.churnModelId
+        ? psi(referenceScores, scores)
+        : null,
     segmentChangeShare: reference ? changedShare(reference.segments, current.segments) : null,
     segmentMigration: reference ? segmentMigration(reference.segments, current.segments, RFM_SEGMENTS) : null,
     coverage: input.snapshotCustomers > 0 ? scores.length / input.snapshotCustomers : null,

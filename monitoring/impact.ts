@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { outcomesKnownUntil } from '../ingestion/outcomes-known-until';
+import { ordersKnownUntil } from '../ingestion/outcomes-known-until';
 import { csvText } from '../lib/csv';
 import { NotFoundError, ValidationError } from '../lib/errors';
 import { baselineComparison, type BaselineComparison } from './impact-baseline';
@@ -91,7 +91,7 @@ export async function policyImpact(
   const version = (await db('policy_versions').where({ version_id: versionId }).first('policy_key', 'version')) as
     { policy_key: string; version: number } | undefined;
   if (!version) throw new NotFoundError(`No policy version ${versionId}`);
-  const observedUntil = options.now ?? (await outcomesKnownUntil(db)) ?? new Date();
+  const observedUntil = options.now ?? (await ordersKnownUntil(db)) ?? new Date();
   const maturedBefore = new Date(observedUntil.getTime() - horizonDays * DAY_MS);
 
   const rows = (

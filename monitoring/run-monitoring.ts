@@ -23,7 +23,13 @@ async function snapshotOf(db: Knex, asOf: Date): Promise<FeatureMatrix | null> {
   }
 }
 
-async function runData(db: Knex, run: { run_id: string; as_of: Date }): Promise<RunData> {
+interface RunRow {
+  run_id: string;
+  as_of: Date;
+  model_versions: Record<string, { modelId?: number } | undefined> | null;
+}
+
+async function runData(db: Knex, run: RunRow): Promise<RunData> {
   const rows = (await db('customer_risk_scores')
     .where({ run_id: run.run_id })
     .select('customer_id', 'churn_probability', 'segment', 'confidence')) as {
@@ -39,6 +45,7 @@ async function runData(db: Knex, run: { run_id: string; as_of: Date }): Promise<
     asOf: run.as_of,
     matrix: await snapshotOf(db, run.as_of),
     churn: Float64Array.from(rows.filter((r) => r.churn_probability !== null).map((r) => r.churn_probability!)),
+    churnModelId: run.model_versions?.churn?.modelId ?? null,
     segments: new Map(rows.filter((r) => r.segment !== null).map((r) => [r.customer_id, r.segment!])),
     confidence,
     profiles: rows.length,
@@ -51,8 +58,8 @@ async function runData(db: Knex, run: { run_id: string; as_of: Date }): Promise<
  * Idempotent: running it again for the run replaces its report and opens no second alert of a kind.
  */
 export async function runMonitoring(db: Knex, runId: number, now = new Date()): Promise<MonitoringReport> {
-  const run = (await db('scoring_runs').where({ run_id: runId }).first('run_id', 'as_of', 'published_at')) as
-    { run_id: string; as_of: Date; published_at: Date | null } | undefined;
+  const run = (await db('scoring_runs').where({ run_id: runId }).first('run_id', 'as_of', 'published_at', 'model_versions')) as
+    (RunRow & { published_at: Date | null }) | undefined;
   if (!run) throw new NotFoundError(`No scoring run ${runId}`);
   // The published run served before this one: an earlier as-of, or the same as-of published earlier (a re-score).
   const previous = (await db('scoring_runs')
@@ -64,7 +71,7 @@ export async function runMonitoring(db: Knex, runId: number, now = new Date()): 
       { column: 'as_of', order: 'desc' },
       { column: 'published_at', order: 'desc' },
     ])
-    .first('run_id', 'as_of')) as { run_id: string; as_of: Date } | undefined;
+    .first('run_id', 'as_of', 'model_versions')) as RunRow | undefined;
   const current = await runData(db, run);
   const reference = previous ? await runData(db, previous) : null;
   const sources = (

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { outcomesKnownUntil } from '../ingestion/outcomes-known-until';
+import { ordersKnownUntil } from '../ingestion/outcomes-known-until';
 import { ConflictError } from '../lib/errors';
 import { loadVersion } from './lifecycle';
 import { parameterResolver } from './parameters';
@@ -80,7 +80,7 @@ export async function thresholdCostCurve(db: Knex, versionId: number): Promise<T
   };
 
   // Outcomes are known up to the newest complete orders (and returns) export: the same rule as calibration and impact.
-  const latest = await outcomesKnownUntil(db);
+  const latest = await ordersKnownUntil(db);
   if (latest === null) return { ...curve, unavailable: 'No orders export has been ingested yet: no outcomes are known.' };
   const matured = (
     await db.raw<{ rows: MaturedRun[] }>(

@@ -167,6 +167,7 @@ describe('stale scores are measured against the newest data, not the wall clock'
     asOf,
     matrix: null,
     churn: Float64Array.of(0.5),
+    churnModelId: 1,
     segments: new Map(),
     confidence: new Map(),
     profiles: 1,
@@ -182,5 +183,34 @@ describe('stale scores are measured against the newest data, not the wall clock'
     expect(kinds(new Date(asOf.getTime() + 10 * DAY_MS), new Date(asOf.getTime() + 10 * DAY_MS))).to.deep.equal(['stale_scores']);
     expect(kinds(null, new Date(asOf.getTime() + 10 * DAY_MS))).to.deep.equal(['stale_scores']);
     expect(kinds(null, new Date(asOf.getTime() + DAY_MS))).to.deep.equal([]);
+  });
+});
+
+describe('score drift compares runs of the same churn model only', () => {
+  const run = (runId: number, churnModelId: number, churn: number[]): RunData => ({
+    runId,
+    asOf: new Date('2026-06-30T00:00:00Z'),
+    matrix: null,
+    churn: Float64Array.from(churn),
+    churnModelId,
+    segments: new Map(),
+    confidence: new Map(),
+    profiles: churn.length,
+  });
+  const low = Array.from({ length: 500 }, (_, i) => 0.05 + (0.2 * i) / 500);
+  const high = low.map((p) => p + 0.6);
+  const figures = (current: RunData, reference: RunData) =>
+    monitoringFigures({ current, reference, snapshotCustomers: 500, sources: [], newestDataAt: current.asOf, now: current.asOf });
+
+  it('raises score_drift when one model’s scores shift between runs', () => {
+    const f = figures(run(2, 7, high), run(1, 7, low));
+    expect(f.scorePsi).to.be.above(1);
+    expect(breaches(f).map((b) => b.kind)).to.include('score_drift');
+  });
+
+  it('does not call a promoted model’s different scores drift (the shadow report measured that shift)', () => {
+    const f = figures(run(2, 8, high), run(1, 7, low));
+    expect(f.scorePsi).to.equal(null);
+    expect(breaches(f).map((b) => b.kind)).to.not.include('score_drift');
   });
 });
