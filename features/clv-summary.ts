@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
 import { MS_PER_DAY } from '../lib/horizons';
+import { andInTrainingSample, sampleBindings, TRAINING_SAMPLE_CTE, type TrainingSample } from './training-sample';
 
 /**
  * The per-customer repeat-purchase summary that the BG/NBD and Gamma-Gamma models (and the historical-average
@@ -30,6 +31,8 @@ export interface ClvSummaryOptions {
   returnSharePriorOrders?: number;
   /** Length of the recent window whose net spend the historical-average baseline reads, in days. Default 365. */
   recentWindowDays?: number;
+  /** Only the customers of this training sample (features/training-sample.ts); default everyone. */
+  sample?: TrainingSample | null;
 }
 
 export const DEFAULT_RETURN_SHARE_PRIOR_ORDERS = 5;
@@ -78,16 +81,16 @@ export interface ClvSummary {
 }
 
 // Named knex bindings: :as_of, :recent_start, :holdout_end (as_of itself when no holdout is asked for: an empty
-// window), :prior_orders.
-const SUMMARY_SQL = `
-with transactions as (
+// window), :prior_orders; :sample_hash_below when `inSample` filters by a training sample.
+const summarySql = (sampleCte: string, inSample: (column: string) => string) => `
+with ${sampleCte}transactions as (
   select customer_id,
          min(ordered_at) as transaction_at,
          sum(amount) as value,
          coalesce(sum(amount) filter (where ordered_at > :recent_start::timestamptz), 0) as recent_value,
          bool_or(ordered_at > :recent_start::timestamptz) as in_recent_window
     from orders
-   where status <> 'cancelled' and ordered_at <= :as_of::timestamptz
+   where status <> 'cancelled' and ordered_at <= :as_of::timestamptz${inSample('customer_id')}
    group by customer_id, (ordered_at at time zone 'UTC')::date
 ),
 ranked as (
@@ -112,7 +115,7 @@ returned as (
          sum(amount) as returned,
          coalesce(sum(amount) filter (where returned_at > :recent_start::timestamptz), 0) as recent_returned
     from returns
-   where returned_at <= :as_of::timestamptz
+   where returned_at <= :as_of::timestamptz${inSample('customer_id')}
    group by customer_id
 ),
 calibration as (
@@ -128,7 +131,7 @@ population as (
 holdout_orders as (
   select order_id, customer_id, ordered_at, amount
     from orders
-   where status <> 'cancelled' and ordered_at > :as_of::timestamptz and ordered_at <= :holdout_end::timestamptz
+   where status <> 'cancelled' and ordered_at > :as_of::timestamptz and ordered_at <= :holdout_end::timestamptz${inSample('customer_id')}
 ),
 holdout_purchases as (
   select customer_id,
@@ -141,7 +144,7 @@ holdout_returns as (
   select r.customer_id, sum(r.amount) as returned
     from returns r
     left join holdout_orders o on o.order_id = r.order_id
-   where r.returned_at > :as_of::timestamptz and r.returned_at <= :holdout_end::timestamptz
+   where r.returned_at > :as_of::timestamptz and r.returned_at <= :holdout_end::timestamptz${inSample('r.customer_id')}
      and (o.order_id is not null or r.order_id is null)
    group by r.customer_id
 )
@@ -166,6 +169,8 @@ select c.customer_id,
   left join holdout_purchases hp on hp.customer_id = c.customer_id
   left join holdout_returns hr on hr.customer_id = c.customer_id
  order by c.customer_id`;
+const SUMMARY_SQL = summarySql('', () => '');
+const SAMPLED_SUMMARY_SQL = summarySql(`${TRAINING_SAMPLE_CTE},\n`, andInTrainingSample);
 
 interface SummaryRow {
   customer_id: string;
@@ -185,7 +190,7 @@ interface SummaryRow {
 }
 
 /**
- * The summary of every customer with a purchase at or before asOf, ordered by customer_id. The calibration part
+ * The summary of every customer (or every sampled customer) with a purchase at or before asOf, ordered by customer_id. The calibration part
  * reads nothing dated after asOf; the holdout part reads (asOf, asOf + holdoutDays] only.
  */
 export async function clvSummary(db: Knex, options: ClvSummaryOptions): Promise<ClvSummary> {
@@ -203,12 +208,16 @@ export async function clvSummary(db: Knex, options: ClvSummaryOptions): Promise<
     throw new ValidationError(`returnSharePriorOrders must be >= 0, got ${priorOrders}`, 'returnSharePriorOrders');
   }
   const holdoutEnd = new Date(asOf.getTime() + (holdoutDays ?? 0) * MS_PER_DAY);
-  const result = await db.raw(SUMMARY_SQL, {
+  const bindings = {
     as_of: asOf.toISOString(),
     recent_start: new Date(asOf.getTime() - recentWindowDays * MS_PER_DAY).toISOString(),
     holdout_end: holdoutEnd.toISOString(),
     prior_orders: priorOrders,
-  });
+  };
+  const { sample } = options;
+  const result = sample
+    ? await db.raw(SAMPLED_SUMMARY_SQL, { ...bindings, ...sampleBindings(sample) })
+    : await db.raw(SUMMARY_SQL, bindings);
   const rows = result.rows as SummaryRow[];
 
   const n = rows.length;
@@ -261,11 +270,11 @@ export interface PurchaseHistorySummary {
 
 // The transactions and histories of SUMMARY_SQL without the money, returns and holdout: the churn rows need only these
 // three columns at a dozen cutoffs, and this reads no returns.
-const HISTORIES_SQL = `
-with transactions as (
+const historiesSql = (sampleCte: string, inSample: (column: string) => string) => `
+with ${sampleCte}transactions as (
   select customer_id, min(ordered_at) as transaction_at
     from orders
-   where status <> 'cancelled' and ordered_at <= :as_of::timestamptz
+   where status <> 'cancelled' and ordered_at <= :as_of::timestamptz${inSample('customer_id')}
    group by customer_id, (ordered_at at time zone 'UTC')::date
 )
 select customer_id,
@@ -275,11 +284,20 @@ select customer_id,
   from transactions
  group by customer_id
  order by customer_id`;
+const HISTORIES_SQL = historiesSql('', () => '');
+const SAMPLED_HISTORIES_SQL = historiesSql(`${TRAINING_SAMPLE_CTE},\n`, andInTrainingSample);
 
-/** clvSummary's frequency, recency and age of every customer with a purchase at or before asOf, by customer_id. */
-export async function purchaseHistories(db: Knex, asOf: Date): Promise<PurchaseHistorySummary> {
+/**
+ * clvSummary's frequency, recency and age of every customer (or every customer of `sample`) with a purchase at or
+ * before asOf, by customer_id.
+ */
+export async function purchaseHistories(db: Knex, asOf: Date, sample: TrainingSample | null = null): Promise<PurchaseHistorySummary> {
   if (!(asOf instanceof Date) || Number.isNaN(asOf.getTime())) throw new ValidationError('asOf must be a valid date', 'asOf');
-  const rows = (await db.raw(HISTORIES_SQL, { as_of: asOf.toISOString() })).rows as {
+  const asOfBinding = { as_of: asOf.toISOString() };
+  const result = sample
+    ? await db.raw(SAMPLED_HISTORIES_SQL, { ...asOfBinding, ...sampleBindings(sample) })
+    : await db.raw(HISTORIES_SQL, asOfBinding);
+  const rows = result.rows as {
     customer_id: string;
     frequency: number;
     recency: number;

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { ConflictError, ForesightError, NotFoundError, ValidationError } from '../lib/errors';
 import { FEATURE_NAMES, FEATURE_VERSION } from './catalog';
 import { asOfParameter, featureQuery, featureQuerySql, POPULATIONS, type Population } from './sql';
+import type { TrainingSample } from './training-sample';
 import type { FeatureMatrix } from './types';
 
 export type { FeatureMatrix } from './types';
@@ -15,7 +16,7 @@ export type { FeatureMatrix } from './types';
 // Names and SQL of this build's feature version: the same version computed from another definition is refused.
 const DEFINITION_SHA256 = createHash('sha256')
   .update(JSON.stringify(FEATURE_NAMES))
-  .update(POPULATIONS.map(featureQuerySql).join('\n'))
+  .update(POPULATIONS.map((population) => featureQuerySql(population)).join('\n'))
   .digest('hex');
 
 export interface ComputeFeatureSnapshotOptions {
@@ -155,6 +156,24 @@ export async function loadFeatureMatrix(
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
+}
+
+/**
+ * The purchasers' features as of asOf for a training sample's customers only (features/training-sample.ts), by
+ * customer_id: computed by the snapshot's SQL restricted to the sample and read straight back, not stored, because a
+ * stored snapshot of (asOf, featureVersion) holds every customer and scoring may read it.
+ */
+export async function sampledFeatureMatrix(db: Knex, asOf: Date, sample: TrainingSample): Promise<FeatureMatrix> {
+  const query = featureQuery(asOf, 'purchasers', sample);
+  const rows = (
+    await db.raw<{ rows: PackedRow[] }>(
+      `select customer_id, array_send("values") as packed from (${query.sql}) features order by customer_id`,
+      query.bindings,
+    )
+  ).rows;
+  const matrix = new MatrixBuilder(rows.length, [...FEATURE_NAMES]);
+  for (const row of rows) matrix.push(row.customer_id, row.packed);
+  return matrix.build();
 }
 
 interface PackedRow {

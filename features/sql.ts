@@ -1,5 +1,6 @@
 import { ValidationError } from '../lib/errors';
 import { FEATURE_CATALOG } from './catalog';
+import { andInTrainingSample, sampleBindings, TRAINING_SAMPLE_CTE, type TrainingSample } from './training-sample';
 
 /**
  * The one SQL statement that computes every catalog feature for every customer of a population, as of a time.
@@ -23,7 +24,7 @@ export const POPULATIONS: readonly Population[] = ['purchasers', 'any_event'];
 /** SQL with knex named bindings (`:as_of`), for `db.raw(sql, bindings)`. */
 export interface FeatureQuery {
   sql: string;
-  bindings: { as_of: string };
+  bindings: { as_of: string; sample_hash_below?: number };
 }
 
 /** The as_of parameter as an ISO-8601 instant, after checking that it is one. */
@@ -43,7 +44,8 @@ const LAST_365 = 'age_days < 365';
 // The 90 days that followed as_of one year earlier: (as_of − 365 d, as_of − 275 d].
 const SAME_PERIOD_LAST_YEAR = 'age_days >= 275 and age_days < 365';
 
-const aggregateCtes = `
+// `inSample` appends a training-sample filter to each event table's where clause ('' when there is no sample).
+const aggregateCtes = (inSample: (column: string) => string) => `
 orders_to_date as (
   select customer_id, ordered_at, amount, discount_amount, status,
          status = 'completed' as is_purchase,
@@ -52,7 +54,7 @@ orders_to_date as (
          date_part('epoch', ordered_at - lag(ordered_at) over (partition by customer_id, status = 'completed' order by ordered_at)) / 86400
            as gap_days
     from orders
-   where ordered_at <= ${AS_OF}
+   where ordered_at <= ${AS_OF}${inSample('customer_id')}
 ),
 order_aggregates as (
   select customer_id,
@@ -83,7 +85,7 @@ category_aggregates as (
          count(distinct i.category) as categories_lifetime
     from orders o
     join order_items i on i.order_id = o.order_id
-   where o.status = 'completed' and o.ordered_at <= ${AS_OF}
+   where o.status = 'completed' and o.ordered_at <= ${AS_OF}${inSample('o.customer_id')}
    group by o.customer_id
 ),
 return_aggregates as (
@@ -92,7 +94,7 @@ return_aggregates as (
          count(*) filter (where ${LAST_90}) as returns_90d,
          sum(amount) as returned_amount_lifetime,
          sum(amount) filter (where ${LAST_365}) as returned_amount_365d
-    from (select customer_id, amount, ${ageDays('returned_at')} as age_days from returns where returned_at <= ${AS_OF}) returns_to_date
+    from (select customer_id, amount, ${ageDays('returned_at')} as age_days from returns where returned_at <= ${AS_OF}${inSample('customer_id')}) returns_to_date
    group by customer_id
 ),
 session_aggregates as (
@@ -104,7 +106,7 @@ session_aggregates as (
          sum(page_views) filter (where ${LAST_30}) as page_views_30d,
          sum(page_views) filter (where ${LAST_90}) as page_views_90d,
          sum(duration_s) filter (where ${LAST_90}) as session_seconds_90d
-    from (select *, ${ageDays('started_at')} as age_days from sessions where started_at <= ${AS_OF}) sessions_to_date
+    from (select *, ${ageDays('started_at')} as age_days from sessions where started_at <= ${AS_OF}${inSample('customer_id')}) sessions_to_date
    group by customer_id
 )`;
 
@@ -126,7 +128,7 @@ const zeroWhenNoEvents = [
   ...['sessions_30d', 'sessions_90d', 'sessions_prior_90d', 'page_views_30d', 'page_views_90d', 'session_seconds_90d'].map((c) => `s.${c}`),
 ];
 
-const customerAggregatesCte = (population: Population) => `
+const customerAggregatesCte = (population: Population, sampled: boolean) => `
 customer_aggregates as (
   select c.customer_id,
          ${AS_OF} as as_of,
@@ -138,21 +140,28 @@ customer_aggregates as (
     left join category_aggregates k on k.customer_id = c.customer_id
     left join return_aggregates r on r.customer_id = c.customer_id
     left join session_aggregates s on s.customer_id = c.customer_id
-   where ${populationPredicate[population]}
+   where ${sampled ? `(${populationPredicate[population]})${andInTrainingSample('c.customer_id')}` : populationPredicate[population]}
 )`;
 
 const featureArray = `array[\n  ${FEATURE_CATALOG.map((feature) => `(${feature.sql})::real`).join(',\n  ')}\n]`;
 
-/** The statement's text, which depends only on the catalog and the population. */
-export function featureQuerySql(population: Population): string {
-  return `with ${aggregateCtes},
-${customerAggregatesCte(population)}
+/**
+ * The statement's text, which depends only on the catalog, the population and whether it is restricted to a training
+ * sample (features/training-sample.ts: a sampled customer's features are the same, only the other customers are left out).
+ */
+export function featureQuerySql(population: Population, sampled = false): string {
+  const sampleCte = sampled ? `${TRAINING_SAMPLE_CTE},` : '';
+  return `with ${sampleCte}${aggregateCtes(sampled ? andInTrainingSample : () => '')},
+${customerAggregatesCte(population, sampled)}
 select customer_id, ${featureArray} as "values"
   from customer_aggregates`;
 }
 
-/** Rows of (customer_id text, "values" real[] in catalog order) for the population as of asOf. */
-export function featureQuery(asOf: Date, population: Population = 'purchasers'): FeatureQuery {
+/** Rows of (customer_id text, "values" real[] in catalog order) for the population (or its sampled part) as of asOf. */
+export function featureQuery(asOf: Date, population: Population = 'purchasers', sample: TrainingSample | null = null): FeatureQuery {
   if (!POPULATIONS.includes(population)) throw new ValidationError(`Unknown population '${population}'`, 'population');
-  return { sql: featureQuerySql(population), bindings: { as_of: asOfParameter(asOf) } };
+  const bindings = { as_of: asOfParameter(asOf) };
+  return sample
+    ? { sql: featureQuerySql(population, true), bindings: { ...bindings, ...sampleBindings(sample) } }
+    : { sql: featureQuerySql(population), bindings };
 }

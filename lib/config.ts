@@ -51,6 +51,7 @@ const schema = z.object({
   FORESIGHT_API_SIMILAR_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(5),
   FORESIGHT_PROFILE_FRESHNESS_DAYS: z.coerce.number().min(0.01).max(3650).default(7),
   FORESIGHT_PROFILE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
+  FORESIGHT_TRAINING_SAMPLE_CUSTOMERS: z.coerce.number().int().min(1000).default(100_000),
   FORESIGHT_SECRET_KEY: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}=$/.test(v), {
     message: '32 random bytes in base64 (openssl rand -base64 32)',
   }),
@@ -109,6 +110,11 @@ export interface Config {
   secretKey?: string;
   /** Cost of acquiring one customer per acquisition channel (decimal strings), for CLV against acquisition cost. */
   finance: { acquisitionCosts: Record<string, string> };
+  /**
+   * A shop with more purchasers than sampleCustomers trains every model on a seeded sample of about that many
+   * (features/training-sample.ts), so training time stops growing with the shop; scoring still covers everyone.
+   */
+  training: { sampleCustomers: number };
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
 }
 
@@ -157,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: { maxRecordBytes: e.FORESIGHT_INGEST_MAX_RECORD_BYTES, maxDepth: e.FORESIGHT_INGEST_MAX_DEPTH },
     secretKey: e.FORESIGHT_SECRET_KEY,
     finance: { acquisitionCosts: e.FORESIGHT_ACQUISITION_COSTS },
+    training: { sampleCustomers: e.FORESIGHT_TRAINING_SAMPLE_CUSTOMERS },
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };
 }

@@ -13,7 +13,8 @@ import { ValidationError } from '../lib/errors';
 import { DEFAULT_CHURN_HORIZON_DAYS } from '../lib/horizons';
 import { FEATURE_VERSION } from '../features/catalog';
 import { purchaseHistories } from '../features/clv-summary';
-import { computeFeatureSnapshot, loadFeatureMatrix } from '../features/snapshots';
+import { computeFeatureSnapshot, loadFeatureMatrix, sampledFeatureMatrix } from '../features/snapshots';
+import type { TrainingSample } from '../features/training-sample';
 import { addDays, loadChurnLabels, requireDate, requireHorizonDays } from '../features/churn-labels';
 import type { LabelledChurnRows } from '../models/churn/candidates';
 import { fitBetaGeo, noPurchaseProbabilities } from '../models/churn/no-purchase-probability';
@@ -114,6 +115,8 @@ export class ChurnRowsCache {
     readonly horizonDays: number,
     readonly dataAsOf: Date,
     readonly steps: StepTimings = new StepTimings(),
+    /** At a large shop, every cutoff's rows are the same sampled customers' (features/training-sample.ts). */
+    readonly sample: TrainingSample | null = null,
   ) {}
 
   rows(cutoff: Date): Promise<CutoffRows> {
@@ -151,6 +154,7 @@ export class ChurnRowsCache {
     const matrix = await this.steps.time(
       `churn rows ${day}: feature snapshot`,
       async () => {
+        if (this.sample) return sampledFeatureMatrix(this.db, asOf, this.sample);
         await computeFeatureSnapshot(this.db, asOf);
         return loadFeatureMatrix(this.db, asOf, FEATURE_VERSION);
       },
@@ -163,7 +167,7 @@ export class ChurnRowsCache {
     );
     const labelled = performance.now();
 
-    const summary = await this.steps.time(`churn rows ${day}: purchase histories`, () => purchaseHistories(this.db, asOf));
+    const summary = await this.steps.time(`churn rows ${day}: purchase histories`, () => purchaseHistories(this.db, asOf, this.sample));
     const summarised = performance.now();
     const index = new Map(summary.customerIds.map((id, i) => [id, i]));
     // A purchaser the summary lacks has no repeat history: x = t_x = T = 0.

@@ -24,6 +24,7 @@ import { GbmClv, type GbmClvOptionsInput } from '../models/clv/gbm-clv';
 import { ProbabilisticClv, type ProbabilisticClvFitState, type ProbabilisticClvOptionsInput } from '../models/clv/probabilistic-clv';
 import { featuresAsOf } from '../features/features-as-of';
 import { clvSummary, DEFAULT_RECENT_WINDOW_DAYS, type ClvSummary } from '../features/clv-summary';
+import type { TrainingSample } from '../features/training-sample';
 import type { FeatureMatrix } from '../features/types';
 import { StepTimings } from './step-timings';
 
@@ -61,6 +62,8 @@ export interface ClvBacktestOptions {
   bootstrap?: BootstrapOptions;
   /** Records the wall time of each step. */
   steps?: StepTimings;
+  /** Only this training sample's customers (features/training-sample.ts); default everyone. */
+  sample?: TrainingSample | null;
   /**
    * Given the latest origin's summary (with its outcome) and features when the GBM was trained there: a model served
    * one horizon after that origin learns from exactly these, and need not read them again.
@@ -210,7 +213,9 @@ async function evaluateOrigin(
 ): Promise<{ result: ClvOriginResult; forecasts: OriginForecasts }> {
   const cutoff = new Date(origin.getTime() - horizonDays * MS_PER_DAY);
   const at = `clv bake-off ${day(origin)}`;
-  const scored = await steps.time(`${at}: purchase summary`, () => clvSummary(db, { asOf: origin, holdoutDays: horizonDays }));
+  const scored = await steps.time(`${at}: purchase summary`, () =>
+    clvSummary(db, { asOf: origin, holdoutDays: horizonDays, sample: options.sample }),
+  );
   if (scored.customerIds.length === 0) throw new ValidationError(`no customer had purchased by ${origin.toISOString()}`, 'asOf');
   const actual = scored.holdout!.netRevenue;
   const predictions: Partial<Record<BlendComponent, Float64Array>> = { baseline: historicalAverageClv(scored, horizonDays) };
@@ -235,7 +240,9 @@ async function evaluateOrigin(
   timings.probabilistic += performance.now() - clock;
 
   clock = performance.now();
-  const training = await steps.time(`${at}: GBM purchase summary`, () => clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays }));
+  const training = await steps.time(`${at}: GBM purchase summary`, () =>
+    clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays, sample: options.sample }),
+  );
   const trainingCustomers = training.customerIds.length;
   const gbmSkipped =
     trainingCustomers < MIN_GBM_TRAINING_CUSTOMERS
@@ -244,8 +251,12 @@ async function evaluateOrigin(
       : null;
   let gbmFit: ClvOriginResult['gbmFit'] = null;
   if (gbmSkipped === null) {
-    const trainingFeatures = await steps.time(`${at}: GBM training features`, () => featuresAsOf(db, cutoff, training.customerIds));
-    const scoringFeatures = await steps.time(`${at}: GBM scoring features`, () => featuresAsOf(db, origin, scored.customerIds));
+    const trainingFeatures = await steps.time(`${at}: GBM training features`, () =>
+      featuresAsOf(db, cutoff, training.customerIds, options.sample),
+    );
+    const scoringFeatures = await steps.time(`${at}: GBM scoring features`, () =>
+      featuresAsOf(db, origin, scored.customerIds, options.sample),
+    );
     const gbm = steps.timeSync(
       `${at}: GBM fit`,
       () => new GbmClv({ ...options.gbm, horizonDays }).fit(trainingFeatures, training.holdout!.netRevenue),

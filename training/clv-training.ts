@@ -4,6 +4,7 @@ import { backtestClv, chooseClvModel, type ClvBacktestResult, type LatestOriginI
 import { featuresAsOf } from '../features/features-as-of';
 import { clvSummary } from '../features/clv-summary';
 import { FEATURE_VERSION } from '../features/catalog';
+import type { TrainingSample } from '../features/training-sample';
 import { CLV_MODEL_LABELS, type ClvCandidate } from '../models/clv/bake-off';
 import type { ClvFitFlag } from '../models/clv/fit-diagnostics';
 import { GbmClv } from '../models/clv/gbm-clv';
@@ -26,6 +27,7 @@ export interface ClvServingDecision {
  * fits what serves as of asOf, and registers the CLV model with the bake-off in its metrics. A probabilistic fit that
  * is flagged now (degenerate or unstable) does not serve: the best of the other candidates does, and the artifact says
  * so. Without enough history for a backtest, the probabilistic model serves if its fit is sound, else the historical average.
+ * Given a training sample, every summary, backtest and fit reads the sampled customers only.
  */
 export async function trainClvModel(
   db: Knex,
@@ -35,8 +37,9 @@ export async function trainClvModel(
   createdBy: string,
   trainingRun?: string,
   steps: StepTimings = new StepTimings(),
+  sample: TrainingSample | null = null,
 ): Promise<{ model: RegisteredModel; choice: ClvServingDecision }> {
-  const summary = await steps.time('clv served: purchase summary', () => clvSummary(db, { asOf }));
+  const summary = await steps.time('clv served: purchase summary', () => clvSummary(db, { asOf, sample }));
   let probabilistic: ProbabilisticClv | null = null;
   let probabilisticFlags: ClvFitFlag[] = ['fit_did_not_converge'];
   let fitError: string | null = null;
@@ -57,6 +60,7 @@ export async function trainClvModel(
       asOf: new Date(asOf.getTime() - horizonDays * MS_PER_DAY),
       horizonDays,
       steps,
+      sample,
       onLatestOrigin: (inputs) => (latestOrigin = inputs),
     });
   } catch (err) {
@@ -91,8 +95,8 @@ export async function trainClvModel(
     const inputs =
       (latestOrigin as LatestOriginInputs | null) ?? // assigned in the backtest's callback
       (await steps.time('clv served: GBM summary and features', async () => {
-        const summary = await clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays });
-        return { summary, features: await featuresAsOf(db, cutoff, summary.customerIds) };
+        const summary = await clvSummary(db, { asOf: cutoff, holdoutDays: horizonDays, sample });
+        return { summary, features: await featuresAsOf(db, cutoff, summary.customerIds, sample) };
       }));
     gbm = steps.timeSync(
       'clv served: GBM fit',
@@ -120,6 +124,7 @@ export async function trainClvModel(
       choice,
       bakeOff: backtest && { ...backtest.bakeOff, originResults: backtest.origins, originsSkipped: backtest.originsSkipped },
       fit: probabilistic?.fitState ?? { error: fitError, flags: probabilisticFlags },
+      trainingSample: sample,
     },
     artifact,
     createdBy,

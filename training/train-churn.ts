@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { addDays } from '../features/churn-labels';
 import { purchaseHistories } from '../features/clv-summary';
 import { FEATURE_VERSION } from '../features/catalog';
+import type { TrainingSample } from '../features/training-sample';
 import { fitServedChurnModel } from '../models/churn/candidates';
 import { fitBetaGeo } from '../models/churn/no-purchase-probability';
 import { registerModel, type RegisteredModel } from '../registry/model-registry';
@@ -21,6 +22,7 @@ const TRAINING_MAX_FIT_ROWS = 250_000;
 /**
  * Churn for serving at `asOf`: a rolling-origin bake-off on the cutoffs up to asOf − H picks the candidate, which is
  * then fitted on the latest cutoffs (calibrated on the latest of them) and registered with the bake-off's metrics.
+ * Given a training sample, every cutoff's rows are the sampled customers' only.
  */
 export async function trainChurn(
   db: Knex,
@@ -30,10 +32,11 @@ export async function trainChurn(
   promote: boolean,
   trainingRun?: string,
   steps: StepTimings = new StepTimings(),
+  sample: TrainingSample | null = null,
 ): Promise<RegisteredModel> {
   const cutoffs = resolveCutoffOptions({ horizonDays });
   const grid = cutoffGrid(addDays(asOf, -horizonDays), await firstPurchaseAt(db), cutoffs);
-  const cache = new ChurnRowsCache(db, horizonDays, asOf, steps);
+  const cache = new ChurnRowsCache(db, horizonDays, asOf, steps, sample);
   const training = trainingCutoffs(grid, asOf, cutoffs);
   const bakeOff = await rollingOriginBakeOff(cache, {
     grid,
@@ -47,7 +50,9 @@ export async function trainChurn(
   const fit = await cache.stacked(training.fit);
   const calibration = await cache.stacked(training.calibration);
   const betaGeo =
-    serving === 'bgnbd' ? await steps.time('churn served: BG/NBD fit', async () => fitBetaGeo(await purchaseHistories(db, asOf))) : null;
+    serving === 'bgnbd'
+      ? await steps.time('churn served: BG/NBD fit', async () => fitBetaGeo(await purchaseHistories(db, asOf, sample)))
+      : null;
   const artifact = steps.timeSync(
     `churn served: fit ${serving} (and the XGBoost explainer)`,
     () => fitServedChurnModel(serving, fit, calibration, { horizonDays }, betaGeo),
@@ -68,6 +73,7 @@ export async function trainChurn(
       excluded: bakeOff.excluded,
       trainingCutoffs: { fit: training.fit, calibration: training.calibration },
       rows: { fit: fit.nrow, calibration: calibration.nrow },
+      trainingSample: sample,
     },
     artifact,
     createdBy,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { config } from '../lib/config';
 import { ValidationError } from '../lib/errors';
 import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS } from '../lib/horizons';
 import { keep } from './keep-model';
@@ -7,6 +8,7 @@ import { trainChurn } from './train-churn';
 import { trainClvModel, type ClvServingDecision } from './clv-training';
 import { BehaviourEmbedding } from '../models/embeddings/behaviour';
 import { FEATURE_VERSION } from '../features/catalog';
+import { chooseTrainingSample, type TrainingSample } from '../features/training-sample';
 import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
@@ -29,6 +31,11 @@ export interface TrainModelsInput {
   trainingRun?: string;
   /** Records the wall time of each step (the training benchmark reads it). */
   timings?: StepTimings;
+  /**
+   * Above this many purchasers, churn and CLV train on a seeded sample of about this many customers
+   * (features/training-sample.ts); default config().training.sampleCustomers.
+   */
+  trainingSampleCustomers?: number;
 }
 
 export const MODEL_KINDS = ['churn', 'clv', 'segments'] as const;
@@ -78,14 +85,25 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     return done === undefined;
   };
 
+  // A large shop's churn and CLV models learn from the same seeded sample of customers (recorded in their metrics).
+  let sample: Promise<TrainingSample | null> | undefined;
+  const trainingSample = () =>
+    (sample ??= steps.time(
+      'training sample',
+      () => chooseTrainingSample(db, asOf, input.trainingSampleCustomers ?? config().training.sampleCustomers),
+      (s) => (s ? `${s.customers} of ${s.purchasers} purchasers` : 'everyone'),
+    ));
+
   // Churn: the candidate that wins a rolling-origin bake-off on this shop's own history serves.
   if (await toTrain('churn'))
-    registered.push(await trainChurn(db, asOf, churnHorizonDays, createdBy, input.promote ?? false, trainingRun, steps));
+    registered.push(
+      await trainChurn(db, asOf, churnHorizonDays, createdBy, input.promote ?? false, trainingRun, steps, await trainingSample()),
+    );
 
   // CLV: which model serves is decided by the rolling-origin bake-off ending one horizon back, on outcomes already
   // observed; the models are then fitted as of asOf, and a probabilistic fit flagged now falls back to the best of the rest.
   if (await toTrain('clv')) {
-    const clv = await trainClvModel(db, asOf, clvHorizonDays, clvHorizonMonths, createdBy, trainingRun, steps);
+    const clv = await trainClvModel(db, asOf, clvHorizonDays, clvHorizonMonths, createdBy, trainingRun, steps, await trainingSample());
     clvChoice = clv.choice;
     registered.push(await keep(db, clv.model, input.promote ?? false, createdBy));
   }
