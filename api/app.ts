@@ -18,6 +18,7 @@ import { createMetrics } from './metrics';
 import { ApiDocs } from './openapi';
 import { ROLES } from '../lib/roles';
 import { approvalRoutes } from './routes/approvals';
+import { customerHistoryRoutes } from './routes/customer-history';
 import { decisionRoutes } from './routes/decisions';
 import { healthRoutes } from './routes/health';
 import { insightsRoutes } from './routes/insights';
@@ -100,6 +101,7 @@ export function createApp(deps: {
   meRoutes(app, context);
   overviewRoutes(app, context);
   profileRoutes(app, context);
+  customerHistoryRoutes(app, context);
   modelRoutes(app, context);
   approvalRoutes(app, context);
   policyRoutes(app, context);

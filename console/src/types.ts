@@ -258,3 +258,41 @@ export interface Delivery {
   deadLetteredAt: string | null;
   cancelledReason: string | null;
 }
+
+/** One thing a customer did (GET /customer/:id/timeline). */
+export type TimelineEvent =
+  | {
+      kind: 'order';
+      id: string;
+      at: string;
+      amount: string;
+      currency: string;
+      discountAmount: string;
+      channel: string | null;
+      status: string;
+    }
+  | { kind: 'return'; id: string; at: string; amount: string; currency: string | null; orderId: string | null }
+  | { kind: 'session'; id: string; at: string; durationS: number; pageViews: number; device: string | null };
+
+export interface TimelinePage {
+  customerId: string;
+  events: TimelineEvent[];
+  nextCursor: string | null;
+}
+
+/** A customer's scores per published run (GET /customer/:id/scores), newest first. */
+export interface ScoreHistory {
+  customerId: string;
+  runs: {
+    runId: number;
+    asOf: string;
+    publishedAt: string;
+    churnProbability: number | null;
+    riskBand: string | null;
+    clvExpectedNetRevenue: string | null;
+    clvLower: string | null;
+    clvUpper: string | null;
+    segment: string | null;
+    confidence: string;
+  }[];
+}

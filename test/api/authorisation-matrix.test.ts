@@ -57,6 +57,8 @@ describe('Authorisation matrix over every route', () => {
       'GET /health',
       'GET /customer/profile/:id',
       'GET /customer/profile/:id/similar',
+      'GET /customer/:id/timeline',
+      'GET /customer/:id/scores',
       'GET /models',
       'POST /models/:id/status',
       'GET /me',

@@ -132,12 +132,17 @@ function DecisionView({ r }: { r: DecisionRecord }) {
   );
 }
 
-export function DecisionPage({ actionId }: { actionId: string }) {
+/** One action's record, loaded: the decision page's body, also shown in place on the customer page. */
+export function DecisionRecordView({ actionId }: { actionId: string }) {
   const loaded = useApi<DecisionRecord>(`/decisions/${encodeURIComponent(actionId)}`);
+  return <Await loaded={loaded}>{(r) => <DecisionView r={r} />}</Await>;
+}
+
+export function DecisionPage({ actionId }: { actionId: string }) {
   return (
     <>
       <h2>Decision record: action {actionId}</h2>
-      <Await loaded={loaded}>{(r) => <DecisionView r={r} />}</Await>
+      <DecisionRecordView actionId={actionId} />
     </>
   );
 }
