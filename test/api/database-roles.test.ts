@@ -151,6 +151,13 @@ describe('database roles: least privilege and an append-only trail', () => {
       expect(res.body).to.include({ customerId: 'c-1' });
     });
 
+    it('serves a timeline (orders, returns and sessions) and the scores over runs', async () => {
+      const timeline = await call('GET', '/customer/c-1/timeline', keys.support);
+      expect(timeline.status, JSON.stringify(timeline.body)).to.equal(200);
+      const scores = await call('GET', '/customer/c-1/scores', keys.support);
+      expect(scores.status, JSON.stringify(scores.body)).to.equal(200);
+    });
+
     it('changes a model status and writes its audit row', async () => {
       const [model] = await t.db('model_registry').pluck('model_id');
       const res = await call('POST', `/models/${model}/status`, keys.ml, { status: 'shadow', reason: 'compare on live data' });
