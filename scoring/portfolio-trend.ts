@@ -42,7 +42,7 @@ const REVENUE_ORDERS = `o.status <> 'cancelled'`;
 
 /**
  * The newest published runs, oldest first, with revenue at risk, average CLV, retention, churn and net revenue
- * retention per run (README "Console"), computed in SQL over customer_risk_scores and orders.
+ * retention per run (README "Web console"), computed in SQL over customer_risk_scores and orders.
  */
 export async function portfolioTrend(db: Knex, runs = TREND_RUNS): Promise<RunTrend[]> {
   const { rows } = await db.raw<{ rows: TrendRow[] }>(

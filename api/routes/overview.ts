@@ -39,7 +39,7 @@ const overviewAnswer = z.object({
         segments: z.array(z.object({ segment: z.string().nullable(), customers: z.number().int() })),
       }),
     )
-    .openapi({ description: 'The newest published scoring runs, oldest first, with the business KPIs of each run (README "Console")' }),
+    .openapi({ description: 'The newest published scoring runs, oldest first, with the business KPIs of each run (README "Web console")' }),
   freshness: z
     .object({
       runId: z.number().int(),
