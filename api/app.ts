@@ -111,14 +111,8 @@ export function createApp(deps: {
   monitoringRoutes(app, context);
   financeRoutes(app, context);
   metrics.route(app, context);
-  // The console's two routes, described here so that the document covers every route.
+  // The console's /me route, described here so that the document covers every route.
   context.docs.add({ method: 'get', path: '/me', summary: "The calling key's name and role", access: ROLES });
-  context.docs.add({
-    method: 'get',
-    path: '/overview',
-    summary: "The console's overview",
-    access: ['owner', 'marketing', 'finance', 'ml'],
-  });
   // Public: the API's shape is no secret (it is generated from the repository's schemas), and clients and
   // documentation tools fetch it before they have a key.
   const document = context.docs;

@@ -36,11 +36,16 @@ export class ApiDocs {
     access: readonly Role[] | 'public';
     query?: z.ZodTypeAny;
     body?: z.ZodTypeAny;
+    /** The success answer's shape, where the route documents it. */
+    response?: z.ZodTypeAny;
     status?: number;
   }) {
     const params = [...spec.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!);
     const responses: Record<number, { description: string; content?: Record<string, { schema: z.ZodTypeAny }> }> = {
-      [spec.status ?? 200]: { description: 'Success (JSON)' },
+      [spec.status ?? 200]: {
+        description: 'Success (JSON)',
+        ...(spec.response ? { content: { 'application/json': { schema: spec.response } } } : {}),
+      },
       400: { description: 'Bad input: the field is named', content: { 'application/json': { schema: errorSchema } } },
     };
     if (spec.access !== 'public') {
@@ -82,6 +87,8 @@ export interface RouteSpec<Q extends z.ZodTypeAny, B extends z.ZodTypeAny> {
   roles: Role[];
   query?: Q;
   body?: B;
+  /** The success answer's shape, for the document (the handler's type is checked by TypeScript, not at run time). */
+  response?: z.ZodTypeAny;
   /** The success status (default 200). */
   status?: number;
 }

@@ -378,6 +378,12 @@ export interface ApprovalFilters {
 }
 
 /** The queue: actions waiting for a person, oldest first, with their age, deadline and escalation flag. */
+/** How many actions wait for a person (the queue listApprovals reads, unfiltered). */
+export async function waitingApprovalCount(db: Knex): Promise<number> {
+  const row = (await db('actions').where('status', 'pending_approval').count({ n: '*' }).first()) as { n: string };
+  return Number(row.n);
+}
+
 export async function listApprovals(db: Knex, f: ApprovalFilters) {
   const q = db('actions as a')
     .leftJoin('action_approvals as p', 'p.action_id', 'a.action_id')

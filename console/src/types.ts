@@ -17,6 +17,29 @@ export interface Overview {
   riskBands: { band: string | null; customers: number; revenueAtRisk: string }[];
   churnProbability: { from: number; to: number; customers: number }[];
   segments: { segment: string | null; customers: number; expectedRevenue: string; revenueAtRisk: string }[];
+  trend: RunTrend[];
+  freshness: {
+    runId: number;
+    asOf: string;
+    runAgeDays: number;
+    sources: { source: string; latestEventAt: string | null; ageDays: number | null }[];
+  } | null;
+  openAlerts: number;
+  actionsWaitingForApproval: number;
+}
+
+export interface RunTrend {
+  runId: number;
+  asOf: string;
+  customersScored: number;
+  revenueAtRisk: string;
+  averageClv: string | null;
+  previousCustomers: number;
+  retainedCustomers: number;
+  retentionRate: number | null;
+  churnRate: number | null;
+  netRevenueRetention: number | null;
+  segments: { segment: string | null; customers: number }[];
 }
 
 export interface Profile {

@@ -7,6 +7,8 @@ import { createApiKey } from '../../access/api-keys';
 import { createApp } from '../../api/app';
 import { startServer, type RunningServer } from '../../api/server';
 import { generateShop } from '../../datagen/generate';
+import { runMonitoring } from '../../monitoring/run-monitoring';
+import type { RunTrend } from '../../scoring/portfolio-trend';
 import { ingestFile } from '../../ingestion/ingest-file';
 import { shopIngestionFiles } from '../../ingestion/shop-files';
 import { projectRoot } from '../../lib/project-root';
@@ -14,10 +16,17 @@ import { scoreCustomers } from '../../scoring/score-customers';
 import { trainModels } from '../../training/train-models';
 import { launchChromium, pageErrors, screenshot } from '../support/browser';
 import { freshDatabase, type TestDatabase } from '../support/db';
-import { memoryLogger } from '../support/http';
+import { call, memoryLogger } from '../support/http';
 
 const CONSOLE_DIR = path.join(projectRoot, 'console', 'dist');
 type Role = 'owner' | 'finance' | 'support';
+/** The part of GET /overview's answer the trend checks read. */
+interface OverviewTrendAnswer {
+  trend: RunTrend[];
+  freshness: { runId: number; sources: { source: string }[] } | null;
+  openAlerts: number;
+  actionsWaitingForApproval: number;
+}
 
 /** Formats as the console does (Intl, the browser's locale), so expectations follow the locale, not a fixed text. */
 function expectedMoney(locale: string, decimal: string): string {
@@ -50,7 +59,10 @@ describe('Web console in headless Chromium', function () {
     for (const [entity, file] of shopIngestionFiles(shop)) await ingestFile(t.db, { entity, file, notAfter: asOf });
     await trainModels(t.db, { asOf, createdBy: 'test' });
     await trainModels(t.db, { asOf, createdBy: 'test' });
-    await scoreCustomers(t.db, { asOf });
+    // Two published runs four weeks apart, the latest monitored, so that the overview has a trend and freshness.
+    await scoreCustomers(t.db, { asOf: new Date(asOf.getTime() - 28 * 86_400_000) });
+    const latest = await scoreCustomers(t.db, { asOf });
+    await runMonitoring(t.db, latest.runId);
     for (const role of ['owner', 'finance', 'support'] as const) {
       keys[role] = (await createApiKey(t.db, { name: `${role} person`, role, createdBy: 'test' })).key;
     }
@@ -116,14 +128,14 @@ describe('Web console in headless Chromium', function () {
     expect(page.url()).to.equal(`${server.url}/console/`);
     const [totals] = (
       await t.db.raw(`select count(*)::int as n, round(sum(churn_probability::numeric * clv_expected_net_revenue), 2)::text as at_risk
-                        from customer_risk_scores`)
+                        from customer_profiles_latest`)
     ).rows;
     await page.getByTestId('customers-scored').waitFor();
     expect(await page.getByTestId('customers-scored').textContent()).to.equal(totals.n.toLocaleString('en-US'));
     expect(await page.getByTestId('revenue-at-risk').textContent()).to.equal(expectedMoney('en-US', totals.at_risk));
-    // Both charts drew on their canvas, and their numbers are in tables.
-    expect(await page.locator('.chart canvas').count()).to.equal(2);
-    const segments = (await t.db('customer_risk_scores').select('segment').count({ n: '*' }).groupBy('segment')) as {
+    // Every chart drew on its canvas (risk, segments, the three trends, segments over runs), its numbers in tables.
+    expect(await page.locator('.chart canvas').count()).to.equal(6);
+    const segments = (await t.db('customer_profiles_latest').select('segment').count({ n: '*' }).groupBy('segment')) as {
       segment: string;
       n: string;
     }[];
@@ -136,6 +148,50 @@ describe('Web console in headless Chromium', function () {
     }
     const riskTable = page.locator('table', { has: page.locator('th', { hasText: /^P\(churn\)$/ }) });
     expect(await riskTable.locator('tbody tr').count()).to.equal(10);
+    // The trend, KPIs, segments over runs, freshness and what waits: as the API answers, in the viewer's locale.
+    const overview = (await call(server.url, 'GET', '/overview', { key: keys.owner })).body as OverviewTrendAnswer;
+    expect(overview.trend).to.have.length(2);
+    const cells = async (testId: string) => {
+      const rows = await page.getByTestId(testId).locator('tbody tr').all();
+      return Promise.all(rows.map((row) => row.locator('td').allTextContents()));
+    };
+    const day = (iso: string) => new Intl.DateTimeFormat('en-US', { dateStyle: 'medium' }).format(new Date(iso));
+    const percent = (v: number | null) =>
+      v === null ? '–' : new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 }).format(v);
+    expect(await cells('trend-table')).to.deep.equal(
+      overview.trend.map((r) => [
+        day(r.asOf),
+        r.customersScored.toLocaleString('en-US'),
+        expectedMoney('en-US', r.revenueAtRisk),
+        expectedMoney('en-US', r.averageClv!),
+      ]),
+    );
+    // The second run's retention is measured on the first run's customers over the four weeks between them.
+    expect(overview.trend[1]!.previousCustomers).to.equal(overview.trend[0]!.customersScored);
+    expect(overview.trend[1]!.retentionRate).to.be.a('number');
+    expect(await cells('kpi-table')).to.deep.equal(
+      overview.trend.map((r) => [
+        day(r.asOf),
+        r.previousCustomers.toLocaleString('en-US'),
+        r.retainedCustomers.toLocaleString('en-US'),
+        percent(r.retentionRate),
+        percent(r.churnRate),
+        percent(r.netRevenueRetention),
+      ]),
+    );
+    const segmentTrend = await cells('segment-trend-table');
+    expect(segmentTrend.map((row) => row[0])).to.have.members(segments.map((s) => s.segment));
+    for (const row of segmentTrend) {
+      const sizes = overview.trend.map((r) => r.segments.find((s) => s.segment === row[0])?.customers ?? 0);
+      expect(row.slice(1)).to.deep.equal([
+        ...sizes.map((n) => n.toLocaleString('en-US')),
+        (sizes[1]! - sizes[0]! > 0 ? '+' : '') + (sizes[1]! - sizes[0]!).toLocaleString('en-US'),
+      ]);
+    }
+    expect(overview.freshness!.runId).to.equal(overview.trend[1]!.runId);
+    expect((await cells('freshness-table')).map((row) => row[0])).to.deep.equal(overview.freshness!.sources.map((s) => s.source));
+    expect(await page.getByTestId('open-alerts').textContent()).to.equal(String(overview.openAlerts));
+    expect(await page.getByTestId('actions-waiting').textContent()).to.equal(String(overview.actionsWaitingForApproval));
     expect(await fitsWidth(page)).to.equal(true);
     await screenshot(page, 'overview');
     expect(errors).to.deep.equal([]);
@@ -208,7 +264,7 @@ describe('Web console in headless Chromium', function () {
     expect(await navItems(page)).to.deep.equal(['Overview', 'Customer', 'Approvals', 'Policies', 'Insights', 'Impact', 'Finance']);
     const [totals] = (
       await t.db.raw(
-        'select round(sum(churn_probability::numeric * clv_expected_net_revenue), 2)::text as at_risk from customer_risk_scores',
+        'select round(sum(churn_probability::numeric * clv_expected_net_revenue), 2)::text as at_risk from customer_profiles_latest',
       )
     ).rows;
     await page.getByTestId('revenue-at-risk').waitFor();

@@ -4,6 +4,7 @@ import { Await } from '../components/status';
 import { count, figure, money, share, when } from '../format';
 import type { Overview } from '../types';
 import { useApi } from '../use-api';
+import { OverviewHealth, OverviewTrend } from './overview-trend';
 
 const name = (value: string | null) => value ?? 'not set';
 
@@ -56,6 +57,7 @@ function OverviewReport({ data }: { data: Overview }) {
           </div>
         )}
       </dl>
+      <OverviewHealth data={data} />
       <div className="grid">
         <Figure
           title="Risk distribution"
@@ -137,6 +139,7 @@ function OverviewReport({ data }: { data: Overview }) {
           ))}
         </tbody>
       </table>
+      {data.trend.length > 0 && <OverviewTrend data={data} />}
     </>
   );
 }
