@@ -69,6 +69,9 @@ export async function trainChurn(
       reason: bakeOff.bakeOff.reason,
       bakeOff: bakeOff.bakeOff.candidates,
       marginOverBestBaseline: { baseline: bakeOff.bakeOff.bestBaseline, auc: bakeOff.bakeOff.marginOverBestBaseline },
+      // The served candidate's backtest curves, kept with the model so the console draws them without re-running it.
+      reliability: bakeOff.bakeOff.reliability,
+      gains: bakeOff.bakeOff.gains,
       origins: bakeOff.origins,
       excluded: bakeOff.excluded,
       trainingCutoffs: { fit: training.fit, calibration: training.calibration },

@@ -52,7 +52,8 @@ function PageFor({ path, me, pages }: { path: string; me: Me; pages: Page[] }) {
       />
     );
   }
-  if (path === '/models') return <ModelsPage />;
+  if (path === '/models')
+    return <ModelsPage rights={{ promote: may('POST /models/:id/promotion'), rollBack: may('POST /models/:kind/rollback') }} />;
   if (path === '/insights') return <InsightsPage />;
   if (path === '/monitoring') return <MonitoringPage mayResolve={may('POST /alerts/:alertId/resolve')} />;
   if (decision) return <DecisionPage actionId={decision[1]!} />;

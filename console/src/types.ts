@@ -98,6 +98,44 @@ export interface Model {
   promotedAt: string | null;
 }
 
+/** One bin of a churn model's reliability diagram (training backtest, stored in its metrics). */
+export interface ReliabilityBin {
+  lower: number;
+  upper: number;
+  count: number;
+  meanPredicted: number;
+  observedRate: number;
+}
+
+/** One cut of a churn model's cumulative gains: the top `fraction` of customers by predicted risk. */
+export interface GainsCut {
+  fraction: number;
+  rows: number;
+  positives: number;
+  positiveRate: number;
+  lift: number;
+  capture: number;
+}
+
+export interface MetricDelta {
+  metric: string;
+  champion: number;
+  candidate: number;
+  delta: number;
+  better: 'higher' | 'lower' | 'closerToOne';
+}
+
+/** GET /models/:id/shadow-report: a candidate against its kind's champion on the same customers. */
+export interface ShadowReport {
+  candidate: { modelId: number; kind: string; version: number; trainingTo: string | null };
+  champion: { modelId: number; version: number; trainingTo: string | null };
+  asOf: string;
+  customers: number;
+  backtest: { cutoff: string; horizonDays: number; customers: number; metrics: MetricDelta[] } | null;
+  backtestSkipped: string | null;
+  shift: { psi: number; rankAgreement: number | null; labelChanges: number | null; topDecileOverlap: number | null };
+}
+
 /** An action of the customer's that is still open (proposed, waiting or approved, unexpired). */
 export interface OpenAction {
   actionId: number;

@@ -13,7 +13,7 @@
  * probability, so 500 resamples of a few hundred thousand rows take seconds, not minutes.
  */
 import { bootstrapIntervals, type BootstrapOptions, type Interval, type RowMetric } from '../evaluation/bootstrap';
-import { reliabilityTable, type ReliabilityBin } from '../evaluation/classification';
+import { liftAndCapture, reliabilityTable, type ReliabilityBin, type TopFractionResult } from '../evaluation/classification';
 import { CANDIDATE_LABELS, CHURN_BASELINES, CHURN_CANDIDATES, type ChurnCandidateName } from './candidates';
 
 export const PRIMARY_METRIC = 'rocAuc';
@@ -54,7 +54,12 @@ export interface BakeOffResult {
   marginOverBestBaseline: Interval;
   /** The served candidate's pooled probabilities in 10 equal-width bins. */
   reliability: ReliabilityBin[];
+  /** The served candidate's cumulative gains: lift and capture of the top 10%, 20% … 100% by probability. */
+  gains: TopFractionResult[];
 }
+
+/** The cumulative-gains cuts: every decile of the customers ranked by probability. */
+const GAINS_FRACTIONS = Array.from({ length: 10 }, (_, i) => (i + 1) / 10);
 
 /** Metrics of the rows weighted by `weights` (bootstrap multiplicities), with rows pre-sorted by probability. */
 class WeightedEvaluator {
@@ -239,6 +244,7 @@ export function runBakeOff(
     reason,
     bestBaseline,
     marginOverBestBaseline,
-    reliability: reliabilityTable(labels, predictions.find((p) => p.name === served)!.probabilities),
+    reliability: reliabilityTable(labels, predictions[index(served)].probabilities),
+    gains: liftAndCapture(labels, predictions[index(served)].probabilities, GAINS_FRACTIONS),
   };
 }

@@ -1,7 +1,16 @@
+import { useReducer } from 'react';
 import { Await } from '../components/status';
 import { day, figure, when } from '../format';
 import type { Model } from '../types';
 import { useApi } from '../use-api';
+import { ChurnCurves } from './model-curves';
+import { PromotionControls, RollbackControl, ShadowReportView } from './model-lifecycle';
+
+/** What the signed-in role may change here, from GET /me's `may`. */
+export interface ModelRights {
+  promote: boolean;
+  rollBack: boolean;
+}
 
 /** The numbers at the top of a model's metrics (nested up to two levels), named by their path: a first glance. */
 function headlineMetrics(metrics: Record<string, unknown>, limit = 6): [string, number][] {
@@ -43,7 +52,7 @@ function ModelRow({ model }: { model: Model }) {
   );
 }
 
-function KindTable({ kind, models }: { kind: string; models: Model[] }) {
+function KindTable({ kind, models, rights, onChange }: { kind: string; models: Model[]; rights: ModelRights; onChange: () => void }) {
   const champion = models.find((m) => m.status === 'champion');
   const challengers = models.filter((m) => m.status === 'candidate' || m.status === 'shadow');
   return (
@@ -75,12 +84,32 @@ function KindTable({ kind, models }: { kind: string; models: Model[] }) {
           )}
         </tbody>
       </table>
+      {rights.rollBack && champion && <RollbackControl kind={kind} onDone={onChange} />}
+      {challengers.map((m) => (
+        <section key={m.modelId} aria-labelledby={`candidate-${m.modelId}`}>
+          <h4 id={`candidate-${m.modelId}`}>
+            Champion against candidate: version {m.version} ({m.status})
+          </h4>
+          <ShadowReportView model={m} />
+          {rights.promote && <PromotionControls model={m} onDone={onChange} />}
+        </section>
+      ))}
+      {kind === 'churn' &&
+        [...(champion ? [champion] : []), ...challengers].map((m) => (
+          <section key={m.modelId} aria-labelledby={`curves-${m.modelId}`}>
+            <h4 id={`curves-${m.modelId}`}>
+              Calibration and lift of version {m.version} ({m.status})
+            </h4>
+            <ChurnCurves model={m} />
+          </section>
+        ))}
     </section>
   );
 }
 
-export function ModelsPage() {
-  const loaded = useApi<{ models: Model[] }>('/models');
+export function ModelsPage({ rights }: { rights: ModelRights }) {
+  const [version, reload] = useReducer((v: number) => v + 1, 0);
+  const loaded = useApi<{ models: Model[] }>('/models', version);
   return (
     <>
       <h2>Models</h2>
@@ -88,7 +117,9 @@ export function ModelsPage() {
         {({ models }) => {
           if (models.length === 0) return <p>No model is registered yet: train one (foresight demo, or the pipeline).</p>;
           const kinds = [...new Set(models.map((m) => m.kind))].sort();
-          return kinds.map((kind) => <KindTable key={kind} kind={kind} models={models.filter((m) => m.kind === kind)} />);
+          return kinds.map((kind) => (
+            <KindTable key={kind} kind={kind} models={models.filter((m) => m.kind === kind)} rights={rights} onChange={reload} />
+          ));
         }}
       </Await>
     </>
