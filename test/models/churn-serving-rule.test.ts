@@ -44,5 +44,13 @@ describe('models/churn bake-off: the serving rule', () => {
     expect(result.marginOverBestBaseline.estimate).to.be.at.least(0);
     expect(result.served).to.equal(result.tiedWithBest.includes('bgnbd') ? 'bgnbd' : 'xgboost');
     expect(result.reason).to.include('below the best baseline');
+
+    // The served candidate's cumulative gains, stored with the model for the console's lift chart: every decile, the
+    // top 20% agreeing with the bake-off's own capture metric, and the whole list finding every churner.
+    const served = result.candidates.find((c) => c.name === result.served)!;
+    expect(result.gains.map((g) => g.fraction)).to.deep.equal([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+    expect(result.gains[1].capture).to.be.closeTo(served.captureTop20.estimate, 1e-9);
+    expect(result.gains.at(-1)).to.deep.include({ rows: n, capture: 1, lift: 1 });
+    for (let i = 1; i < result.gains.length; i++) expect(result.gains[i].capture).to.be.at.least(result.gains[i - 1].capture);
   });
 });

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { OutcomeNote, useSend } from '../components/send';
+import type { useSend } from '../components/send';
 import { Await } from '../components/status';
 import { count, day, figure, when } from '../format';
 import type { Model, ShadowReport } from '../types';
@@ -85,10 +85,12 @@ export function ShadowReportView({ model }: { model: Model }) {
   );
 }
 
+/** The page's sender: its outcome is shown above the registry, which reloads (and may drop this control) after a change. */
+export type Sender = Pick<ReturnType<typeof useSend>, 'send' | 'busy'>;
+
 /** Approve or reject a candidate: the decision goes to its waiting promotion workflow (ML role only; the server checks). */
-export function PromotionControls({ model, onDone }: { model: Model; onDone: () => void }) {
+export function PromotionControls({ model, sender: { send, busy } }: { model: Model; sender: Sender }) {
   const [reason, setReason] = useState('');
-  const { send, busy, outcome } = useSend(onDone);
   const decide = (decision: 'approve' | 'reject') =>
     void send<{ promotion: { status: string } }>(
       `/models/${model.modelId}/promotion`,
@@ -98,24 +100,22 @@ export function PromotionControls({ model, onDone }: { model: Model; onDone: () 
   return (
     <div className="decide" data-testid={`promotion-${model.modelId}`}>
       <label>
-        Reason for the decision on version {model.version}
+        Reason for the decision on {model.kind} version {model.version}
         <input value={reason} onChange={(e) => setReason(e.target.value)} />
       </label>
       <button type="button" disabled={busy || reason.trim() === ''} onClick={() => decide('approve')}>
-        Promote version {model.version}
+        Promote {model.kind} version {model.version}
       </button>
       <button type="button" disabled={busy || reason.trim() === ''} onClick={() => decide('reject')}>
-        Reject version {model.version}
+        Reject {model.kind} version {model.version}
       </button>
-      <OutcomeNote outcome={outcome} />
     </div>
   );
 }
 
 /** Restore the previous champion of a kind (ML role only; the server checks). */
-export function RollbackControl({ kind, onDone }: { kind: string; onDone: () => void }) {
+export function RollbackControl({ kind, sender: { send, busy } }: { kind: string; sender: Sender }) {
   const [reason, setReason] = useState('');
-  const { send, busy, outcome } = useSend(onDone);
   return (
     <div className="decide" data-testid={`rollback-${kind}`}>
       <label>
@@ -135,7 +135,6 @@ export function RollbackControl({ kind, onDone }: { kind: string; onDone: () => 
       >
         Roll back {kind}
       </button>
-      <OutcomeNote outcome={outcome} />
     </div>
   );
 }

@@ -1,10 +1,11 @@
 import { useReducer } from 'react';
+import { OutcomeNote, useSend } from '../components/send';
 import { Await } from '../components/status';
 import { day, figure, when } from '../format';
 import type { Model } from '../types';
 import { useApi } from '../use-api';
 import { ChurnCurves } from './model-curves';
-import { PromotionControls, RollbackControl, ShadowReportView } from './model-lifecycle';
+import { PromotionControls, RollbackControl, ShadowReportView, type Sender } from './model-lifecycle';
 
 /** What the signed-in role may change here, from GET /me's `may`. */
 export interface ModelRights {
@@ -52,7 +53,7 @@ function ModelRow({ model }: { model: Model }) {
   );
 }
 
-function KindTable({ kind, models, rights, onChange }: { kind: string; models: Model[]; rights: ModelRights; onChange: () => void }) {
+function KindTable({ kind, models, rights, sender }: { kind: string; models: Model[]; rights: ModelRights; sender: Sender }) {
   const champion = models.find((m) => m.status === 'champion');
   const challengers = models.filter((m) => m.status === 'candidate' || m.status === 'shadow');
   return (
@@ -84,14 +85,14 @@ function KindTable({ kind, models, rights, onChange }: { kind: string; models: M
           )}
         </tbody>
       </table>
-      {rights.rollBack && champion && <RollbackControl kind={kind} onDone={onChange} />}
+      {rights.rollBack && champion && <RollbackControl kind={kind} sender={sender} />}
       {challengers.map((m) => (
         <section key={m.modelId} aria-labelledby={`candidate-${m.modelId}`}>
           <h4 id={`candidate-${m.modelId}`}>
             Champion against candidate: version {m.version} ({m.status})
           </h4>
           <ShadowReportView model={m} />
-          {rights.promote && <PromotionControls model={m} onDone={onChange} />}
+          {rights.promote && <PromotionControls model={m} sender={sender} />}
         </section>
       ))}
       {kind === 'churn' &&
@@ -110,15 +111,17 @@ function KindTable({ kind, models, rights, onChange }: { kind: string; models: M
 export function ModelsPage({ rights }: { rights: ModelRights }) {
   const [version, reload] = useReducer((v: number) => v + 1, 0);
   const loaded = useApi<{ models: Model[] }>('/models', version);
+  const { send, busy, outcome } = useSend(reload);
   return (
     <>
       <h2>Models</h2>
+      <OutcomeNote outcome={outcome} />
       <Await loaded={loaded}>
         {({ models }) => {
           if (models.length === 0) return <p>No model is registered yet: train one (foresight demo, or the pipeline).</p>;
           const kinds = [...new Set(models.map((m) => m.kind))].sort();
           return kinds.map((kind) => (
-            <KindTable key={kind} kind={kind} models={models.filter((m) => m.kind === kind)} rights={rights} onChange={reload} />
+            <KindTable key={kind} kind={kind} models={models.filter((m) => m.kind === kind)} rights={rights} sender={{ send, busy }} />
           ));
         }}
       </Await>
