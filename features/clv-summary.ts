@@ -71,6 +71,12 @@ export interface ClvSummary {
   recentNetSpend: Float64Array;
   /** Transactions (purchase days) in the recent window: how much evidence the recent net spend rests on. */
   recentTransactions: Int32Array;
+  /**
+   * Σ max(0, recent net spend) ÷ Σ recent transactions over these customers (0 without any): the population's mean
+   * net spend per recent transaction, which the historical-average interval gives a customer with none. Taken over
+   * the whole as-of, so a customer's interval does not depend on the batch they are scored in.
+   */
+  recentMeanTransactionValue: number;
   /** (returned + k·s̄) / (purchased + k): the Bayesian average of the customer's and the population's share. */
   expectedReturnShare: Float64Array;
   /** s̄ = Σ returned ÷ Σ purchased over these customers. */
@@ -125,7 +131,8 @@ calibration as (
 ),
 population as (
   select sum(returned) / nullif(sum(purchased), 0) as share,
-         :prior_orders * sum(purchased) / sum(frequency + 1) as prior_weight
+         :prior_orders * sum(purchased) / sum(frequency + 1) as prior_weight,
+         sum(greatest(recent_purchased - recent_returned, 0)) / nullif(sum(recent_transactions), 0) as recent_mean_value
     from calibration
 ),
 holdout_orders as (
@@ -162,6 +169,7 @@ select c.customer_id,
          as expected_return_share,
        coalesce(p.share, 0)::float8 as population_share,
        p.prior_weight::float8 as prior_weight,
+       coalesce(p.recent_mean_value, 0)::float8 as recent_mean_value,
        coalesce(hp.transactions, 0)::int as holdout_transactions,
        (coalesce(hp.purchased, 0) - coalesce(hr.returned, 0))::float8 as holdout_net_revenue
   from calibration c
@@ -185,6 +193,7 @@ interface SummaryRow {
   expected_return_share: number | null;
   population_share: number;
   prior_weight: number;
+  recent_mean_value: number;
   holdout_transactions: number;
   holdout_net_revenue: number;
 }
@@ -233,6 +242,7 @@ export async function clvSummary(db: Knex, options: ClvSummaryOptions): Promise<
     recentWindowDays,
     recentNetSpend: new Float64Array(n),
     recentTransactions: new Int32Array(n),
+    recentMeanTransactionValue: n > 0 ? rows[0].recent_mean_value : 0,
     expectedReturnShare: new Float64Array(n),
     populationReturnShare: n > 0 ? rows[0].population_share : 0,
     returnSharePriorWeight: n > 0 ? rows[0].prior_weight : 0,

@@ -36,8 +36,7 @@ export async function scorePartition(db: Knex, cache: ScoringCache, input: Score
   input.onProgress?.(0, matrix.nrow);
   const latestEventAt = run.latestEventAt ? new Date(run.latestEventAt) : null;
   return cache.withModels(db, run.modelVersions, async (models) => {
-    // The whole partition at once: native predictions stay batched, and the historical-average CLV interval's
-    // population mean is taken over the batch it is given, so a smaller batch would change scores.
+    // The whole partition at once, so native predictions stay batched.
     const profiles = predictProfiles({ models, matrix, clvSummary: summary, asOf, latestEventAt, times });
     // Lines made while the COPY stream asks for them, so Postgres writes while the next are made.
     const documents: StageTimes = {};

@@ -22,9 +22,14 @@ export function historicalAverageClv(history: RecentSpendHistory, horizonDays: n
   return Float64Array.from(history.recentNetSpend, (spend) => Math.max(0, spend) * scale);
 }
 
-/** What the baseline's interval reads besides the spend: how many transactions the recent window's spend came from. */
+/**
+ * What the baseline's interval reads besides the spend: how many transactions the recent window's spend came from,
+ * and the population's mean net spend per recent transaction (Σ max(0, spend) ÷ Σ transactions over the whole
+ * population, not over the customers at hand: a customer's interval must not depend on the batch they are scored in).
+ */
 export interface RecentTransactionHistory extends RecentSpendHistory {
   recentTransactions: ArrayLike<number>;
+  recentMeanTransactionValue: number;
 }
 
 /**
@@ -32,7 +37,7 @@ export interface RecentTransactionHistory extends RecentSpendHistory {
  * rate: with k transactions in the window, the exact (Garwood) interval of the expected count is [G⁻¹(α/2; k),
  * G⁻¹(1 − α/2; k + 1)] (G the unit-scale gamma distribution), times the customer's mean net spend per transaction,
  * scaled to the horizon. A customer with no transaction in the window (forecast 0) gets [0, G⁻¹(1 − α/2; 1) × the
- * population's mean net spend per transaction]. Gamma quantiles by the Wilson–Hilferty approximation (exact for shape
+ * population's mean net spend per transaction] (history.recentMeanTransactionValue). Gamma quantiles by the Wilson–Hilferty approximation (exact for shape
  * 1), within about 1 % of the exact values for the shapes used here.
  */
 export function historicalAverageInterval(
@@ -43,13 +48,13 @@ export function historicalAverageInterval(
   const point = historicalAverageClv(history, horizonDays);
   const scale = horizonDays / history.recentWindowDays;
   const n = point.length;
-  let spend = 0;
-  let transactions = 0;
-  for (let i = 0; i < n; i++) {
-    spend += Math.max(0, history.recentNetSpend[i]);
-    transactions += history.recentTransactions[i];
+  const populationMeanValue = history.recentMeanTransactionValue;
+  if (!(Number.isFinite(populationMeanValue) && populationMeanValue >= 0)) {
+    throw new ValidationError(
+      `recentMeanTransactionValue must be a non-negative number, got ${populationMeanValue}`,
+      'recentMeanTransactionValue',
+    );
   }
-  const populationMeanValue = transactions > 0 ? spend / transactions : 0;
   const tail = (1 - level) / 2;
   const lower = new Float64Array(n);
   const upper = new Float64Array(n);

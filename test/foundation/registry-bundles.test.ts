@@ -38,6 +38,7 @@ function history(customers: number, seed: number): ClvHistory & RecentTransactio
     recentWindowDays: 365,
     recentNetSpend,
     recentTransactions,
+    recentMeanTransactionValue: 60,
   };
 }
 

@@ -14,7 +14,7 @@ import {
 } from '../../models/clv/bake-off';
 import type { Interval } from '../../models/evaluation/bootstrap';
 import type { RegressionMetrics } from '../../models/evaluation/regression';
-import { historicalAverageClv } from '../../models/clv/baseline';
+import { historicalAverageClv, historicalAverageInterval } from '../../models/clv/baseline';
 import { featuresAsOf } from '../../features/features-as-of';
 import { GbmClv } from '../../models/clv/gbm-clv';
 import { ProbabilisticClv } from '../../models/clv/probabilistic-clv';
@@ -22,6 +22,7 @@ import { clvSummary, DEFAULT_RETURN_SHARE_PRIOR_ORDERS, purchaseHistories, type 
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { ingestedShop } from '../support/shop';
 import { cdnowDir } from '../../lib/project-root';
+import { mulberry32 } from '../../lib/random';
 
 const DAY_MS = 86_400_000;
 const AS_OF = new Date('2026-07-01T00:00:00Z');
@@ -159,6 +160,17 @@ describe('CLV as a served model', () => {
       expect(baseline[row('c_frank')]).to.equal(0);
     });
 
+    it("takes the population's mean net spend per recent transaction over every customer, for the baseline's interval", () => {
+      let spend = 0;
+      let transactions = 0;
+      summary.customerIds.forEach((_, i) => {
+        spend += Math.max(0, summary.recentNetSpend[i]!);
+        transactions += summary.recentTransactions[i]!;
+      });
+      expect(transactions).to.be.greaterThan(0);
+      expect(summary.recentMeanTransactionValue).to.be.closeTo(spend / transactions, 1e-9);
+    });
+
     it('reports the holdout: transactions (same-day merged) and net revenue after returns against them', () => {
       const { transactions, netRevenue } = summary.holdout!;
       // 07-15: 90 + 10 in one transaction, minus the 40 returned from it; the return of an older order and the
@@ -198,6 +210,37 @@ describe('CLV as a served model', () => {
     it('refuses a holdout that is not a positive number of days', async () => {
       const failure = await clvSummary(t.db, { asOf: AS_OF, holdoutDays: 0 }).catch((error: unknown) => error);
       expect(failure).to.be.instanceOf(ValidationError);
+    });
+  });
+
+  describe('historicalAverageInterval', () => {
+    it('gives a customer the same bounds whether scored with everybody or in small batches (partitions)', () => {
+      const random = mulberry32(17);
+      const n = 200;
+      const recentTransactions = Int32Array.from({ length: n }, () => (random() < 0.3 ? 0 : 1 + Math.floor(random() * 5)));
+      const recentNetSpend = Float64Array.from(recentTransactions, (k) => (k === 0 ? 0 : k * (10 + 90 * random()) - 20 * random()));
+      const history = { recentWindowDays: 365, recentNetSpend, recentTransactions, recentMeanTransactionValue: 47.5 };
+      const whole = historicalAverageInterval(history, 365, 0.9);
+      expect(whole.upper.filter((_, i) => recentTransactions[i] === 0 && whole.upper[i]! > 0).length).to.be.greaterThan(0);
+      const batch = 7;
+      for (let from = 0; from < n; from += batch) {
+        const part = historicalAverageInterval(
+          {
+            ...history,
+            recentNetSpend: recentNetSpend.subarray(from, from + batch),
+            recentTransactions: recentTransactions.subarray(from, from + batch),
+          },
+          365,
+          0.9,
+        );
+        expect([...part.lower], `customers ${from}…`).to.deep.equal([...whole.lower.subarray(from, from + batch)]);
+        expect([...part.upper], `customers ${from}…`).to.deep.equal([...whole.upper.subarray(from, from + batch)]);
+      }
+    });
+
+    it('refuses a population mean spend that is not a non-negative number, naming it', () => {
+      const history = { recentWindowDays: 365, recentNetSpend: [10], recentTransactions: [1], recentMeanTransactionValue: Number.NaN };
+      expect(() => historicalAverageInterval(history, 365, 0.9)).to.throw(ValidationError, /recentMeanTransactionValue/);
     });
   });
 
