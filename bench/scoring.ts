@@ -1,33 +1,65 @@
 /**
  * Partitioned scoring throughput (default 200,000 customers): a generated shop's customers, orders and returns are
- * ingested, models trained, then every customer is scored twice, each a new published run: in this process one
- * partition after another (scoreCustomers), and by scoringWorkflow on a Temporal dev server with one worker. The
+ * ingested, models trained, then every customer is scored four times, each a new published run: in this process one
+ * partition after another (scoreCustomers), then by scoringWorkflow on a Temporal dev server with one worker process,
+ * two worker processes on the same task queue, and one again (so a change of the machine's load between the runs
+ * shows). Each worker is a Node process of its own (bench/scoring-worker-process.ts), as `foresight worker` is. The
  * one-feature-snapshot time measured in the same run is the unit each stage is also given in; the in-process run's
  * time is also split by scoring stage (scoring/stage-times.ts).
  * Run: npx tsx bench/scoring.ts [customers]
  */
-import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { EntityName } from '../ingestion/entities';
 import { ingestFile } from '../ingestion/ingest-file';
 import { shopIngestionFiles } from '../ingestion/shop-files';
 import { generateShop } from '../datagen/generate';
 import { computeFeatureSnapshot } from '../features/snapshots';
 import { config } from '../lib/config';
-import { DEFAULT_QUALITY_RULES } from '../quality/rules';
 import { scoreCustomers } from '../scoring/score-customers';
 import type { StageTimes } from '../scoring/stage-times';
-import { postgresUp } from '../stack/postgres';
+import { databaseUrl, postgresUp } from '../stack/postgres';
 import { findTemporalCli } from '../stack/temporal';
 import { trainModels } from '../training/train-models';
 import { scoringWorkflow } from '../workflows';
 import { scratchDatabase } from './scratch-database';
 
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** `count` worker processes on `taskQueue`, resolved once every one of them polls. */
+async function workerProcesses(count: number, env: Record<string, string>): Promise<ChildProcess[]> {
+  const children = Array.from({ length: count }, (_, i) =>
+    spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'scoring-worker-process.ts')], {
+      env: { ...process.env, ...env, BENCH_IDENTITY: `${env.BENCH_TASK_QUEUE}-worker-${i + 1}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve, reject) => {
+          child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+          child.once('exit', (code) => reject(new Error(`a scoring worker process exited with ${code} before it was ready`)));
+        }),
+    ),
+  );
+  return children;
+}
+
+async function stopProcesses(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
+}
 
 async function main() {
   const customers = Number(process.argv[2] ?? 200_000);
@@ -82,26 +114,30 @@ async function main() {
   const temporalCli = findTemporalCli(cfg);
   if (!temporalCli) throw new Error('The Temporal CLI is not installed: run `npm run setup`');
   const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCli } } });
+  const partitionSize = 20_000;
   try {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'bench-scoring',
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities(db, { importDir: os.tmpdir(), qualityRules: DEFAULT_QUALITY_RULES, secretKey: randomBytes(32) }),
-    });
-    await worker.runUntil(async () => {
-      const partitionSize = 20_000;
-      await stage(
-        `scoringWorkflow, one worker, ${partitionSize.toLocaleString('en')}-customer partitions`,
-        () =>
-          env.client.workflow.execute(scoringWorkflow, {
-            taskQueue: 'bench-scoring',
-            workflowId: `bench-scoring-${partitionSize}`,
-            args: [{ asOf: asOf.toISOString(), partitionSize }],
-          }),
-        (s) => ({ scored: s.customers, note: `run ${s.runId}, ${s.partitions} partitions` }),
-      );
-    });
+    for (const [round, workers] of [1, 2, 1].entries()) {
+      const taskQueue = `bench-scoring-${round}`;
+      const children = await workerProcesses(workers, {
+        BENCH_DATABASE_URL: databaseUrl(cfg, 'foresight_bench_scoring'),
+        BENCH_TEMPORAL_ADDRESS: env.address,
+        BENCH_TASK_QUEUE: taskQueue,
+      });
+      try {
+        await stage(
+          `scoringWorkflow, ${workers} worker process${workers > 1 ? 'es' : ''}, ${partitionSize.toLocaleString('en')}-customer partitions`,
+          () =>
+            env.client.workflow.execute(scoringWorkflow, {
+              taskQueue,
+              workflowId: `bench-scoring-${round}`,
+              args: [{ asOf: asOf.toISOString(), partitionSize }],
+            }),
+          (s) => ({ scored: s.customers, note: `run ${s.runId}, ${s.partitions} partitions` }),
+        );
+      } finally {
+        await stopProcesses(children);
+      }
+    }
   } finally {
     await env.teardown();
   }
