@@ -132,7 +132,6 @@ export function quantilesByCustomer(
     fill(from, to, block, stride);
     for (let k = 0; k < stride; k++) {
       for (let d = 0; d < draws; d++) values[d] = block[d * stride + k];
-      values.sort();
       lower[from + k] = Math.min(point[from + k], quantile(values, tail));
       upper[from + k] = Math.max(point[from + k], quantile(values, 1 - tail));
     }
@@ -140,9 +139,44 @@ export function quantilesByCustomer(
   return { lower, upper };
 }
 
-function quantile(sorted: Float64Array, q: number): number {
-  const position = q * (sorted.length - 1);
+/**
+ * The q-quantile of `values` with linear interpolation between order statistics, as of the sorted values, found by
+ * selection (reordering `values`): sorting 100 draws per customer was a sixth of the CLV interval's time.
+ */
+function quantile(values: Float64Array, q: number): number {
+  const position = q * (values.length - 1);
   const below = Math.floor(position);
-  const above = Math.min(sorted.length - 1, below + 1);
-  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+  const at = selectInPlace(values, below);
+  // The next order statistic is the smallest of those the selection left after `below`.
+  let next = at;
+  if (below + 1 < values.length) {
+    next = Infinity;
+    for (let i = below + 1; i < values.length; i++) if (values[i]! < next) next = values[i]!;
+  }
+  return at + (next - at) * (position - below);
+}
+
+/** Hoare's selection: reorders `values` so that values[k] is the k-th smallest, none larger before it, none smaller after. */
+function selectInPlace(values: Float64Array, k: number): number {
+  let left = 0;
+  let right = values.length - 1;
+  while (right > left) {
+    const pivot = values[k]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const swap = values[i]!;
+        values[i] = values[j]!;
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (j < k) left = i;
+    if (k < i) right = j;
+  }
+  return values[k]!;
 }

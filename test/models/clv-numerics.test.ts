@@ -5,6 +5,8 @@ import { betaGeoLogLikelihood } from '../../models/clv/bgnbd-likelihood';
 import { gammaGammaLogLikelihood } from '../../models/clv/gamma-gamma-likelihood';
 import { maximizeLikelihood, type LogLikelihood } from '../../models/clv/maximum-likelihood';
 import { minimizeBfgs } from '../../models/clv/optimize';
+import { quantilesByCustomer } from '../../models/clv/parameter-sampling';
+import { mulberry32 } from '../../lib/random';
 import { digamma, hypergeometric2F1, lnBeta, lnGamma, logAddExp } from '../../models/clv/special-functions';
 
 function expectClose(actual: number, expected: number, tolerance: { rel?: number; abs?: number }, label = ''): void {
@@ -143,6 +145,38 @@ describe('CLV numerics', () => {
       const alive = model.probabilityAlive(500, 1, 39);
       expect(alive).to.be.at.least(0).and.below(1e-100);
       expect(model.conditionalExpectedTransactions(52, 500, 38.9, 39)).to.be.within(100, 2000);
+    });
+  });
+
+  describe('quantilesByCustomer', () => {
+    /** The interpolated quantile of the sorted values: the definition the selection must reproduce. */
+    const sortedQuantile = (values: number[], q: number) => {
+      const sorted = Float64Array.from(values).sort();
+      const position = q * (sorted.length - 1);
+      const below = Math.floor(position);
+      const above = Math.min(sorted.length - 1, below + 1);
+      return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+    };
+
+    it('gives each customer the interpolated quantiles of their sorted draws, ties and few draws included', () => {
+      const random = mulberry32(5);
+      const tail = (1 - 0.9) / 2;
+      for (const draws of [20, 21, 100, 137]) {
+        const customers = 300;
+        // Whole numbers for half the customers, so many draws tie.
+        const forecast = (k: number) => (k % 2 === 0 ? Math.floor(random() * 6) : 1000 * random() ** 3);
+        const table = Array.from({ length: customers }, (_, k) => Array.from({ length: draws }, () => forecast(k)));
+        const point = new Float64Array(customers).fill(Infinity);
+        point.fill(-Infinity, 0, customers / 2);
+        const { lower, upper } = quantilesByCustomer(point, 0.9, draws, (from, to, out, stride) => {
+          for (let k = from; k < to; k++) for (let d = 0; d < draws; d++) out[d * stride + k - from] = table[k]![d]!;
+        });
+        table.forEach((values, k) => {
+          // A point of -∞ leaves the upper bound alone, +∞ the lower.
+          if (k < customers / 2) expect(upper[k], `draws ${draws}, customer ${k}`).to.equal(sortedQuantile(values, 1 - tail));
+          else expect(lower[k], `draws ${draws}, customer ${k}`).to.equal(sortedQuantile(values, tail));
+        });
+      }
     });
   });
 });
