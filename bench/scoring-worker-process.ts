@@ -1,7 +1,8 @@
 /**
  * One scoring worker in a Node process of its own, for bench/scoring.ts: the Foresight workflows and activities on
  * BENCH_TASK_QUEUE of the Temporal server at BENCH_TEMPORAL_ADDRESS, writing to BENCH_DATABASE_URL, scoring
- * partitions as BENCH_IDENTITY. Says "ready" on stdout once polling, and stops on SIGTERM (Temporal's runtime shuts
+ * partitions as BENCH_IDENTITY, at most BENCH_ACTIVITY_SLOTS at once (Temporal's default is 100: a worker would take
+ * every partition of a run and interleave them on its one JavaScript thread). Says "ready" on stdout once polling, and stops on SIGTERM (Temporal's runtime shuts
  * the worker down on it).
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,7 @@ async function main() {
       connection,
       taskQueue: required('BENCH_TASK_QUEUE'),
       identity,
+      maxConcurrentActivityTaskExecutions: Number(required('BENCH_ACTIVITY_SLOTS')),
       workflowsPath: require.resolve('../workflows'),
       activities: createActivities(db, {
         importDir: os.tmpdir(),
