@@ -113,7 +113,10 @@ describe('database roles: least privilege and an append-only trail', () => {
     };
 
     before(async () => {
-      server = await startServer(createApp({ db: api, logger: pino({ level: 'silent' }) }), { port: 0, host: '127.0.0.1' });
+      server = await startServer(createApp({ db: api, logger: pino({ level: process.env.DEBUG_API ? 'error' : 'silent' }) }), {
+        port: 0,
+        host: '127.0.0.1',
+      });
       keys = {
         ml: (await createApiKey(t.db, { name: 'ml-key', role: 'ml', createdBy: 'test' })).key,
         support: (await createApiKey(t.db, { name: 'support-key', role: 'support', createdBy: 'test' })).key,
@@ -156,6 +159,12 @@ describe('database roles: least privilege and an append-only trail', () => {
       expect(timeline.status, JSON.stringify(timeline.body)).to.equal(200);
       const scores = await call('GET', '/customer/c-1/scores', keys.support);
       expect(scores.status, JSON.stringify(scores.body)).to.equal(200);
+    });
+
+    it('serves insights (churn drivers and CLV associations, read with the feature snapshots)', async () => {
+      const owner = (await createApiKey(t.db, { name: 'owner-key', role: 'owner', createdBy: 'test' })).key;
+      const insights = await call('GET', '/insights', owner);
+      expect(insights.status, JSON.stringify(insights.body)).to.equal(200);
     });
 
     it('changes a model status and writes its audit row', async () => {

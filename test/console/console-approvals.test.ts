@@ -122,7 +122,7 @@ describe('Console: approvals, decision record, policies and webhooks in headless
       'Impact',
       'Finance',
     ]);
-    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Approvals' }).click();
     const rows = page.getByTestId('approvals').locator('tbody tr');
     await rows.first().waitFor();
     expect(await rows.count()).to.equal(pending.length);
@@ -172,7 +172,7 @@ describe('Console: approvals, decision record, policies and webhooks in headless
     expect(await navItems(page))
       .to.include('Approvals')
       .and.not.include('Webhooks');
-    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Approvals' }).click();
     await page.getByTestId('approvals').locator('tbody tr').first().waitFor();
     expect(await page.getByRole('button', { name: /^Approve/ }).count()).to.equal(0);
     expect(await page.getByRole('checkbox').count()).to.equal(0);
@@ -201,7 +201,7 @@ describe('Console: approvals, decision record, policies and webhooks in headless
       { policyKey: DEFAULT_POLICY_KEY, rules: DEFAULT_RULES, parameters: { ...DEFAULT_PARAMETERS, holdoutRate: 0 } },
       { name: 'carol', role: 'owner' },
     );
-    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Policies' }).click();
     const segments = page.getByTestId('segment-parameters');
     await segments.waitFor();
     expect(await segments.locator('tbody tr').count()).to.equal(Object.keys(DEFAULT_PARAMETERS.segments ?? {}).length);
@@ -225,7 +225,7 @@ describe('Console: approvals, decision record, policies and webhooks in headless
 
   it('owner: the webhooks page lists the deliveries and the dead letters', async () => {
     const { page, errors } = await signIn('owner');
-    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Webhooks' }).click();
     const rows = page.getByTestId('webhook-deliveries').locator('tbody tr');
     await rows.first().waitFor();
     expect(await rows.count()).to.equal(Number((await t.db('webhook_deliveries').count({ n: '*' }))[0]!.n));

@@ -121,7 +121,7 @@ describe('Web console: Impact and Finance pages', function () {
   it('finance: the impact page shows treated vs control with intervals, against the rule, and downloads the CSV', async () => {
     const impact = await policyImpact(t.db, versionId, { horizonDays: 90 });
     const { page, errors } = await signIn('finance');
-    await page.getByRole('link', { name: 'Impact' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Impact' }).click();
     await page.getByTestId('retention-difference').waitFor();
     expect(page.url()).to.equal(`${server.url}/console/impact`);
     expect(await page.getByTestId('retention-difference').textContent()).to.equal(points(impact.retention!.estimate));
@@ -153,7 +153,7 @@ describe('Web console: Impact and Finance pages', function () {
   it('finance: the finance page shows revenue by segment and CLV against acquisition cost, and downloads both tables', async () => {
     const views = await financeViews(t.db, COSTS);
     const { page, errors } = await signIn('finance');
-    await page.getByRole('link', { name: 'Finance' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Finance' }).click();
     await page.getByTestId('segments-table').waitFor();
     const segments = page.getByTestId('segments-table');
     expect(await segments.locator('tbody tr').count()).to.equal(3);

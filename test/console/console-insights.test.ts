@@ -137,7 +137,7 @@ describe('Web console: insights, threshold tuning, version diffs and the paramet
 
   it('owner: the cost curve of the churn threshold, its minimum, carried into a draft that the diff then shows', async () => {
     const { page, errors } = await signIn('owner');
-    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Policies' }).click();
     await page.getByText('Threshold tuning by cost (retention offer)').click();
     await page.getByTestId('minimum-threshold').waitFor();
     const curve = await api(`/policies/versions/${activeVersionId}/threshold-costs`);
@@ -180,7 +180,7 @@ describe('Web console: insights, threshold tuning, version diffs and the paramet
 
   it('owner: the parameters form marks every field the server refuses, beside its input', async () => {
     const { page, errors } = await signIn('owner');
-    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Policies' }).click();
     await page.getByText('New draft with changed parameters').click();
     await page.getByLabel('holdoutRate').fill('2');
     await page.getByLabel('responseRate').first().fill('often');
@@ -203,14 +203,14 @@ describe('Web console: insights, threshold tuning, version diffs and the paramet
 
   it('finance reads insights and costs in its locale without drafting; support has neither, and the API refuses', async () => {
     const { page, errors } = await signIn('finance', 'de-DE');
-    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Policies' }).click();
     await page.getByText('Threshold tuning by cost (retention offer)').click();
     await page.getByTestId('minimum-total').waitFor();
     const curve = await api(`/policies/versions/${activeVersionId}/threshold-costs`, 'finance');
     expect(await page.getByTestId('minimum-total').textContent()).to.include(money('de-DE', curve.minimum.total));
     expect(await page.getByRole('button', { name: /in a parameters draft/ }).count()).to.equal(0);
     await screenshot(page, 'finance-threshold-tuning');
-    await page.getByRole('link', { name: 'Insights' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Insights' }).click();
     await page.getByTestId('not-causal').waitFor();
     expect(await page.getByTestId('churn-drivers').locator('tbody tr').count()).to.be.greaterThan(0);
     expect(errors).to.deep.equal([]);

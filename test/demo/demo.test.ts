@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../../lib/project-root';
+import { launchChromium, pageErrors, screenshot } from '../support/browser';
 import { freePort } from '../support/net';
 
 const BINARY = path.join(projectRoot, 'dist', 'cli', 'main.js');
@@ -103,5 +104,42 @@ describe('foresight demo (README command 1), end to end through the built binary
     const body = (await impact.json()) as { retention: { lower: number; upper: number } | null };
     expect(body.retention).to.not.equal(null);
     expect(body.retention!.lower).to.be.below(body.retention!.upper);
+  });
+
+  it('shows the demo shop on every console page an owner can open, without console errors', async function () {
+    this.timeout(300_000);
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      const errors = pageErrors(page);
+      const base = `http://127.0.0.1:${apiPort}`;
+      await page.goto(`${base}/`);
+      await page.getByLabel('API key').fill(key('owner'));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('who').waitFor();
+      const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
+      const hrefs = await Promise.all((await links.all()).map((link) => link.getAttribute('href')));
+      const paths = hrefs.filter((h): h is string => h !== null && !h.endsWith('/customers'));
+      const customer = /\/customer\/profile\/(C\d+)/.exec(out)![1]!;
+      paths.push(`/console/customers/${customer}`);
+      expect(paths.length, 'the owner’s pages').to.be.at.least(9);
+      for (const pagePath of paths) {
+        await page.goto(`${base}${pagePath}`);
+        await page.waitForLoadState('networkidle');
+        const main = page.locator('main');
+        // Each page shows the demo's figures: at least one table with rows, and no error box.
+        await main
+          .locator('table tbody tr')
+          .first()
+          .waitFor({ state: 'attached', timeout: 30_000 })
+          .catch(async () => expect.fail(`${pagePath} shows no table rows: ${(await main.innerText()).slice(0, 1500)}`));
+        expect(await main.getByRole('alert').count(), `${pagePath}: ${await main.innerText()}`).to.equal(0);
+        await screenshot(page, `demo${pagePath.replace(/^\/console/, '').replace(/\//g, '-')}`);
+      }
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
