@@ -149,6 +149,8 @@ describe('Web console: customer search, timeline, scores over runs and decision 
     await page.getByLabel('Source').press('Enter');
     await page.getByRole('heading', { name: 'Customer: web-7' }).waitFor();
     await page.getByTestId('score-history').waitFor();
+    // The timeline loads after the heading: wait for its answer rather than count what is there at that instant.
+    await page.getByText('No order, session or return.').waitFor();
     expect(await page.getByText('No order, session or return.').count()).to.equal(1);
     expect(errors).to.deep.equal([]);
   });
