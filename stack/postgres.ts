@@ -110,8 +110,20 @@ function reachableDataDir(cfg: Config, ids: { uid: number; gid: number } | undef
   // The postgres user must traverse the fallback folder to reach its own 0700 data directory inside.
   fs.mkdirSync(SYSTEM_FALLBACK_DIR, { recursive: true, mode: 0o755 });
   if (!userCanReach(ids, SYSTEM_FALLBACK_DIR)) fs.chmodSync(SYSTEM_FALLBACK_DIR, 0o755);
-  const key = crypto.createHash('sha1').update(cfg.home).digest('hex').slice(0, 12);
-  return path.join(SYSTEM_FALLBACK_DIR, `data-${key}`, 'data');
+  return path.join(SYSTEM_FALLBACK_DIR, `data-${fallbackClusterKey(cfg)}`, 'data');
+}
+
+/**
+ * The name of this home's cluster under the shared fallback folder. Kept in the home rather than derived from its path:
+ * a new clone at the path of a removed one (as CI does) must get a cluster of its own, not find the old clone's and be
+ * refused; while a home that lost only postgres.json still points at its own cluster and is refused, as it should be.
+ */
+function fallbackClusterKey(cfg: Config): string {
+  const keyFile = path.join(cfg.home, 'postgres-cluster-key');
+  if (fs.existsSync(keyFile)) return fs.readFileSync(keyFile, 'utf8').trim();
+  const key = crypto.randomBytes(8).toString('hex');
+  fs.writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+  return key;
 }
 
 function readState(cfg: Config): EmbeddedState | undefined {

@@ -135,6 +135,28 @@ describe('embedded Postgres: stack up never deletes data, and commits are durabl
     expect(await rowCount()).to.equal(1000);
   });
 
+  it('a new home at the path of a removed one (a fresh clone where an old clone was) gets its own cluster; the old one is kept', async function () {
+    this.timeout(180_000);
+    await postgresDown(cfg);
+    const previousHome = `${home}.previous-clone`;
+    fs.renameSync(home, previousHome);
+    let newDataDir: string | undefined;
+    try {
+      newDataDir = (await postgresUp(cfg)).dataDir!;
+      expect(newDataDir).to.not.equal(dataDir);
+      expect(await query("select to_regclass('precious') as t")).to.deep.equal([{ t: null }]);
+      // The removed clone's cluster is left where it was (when it lived outside its home).
+      if (!dataDir.startsWith(home)) expect(fs.existsSync(path.join(dataDir, 'PG_VERSION'))).to.equal(true);
+    } finally {
+      await postgresDown(cfg);
+      if (newDataDir && !newDataDir.startsWith(home)) fs.rmSync(path.dirname(newDataDir), { recursive: true, force: true });
+      fs.rmSync(home, { recursive: true, force: true });
+      fs.renameSync(previousHome, home);
+    }
+    await postgresUp(cfg);
+    expect(await rowCount()).to.equal(1000);
+  });
+
   it('commits durably: synchronous_commit and fsync are on', async function () {
     this.timeout(120_000);
     await postgresUp(cfg);
