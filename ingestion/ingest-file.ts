@@ -14,7 +14,7 @@ export interface IngestOptions {
   entity: EntityName;
   file: string;
   format?: string;
-  /** Events after this instant are rejected as future_timestamp (default: now). */
+  /** Events after this instant are rejected as future_timestamp (default: the export time, or now when that is earlier). */
   notAfter?: Date;
   /** When the source exported the file: the version of rows without `updated_at` (default: the file's mtime). */
   exportedAt?: Date;
@@ -102,7 +102,10 @@ export async function ingestFile(db: Knex, options: IngestOptions): Promise<Inge
   if (!fs.existsSync(file)) throw new ValidationError(`File not found: ${file}`, 'file');
   const format = formatOf(file, options.format);
   const limits = options.limits ?? config().ingest;
-  const spec = entitySpec(entity, { notAfter: options.notAfter ?? new Date() });
+  const exportedAt = options.exportedAt ?? fs.statSync(file).mtime;
+  // No event can be later than the export that holds it (nor than now): the generator's future_timestamp dirt dated
+  // between an export in the past and today was accepted while the cut-off was only "now".
+  const spec = entitySpec(entity, { notAfter: options.notAfter ?? new Date(Math.min(Date.now(), exportedAt.getTime())) });
   const header = await readHeader(file, format, limits);
   const missing = header ? spec.requiredColumns.filter((c) => !header.includes(c)) : [];
   if (missing.length > 0) {
@@ -112,7 +115,6 @@ export async function ingestFile(db: Knex, options: IngestOptions): Promise<Inge
   }
 
   const fileSha = await sha256(file);
-  const exportedAt = options.exportedAt ?? fs.statSync(file).mtime;
   // The same content is the same batch, with the export time first recorded for it.
   const batch = await db.raw<{ rows: { batch_id: string; inserted: boolean; exported_at: Date; previous_status: string | null }[] }>(
     `with previous as (select status from ingest_batches where entity = ? and file_sha256 = ?)

@@ -17,7 +17,10 @@ export function registerIngest(program: Command): void {
     .argument('<entity>', ENTITY_NAMES.join(' | '))
     .argument('<file>', 'a .csv (header row) or .ndjson/.jsonl file')
     .option('--format <format>', 'csv or ndjson (default: from the file extension)')
-    .option('--not-after <time>', 'reject events after this time as future_timestamp (default: now)')
+    .option(
+      '--not-after <time>',
+      'reject events after this time as future_timestamp (default: the export time, or now when that is earlier)',
+    )
     .option('--exported-at <time>', "when the source exported the file: the version of rows without updated_at (default: the file's mtime)")
     .option('--force', 'apply every row even where the stored row is newer (an older export overwrites a newer one)')
     .action(async (entity: string, file: string, opts: { format?: string; notAfter?: string; exportedAt?: string; force?: boolean }) => {

@@ -220,4 +220,18 @@ describe('ingestion', () => {
     const lineNos = await t.db('ingest_rejects').where({ batch_id: s.batchId }).pluck('line_no');
     expect(new Set(lineNos)).to.deep.equal(bad);
   });
+
+  it('without --not-after, rejects events after the export time of the file, not only those after now', async () => {
+    const day = 86_400_000;
+    const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+    const file = write('orders-exported-last-month.csv', [
+      'order_id,customer_id,ordered_at,amount,currency,discount_amount,channel,status',
+      `X1,C1,${iso(40 * day)},10.00,EUR,0,web,completed`, // line 2: before the export
+      `X2,C1,${iso(10 * day)},10.00,EUR,0,web,completed`, // line 3: after the export, before now
+    ]);
+    const s = await ingestFile(t.db, { entity: 'orders', file, exportedAt: new Date(Date.now() - 30 * day) });
+    expect(s).to.include({ accepted: 1, rejected: 1 });
+    const rejects = await t.db('ingest_rejects').where({ batch_id: s.batchId }).select('line_no', 'reasons');
+    expect(rejects.map((r) => [r.line_no, r.reasons[0].reason])).to.deep.equal([[3, 'future_timestamp']]);
+  });
 });
