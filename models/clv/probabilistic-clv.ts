@@ -6,7 +6,8 @@ import { BetaGeoModel, conditionalExpectedTransactionsOf, type BetaGeoModelJSON,
 import { probabilisticFitFlags, type ClvFitFlag } from './fit-diagnostics';
 import { fitOptionsSchema, resolveFitOptions, type FittedState } from './fitted-state';
 import { conditionalExpectedAverageValueOf, GammaGammaModel, type GammaGammaModelJSON, type GammaGammaParameterName } from './gamma-gamma';
-import { drawParameters, quantilesByCustomer, type ClvInterval, type ClvIntervalOptions } from './parameter-sampling';
+import { deltaMethodBounds, type RevenueUnder } from './delta-interval';
+import { drawParameters, quantilesByCustomer, resolveInterval, type ClvInterval, type ClvIntervalOptions } from './parameter-sampling';
 import type { MaximumLikelihoodOptions } from './maximum-likelihood';
 
 /**
@@ -213,39 +214,46 @@ export class ProbabilisticClv implements Estimator<[ClvHistory], ProbabilisticCl
 
   /**
    * A per-customer interval of the expected net revenue that reflects how well the parameters are determined: the
-   * parameters are drawn from their asymptotic normal distribution on the log scale (ln θ ~ N(ln θ̂, D⁻¹ Σ D⁻¹), D =
-   * diag(θ̂), the delta method, which keeps every draw positive), BG/NBD and Gamma-Gamma independently, the forecast is
-   * recomputed for every draw, and each customer's interval is the central `level` quantiles of their forecasts,
-   * widened if need be to contain the point forecast. It is the uncertainty of the expected value, not of what the
-   * customer will actually spend (that is far wider: most customers buy nothing in a given window). A fit without a
-   * covariance (flagged `standard_errors_missing`) has no interval: a ModelError.
+   * parameters follow their asymptotic normal distribution on the log scale (ln θ ~ N(ln θ̂, D⁻¹ Σ D⁻¹), D = diag(θ̂),
+   * which keeps every parameter positive), BG/NBD and Gamma-Gamma independently. By default ('delta-method') the log
+   * forecast is linearised in the log parameters (models/clv/delta-interval.ts); with 'parameter-sampling' the forecast
+   * is recomputed for each drawn parameter set and each customer's interval is the central `level` quantiles of their
+   * forecasts. Either is widened if need be to contain the point forecast. It is the uncertainty of the expected value,
+   * not of what the customer will actually spend (that is far wider: most customers buy nothing in a given window). A
+   * fit without a covariance (flagged `standard_errors_missing`) has no interval: a ModelError.
    */
   predictInterval(history: ClvHistory, options: ClvIntervalOptions = {}): ClvInterval {
     const { betaGeo, gammaGamma } = this.fitted();
+    const { level, method } = resolveInterval(options);
     const point = this.predict(history).expectedNetRevenue;
-    const draws = drawParameters(betaGeo.fitState, gammaGamma.fitState, options);
     const columns = this.columns(history);
     const { monthlyDiscountRate, horizonMonths } = this.options;
     const horizonYears = horizonMonths / MONTHS_PER_YEAR;
-    const { lower, upper } = quantilesByCustomer(point, draws.level, draws.parameters.length, (from, to, out, offset) => {
-      draws.parameters.forEach(({ betaGeo: bg, gammaGamma: gg }, d) => {
-        if (monthlyDiscountRate !== 0) {
-          const models = { betaGeo: BetaGeoModel.fromParams(bg), gammaGamma: GammaGammaModel.fromParams(gg) };
-          out.set(this.netRevenue(models, columns, from, to), d * offset);
-          return;
-        }
-        // Undiscounted, the revenue is netRevenue's product, computed here without its per-customer checks and arrays
-        // (predict() above checked every history): 100 draws per customer are most of the scoring time otherwise.
-        const { frequency, recencyYears, ageYears, meanRepeatValue, expectedReturnShare } = columns;
-        for (let i = from; i < to; i++) {
-          const x = frequency[i]!;
-          const e = conditionalExpectedTransactionsOf(bg, horizonYears, x, recencyYears[i]!, ageYears[i]!);
-          const spend = conditionalExpectedAverageValueOf(gg, x, meanRepeatValue[i]!);
-          out[d * offset + i - from] = e * spend * (1 - expectedReturnShare[i]!);
-        }
-      });
+    const revenue: RevenueUnder = ({ betaGeo: bg, gammaGamma: gg }, from, to, out, at) => {
+      if (monthlyDiscountRate !== 0) {
+        const models = { betaGeo: BetaGeoModel.fromParams(bg), gammaGamma: GammaGammaModel.fromParams(gg) };
+        out.set(this.netRevenue(models, columns, from, to), at);
+        return;
+      }
+      // Undiscounted, the revenue is netRevenue's product, computed here without its per-customer checks and arrays
+      // (predict() above checked every history): this runs once per parameter set per customer.
+      const { frequency, recencyYears, ageYears, meanRepeatValue, expectedReturnShare } = columns;
+      for (let i = from; i < to; i++) {
+        const x = frequency[i]!;
+        const e = conditionalExpectedTransactionsOf(bg, horizonYears, x, recencyYears[i]!, ageYears[i]!);
+        const spend = conditionalExpectedAverageValueOf(gg, x, meanRepeatValue[i]!);
+        out[at + i - from] = e * spend * (1 - expectedReturnShare[i]!);
+      }
+    };
+    if (method === 'delta-method') {
+      const bounds = deltaMethodBounds(point, level, betaGeo.fitState, gammaGamma.fitState, revenue);
+      return { ...bounds, level, draws: 0, method };
+    }
+    const draws = drawParameters(betaGeo.fitState, gammaGamma.fitState, options);
+    const { lower, upper } = quantilesByCustomer(point, draws.level, draws.parameters.length, (from, to, out, stride) => {
+      draws.parameters.forEach((parameters, d) => revenue(parameters, from, to, out, d * stride));
     });
-    return { lower, upper, level: draws.level, draws: draws.parameters.length, method: 'parameter-sampling' };
+    return { lower, upper, level: draws.level, draws: draws.parameters.length, method };
   }
 
   predict(history: ClvHistory): ProbabilisticClvPrediction {
