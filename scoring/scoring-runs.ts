@@ -156,7 +156,7 @@ export async function beginScoringRun(db: Knex, input: BeginScoringRunInput): Pr
 
 /**
  * Publishes a run in one UPDATE, after checking under the run's lock that every partition is written and the rows
- * are exactly one per customer of the snapshot. Publishing a published run returns its summary (a retried publish).
+ * are exactly one per customer of the snapshot, each of a customer that exists. Publishing a published run returns its summary (a retried publish).
  */
 export async function publishScoringRun(db: Knex, runId: number, startedAt: number): Promise<ScoreSummary> {
   return db.transaction(async (trx) => {
@@ -180,6 +180,17 @@ export async function publishScoringRun(db: Knex, runId: number, startedAt: numb
     const customers = Number(total?.n ?? 0);
     if (customers !== row.customers_expected)
       throw new ConflictError(`Scoring run ${runId} has ${customers} rows for ${row.customers_expected} customers`, { runId });
+    // The table has no row-level foreign keys (migration 20261203000010): the run's customers are checked here, once.
+    const unknown = await trx.raw<{ rows: { n: number; example: string | null }[] }>(
+      `select count(*)::int as n, min(s.customer_id) as example from customer_risk_scores s
+        where s.run_id = ? and not exists (select 1 from customers c where c.customer_id = s.customer_id)`,
+      [runId],
+    );
+    if (unknown.rows[0]!.n > 0)
+      throw new ConflictError(
+        `Scoring run ${runId} has ${unknown.rows[0]!.n} row(s) for customers that do not exist (e.g. ${unknown.rows[0]!.example}): not published`,
+        { runId },
+      );
     const pick = (kind: string) => Object.fromEntries(stats.rows.filter((r) => r.kind === kind).map((r) => [r.key, r.n]));
     const summary: ScoreSummary = {
       runId,
