@@ -188,13 +188,10 @@ export class BetaGeoModel implements Estimator<
   medianTimeToNextPurchase(frequency: number, recency: number, age: number): number;
   medianTimeToNextPurchase(frequency: PerCustomer, recency: PerCustomer, age: PerCustomer): number[];
   medianTimeToNextPurchase(frequency: PerCustomer, recency: PerCustomer, age: PerCustomer): number | number[] {
-    const { r, alpha } = this.fitted().params;
+    const { params } = this.fitted();
     return mapCustomers({ frequency, recency, age }, (v, i) => {
       assertHistory(v.frequency, v.recency, v.age, i);
-      const alive = this.aliveProbability(v.frequency, v.recency, v.age);
-      if (alive <= 0.5) return Infinity;
-      // Solve P(alive)·[1 − ((α+T)/(α+T+w))^(r+x)] = 1/2 for w.
-      return (alpha + v.age) * (Math.pow(1 - 0.5 / alive, -1 / (r + v.frequency)) - 1);
+      return medianTimeToNextPurchaseOf(params, v.frequency, v.age, this.aliveProbability(v.frequency, v.recency, v.age));
     });
   }
 
@@ -223,10 +220,18 @@ export function conditionalExpectedTransactionsOf(params: BetaGeoParams, t: numb
 }
 
 /** P(alive | x, t_x, T) for one checked history. */
-function aliveProbabilityOf(params: BetaGeoParams, x: number, recency: number, age: number): number {
+export function aliveProbabilityOf(params: BetaGeoParams, x: number, recency: number, age: number): number {
   if (x === 0) return 1;
   const { r, alpha, a, b } = params;
   // 1 / (1 + a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)), with the odds in logs so frequent buyers cannot overflow.
   const lnOddsDropped = Math.log(a / (b + x - 1)) + (r + x) * (Math.log(alpha + age) - Math.log(alpha + recency));
   return 1 / (1 + Math.exp(lnOddsDropped));
+}
+
+/** medianTimeToNextPurchase for one checked history whose P(alive) is `alive`. */
+export function medianTimeToNextPurchaseOf(params: BetaGeoParams, x: number, age: number, alive: number): number {
+  if (alive <= 0.5) return Infinity;
+  const { r, alpha } = params;
+  // Solve P(alive)·[1 − ((α+T)/(α+T+w))^(r+x)] = 1/2 for w.
+  return (alpha + age) * (Math.pow(1 - 0.5 / alive, -1 / (r + x)) - 1);
 }

@@ -2,10 +2,25 @@ import { z } from 'zod';
 import { ModelError, NotFittedError, ValidationError } from '../../lib/errors';
 import { DAYS_PER_YEAR, DEFAULT_CLV_HORIZON_MONTHS, MONTHS_PER_YEAR, MS_PER_DAY } from '../../lib/horizons';
 import { envelopeFormat, parseOrThrow, type Envelope, type Estimator } from '../estimator';
-import { BetaGeoModel, conditionalExpectedTransactionsOf, type BetaGeoModelJSON, type BetaGeoParameterName } from './bgnbd';
+import {
+  aliveProbabilityOf,
+  BetaGeoModel,
+  conditionalExpectedTransactionsOf,
+  medianTimeToNextPurchaseOf,
+  type BetaGeoModelJSON,
+  type BetaGeoParameterName,
+  type BetaGeoParams,
+} from './bgnbd';
 import { probabilisticFitFlags, type ClvFitFlag } from './fit-diagnostics';
 import { fitOptionsSchema, resolveFitOptions, type FittedState } from './fitted-state';
-import { conditionalExpectedAverageValueOf, GammaGammaModel, type GammaGammaModelJSON, type GammaGammaParameterName } from './gamma-gamma';
+import {
+  conditionalExpectedAverageValueOf,
+  GammaGammaModel,
+  type GammaGammaModelJSON,
+  type GammaGammaParameterName,
+  type GammaGammaParams,
+} from './gamma-gamma';
+import { assertHistory } from './per-customer';
 import { deltaMethodBounds, type RevenueUnder } from './delta-interval';
 import { drawParameters, quantilesByCustomer, resolveInterval, type ClvInterval, type ClvIntervalOptions } from './parameter-sampling';
 import type { MaximumLikelihoodOptions } from './maximum-likelihood';
@@ -260,27 +275,48 @@ export class ProbabilisticClv implements Estimator<[ClvHistory], ProbabilisticCl
     const { betaGeo, gammaGamma } = this.fitted();
     const { frequency, recency, age, meanRepeatValue, expectedReturnShare, asOf } = history;
     const n = frequency.length;
+    if (recency.length !== n || age.length !== n || meanRepeatValue.length !== n || expectedReturnShare.length !== n) {
+      throw new ValidationError(
+        'frequency, recency, age, meanRepeatValue and expectedReturnShare must have one value per customer',
+        'history',
+      );
+    }
+    const horizonYears = this.options.horizonMonths / MONTHS_PER_YEAR;
+    const bg = betaGeo.fitState.params as BetaGeoParams;
+    const gg = gammaGamma.fitState.params as GammaGammaParams;
+    const pAlive = new Float64Array(n);
+    const transactions = new Float64Array(n);
+    const spend = new Float64Array(n);
+    const netRevenue = new Float64Array(n);
+    const medianWaitYears = new Float64Array(n);
+    // One pass with the per-customer formulas (the models' array methods check and allocate per call, and scoring
+    // calls this for every customer of every run); each history is checked first, as those methods would.
     for (let i = 0; i < n; i++) {
-      const share = expectedReturnShare[i];
+      const x = frequency[i]!;
+      const share = expectedReturnShare[i]!;
+      const meanValue = meanRepeatValue[i]!;
       if (!(share >= 0 && share <= 1)) {
         throw new ValidationError(`expectedReturnShare must lie in [0, 1], got ${share} (customer ${i})`, 'expectedReturnShare');
       }
+      if (!(meanValue >= 0)) throw new ValidationError(`meanValue must be >= 0, got ${meanValue} (customer ${i})`, 'meanValue');
+      const recencyYears = recency[i]! / DAYS_PER_YEAR;
+      const ageYears = age[i]! / DAYS_PER_YEAR;
+      assertHistory(x, recencyYears, ageYears, i);
+      pAlive[i] = aliveProbabilityOf(bg, x, recencyYears, ageYears);
+      transactions[i] = conditionalExpectedTransactionsOf(bg, horizonYears, x, recencyYears, ageYears);
+      spend[i] = conditionalExpectedAverageValueOf(gg, x, meanValue);
+      netRevenue[i] = transactions[i]! * spend[i]! * (1 - share);
+      medianWaitYears[i] = medianTimeToNextPurchaseOf(bg, x, ageYears, pAlive[i]!);
     }
-    const recencyYears = inYears(recency);
-    const ageYears = inYears(age);
-    const horizonYears = this.options.horizonMonths / MONTHS_PER_YEAR;
-    const pAlive = betaGeo.probabilityAlive(frequency, recencyYears, ageYears);
-    const transactions = betaGeo.conditionalExpectedTransactions(horizonYears, frequency, recencyYears, ageYears);
-    const spend = gammaGamma.conditionalExpectedAverageValue(frequency, meanRepeatValue);
-    const netRevenue = this.netRevenue({ betaGeo, gammaGamma }, this.columns(history), 0, n);
-    const medianWaitYears = betaGeo.medianTimeToNextPurchase(frequency, recencyYears, ageYears);
+    // Discounting sums month by month.
+    if (this.options.monthlyDiscountRate !== 0) netRevenue.set(this.netRevenue({ betaGeo, gammaGamma }, this.columns(history), 0, n));
 
     const prediction: ProbabilisticClvPrediction = {
-      pAlive: Float64Array.from(pAlive),
-      expectedTransactions: Float64Array.from(transactions),
-      expectedSpendPerOrder: Float64Array.from(spend),
-      expectedNetRevenue: Float64Array.from(netRevenue),
-      expectedNextOrderAt: medianWaitYears.map((years) =>
+      pAlive,
+      expectedTransactions: transactions,
+      expectedSpendPerOrder: spend,
+      expectedNetRevenue: netRevenue,
+      expectedNextOrderAt: Array.from(medianWaitYears, (years) =>
         years <= horizonYears ? new Date(asOf.getTime() + years * DAYS_PER_YEAR * MS_PER_DAY) : null,
       ),
       confidence: new Array<ClvConfidence>(n),
