@@ -19,6 +19,7 @@ import { expireActions, openActionApprovals, type ActionDecision } from '../appr
 import { decideAndRelease, escalateAndNotify, evaluateAndRelease } from '../delivery/action-release';
 import { runMonitoring } from '../monitoring/run-monitoring';
 import { deliveriesToStart, fanOutEvents, markDeliveriesStarted, type DeliveryToStart } from '../delivery/outbox';
+import { DEFAULT_PARTITIONS_PER_WORKER } from '../lib/config';
 import { parseInstant } from '../lib/instant';
 import type { WrittenPartition } from '../scoring/copy-profiles';
 import { ScoringCache } from '../scoring/model-cache';
@@ -33,12 +34,13 @@ import { beginScoringRun, failScoringRun, publishScoringRun, type ScoreSummary, 
  */
 export function createActivities(
   db: Knex,
-  options: { importDir: string; qualityRules: QualityRules; secretKey: Buffer; identity?: string },
+  options: { importDir: string; qualityRules: QualityRules; secretKey: Buffer; identity?: string; partitionsPerWorker?: number },
 ) {
   // Models and the CLV summary are loaded once per worker per run, not once per partition.
   const scoringCache = new ScoringCache();
-  // Two partitions at a time per worker: one predicting while the other reads or COPYs.
-  const partitionSlot = slots(2);
+  // The scoring task queue's Worker takes only this many partitions (cli/worker.ts); the slots also hold to it the
+  // partitions that reach the main queue's Worker: those scheduled there by runs begun before the scoring queue existed.
+  const partitionSlot = slots(options.partitionsPerWorker ?? DEFAULT_PARTITIONS_PER_WORKER);
   const identity = options.identity ?? `${os.hostname()}:${process.pid}`;
   return withFailureMapping({
     async ingestEntityFile(input: { entity: EntityName; file: string; notAfter?: string }): Promise<IngestSummary> {

@@ -122,8 +122,9 @@ async function main() {
         BENCH_DATABASE_URL: databaseUrl(cfg, 'foresight_bench_scoring'),
         BENCH_TEMPORAL_ADDRESS: env.address,
         BENCH_TASK_QUEUE: taskQueue,
-        // Two partitions at once per process: one computing while the other's rows go to Postgres.
-        BENCH_ACTIVITY_SLOTS: '2',
+        // Two partitions at once per process (the default of `foresight worker`): one computing while the other's
+        // rows go to Postgres.
+        BENCH_PARTITIONS_PER_WORKER: '2',
       });
       try {
         await stage(

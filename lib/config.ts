@@ -7,6 +7,9 @@ import { projectRoot } from './project-root';
  * The one configuration module. Everything configurable comes from the environment, is validated here once,
  * and is documented in the README's configuration table (keep the two in step).
  */
+/** Scoring partitions one worker process runs at once (bench/RESULTS.md, "Two worker processes on one task queue"). */
+export const DEFAULT_PARTITIONS_PER_WORKER = 2;
+
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalString = z
   .string()
@@ -52,6 +55,7 @@ const schema = z.object({
   FORESIGHT_PROFILE_FRESHNESS_DAYS: z.coerce.number().min(0.01).max(3650).default(7),
   FORESIGHT_PROFILE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
   FORESIGHT_TRAINING_SAMPLE_CUSTOMERS: z.coerce.number().int().min(1000).default(100_000),
+  FORESIGHT_SCORING_PARTITIONS_PER_WORKER: z.coerce.number().int().min(1).max(100).default(DEFAULT_PARTITIONS_PER_WORKER),
   FORESIGHT_SECRET_KEY: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}=$/.test(v), {
     message: '32 random bytes in base64 (openssl rand -base64 32)',
   }),
@@ -115,6 +119,11 @@ export interface Config {
    * (features/training-sample.ts), so training time stops growing with the shop; scoring still covers everyone.
    */
   training: { sampleCustomers: number };
+  /**
+   * Scoring partitions one worker process runs at once (its Worker on the scoring task queue has this many activity
+   * slots): partitions are CPU-bound on the process's one JavaScript thread, so more only interleave them.
+   */
+  scoring: { partitionsPerWorker: number };
   logLevel: z.infer<typeof schema>['FORESIGHT_LOG_LEVEL'];
 }
 
@@ -164,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.FORESIGHT_SECRET_KEY,
     finance: { acquisitionCosts: e.FORESIGHT_ACQUISITION_COSTS },
     training: { sampleCustomers: e.FORESIGHT_TRAINING_SAMPLE_CUSTOMERS },
+    scoring: { partitionsPerWorker: e.FORESIGHT_SCORING_PARTITIONS_PER_WORKER },
     logLevel: e.FORESIGHT_LOG_LEVEL,
   };
 }

@@ -9,19 +9,33 @@ const { beginScoringRun, publishScoringRun, failScoringRun, runMonitoring } = pr
   retry: { maximumAttempts: 3 },
 });
 
-const { scorePartition } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  // Partitions are sized so that their native work (XGBoost, SHAP) blocks the heartbeat for seconds, not minutes: a
-  // killed worker's partition is handed to another worker within this time.
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '1 second' },
-});
+/**
+ * The task queue of a run's partitions: the workflow's own queue with `-scoring` appended. Each worker process polls it
+ * with a Worker of few activity slots (cli/worker.ts), so it takes one or two partitions at a time and leaves the rest
+ * to other processes, while the main queue's many slots stay free for small activities (deliveries, approvals).
+ * Derived rather than passed in, so every start (CLI, schedule, pipeline child) gets it without saying so.
+ */
+export function scoringTaskQueue(workflowTaskQueue: string): string {
+  return `${workflowTaskQueue}-scoring`;
+}
+
+/** scorePartition on the run's scoring task queue; made inside the workflow, which alone knows its own queue. */
+function partitionActivities() {
+  return proxyActivities<Activities>({
+    taskQueue: scoringTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '30 minutes',
+    // Partitions are sized so that their native work (XGBoost, SHAP) blocks the heartbeat for seconds, not minutes: a
+    // killed worker's partition is handed to another worker within this time.
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumAttempts: 3, initialInterval: '1 second' },
+  });
+}
 
 export interface ScoringInput {
   asOf: string;
   /** Customers per partition (default scoring/scoring-runs.ts DEFAULT_PARTITION_SIZE). */
   partitionSize?: number;
-  /** Partitions in flight at once, across every worker of the task queue. */
+  /** Partitions in flight at once, across every worker of the scoring task queue. */
   maxParallel?: number;
 }
 
@@ -46,7 +60,7 @@ export const SCORING_RUN_FAILED = 'ScoringRunFailed';
 
 /**
  * Scores every customer as of a date: begins a run (models and partitions fixed), scores its partitions in parallel
- * on whichever workers poll the task queue, and publishes the run in one UPDATE when every partition is written.
+ * on whichever workers poll the scoring task queue (scoringTaskQueue), and publishes the run in one UPDATE when every partition is written.
  * A partition that still fails after its retries marks the run failed; readers keep the previous published run.
  * Every published run is then monitored (drift, stability, coverage, freshness): an alert it opens holds automatic
  * approval before the policy acts on the run. A monitoring failure fails the workflow (the run stays published).
@@ -56,6 +70,7 @@ export async function scoringWorkflow(input: ScoringInput): Promise<ScoringResul
   const progress: ScoringProgress = { runId: null, partitions: 0, partitionsDone: 0, customers: 0, customersDone: 0, status: 'starting' };
   setHandler(scoringProgressQuery, () => progress);
   const startedAt = workflowInfo().runStartTime.getTime();
+  const { scorePartition } = partitionActivities();
   const run = await beginScoringRun({ asOf: input.asOf, partitionSize: input.partitionSize });
   Object.assign(progress, { runId: run.runId, partitions: run.partitions.length, customers: run.customersExpected, status: 'scoring' });
 

@@ -1,14 +1,20 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { config } from '../../lib/config';
 import { migrateLatest } from '../../lib/db';
 import { openDb, stackUp } from '../../stack';
+import { scoringTaskQueue } from '../../workflows/scoring';
 import { runWorker } from '../worker';
 
 export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('Run a Temporal worker for Foresight workflows until interrupted')
-    .action(async () => {
+    .addOption(
+      new Option('--only <queue>', 'poll only the scoring task queue: a process that scores run partitions and nothing else').choices([
+        'scoring',
+      ]),
+    )
+    .action(async (opts: { only?: 'scoring' }) => {
       const cfg = config();
       await stackUp(cfg);
       const owner = openDb(cfg);
@@ -20,8 +26,13 @@ export function registerWorker(program: Command): void {
       // As the worker role: it writes the data, features, models and scores, but not API keys or the audit trail's past.
       const db = openDb(cfg, 'worker');
       try {
-        console.log(`Worker on task queue "${cfg.temporal.taskQueue}" (namespace ${cfg.temporal.namespace}); Ctrl-C to stop.`);
-        await runWorker(cfg, db);
+        const scoring = `"${scoringTaskQueue(cfg.temporal.taskQueue)}" (${cfg.scoring.partitionsPerWorker} partitions at once)`;
+        console.log(
+          opts.only === 'scoring'
+            ? `Scoring worker on task queue ${scoring} (namespace ${cfg.temporal.namespace}); Ctrl-C to stop.`
+            : `Worker on task queues "${cfg.temporal.taskQueue}" and ${scoring} (namespace ${cfg.temporal.namespace}); Ctrl-C to stop.`,
+        );
+        await runWorker(cfg, db, opts);
       } finally {
         await db.destroy();
       }

@@ -1,5 +1,4 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { expect } from 'chai';
 import { createApp } from '../../api/app';
@@ -17,6 +16,7 @@ import { activeQueuingPolicy, subscribedReceiver } from '../support/approval-que
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
 import { startTemporal, testSecretKey, testWorker } from '../support/temporal';
+import type { ForesightWorker } from '../../cli/worker';
 
 /**
  * The approval queue end to end, over real HTTP, Postgres and a Temporal dev server: a policy evaluation leaves
@@ -27,7 +27,7 @@ describe('Approvals over HTTP reach the receiver; expiry, overrides and roles', 
   this.timeout(180_000);
   let env: TestWorkflowEnvironment;
   let t: TestDatabase;
-  let worker: Worker;
+  let worker: ForesightWorker;
   let running: Promise<void>;
   let dispatcher: WorkflowHandle | undefined;
   let server: RunningServer;

@@ -1,5 +1,4 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -19,6 +18,7 @@ import { activeQueuingPolicy, subscribedReceiver } from '../support/approval-que
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { memoryLogger } from '../support/http';
 import { startTemporal, testSecretKey, testWorker } from '../support/temporal';
+import type { ForesightWorker } from '../../cli/worker';
 
 const CONSOLE_DIR = path.join(projectRoot, 'console', 'dist');
 
@@ -32,7 +32,7 @@ describe('Console: approvals, decision record, policies and webhooks in headless
   this.timeout(180_000);
   let env: TestWorkflowEnvironment;
   let t: TestDatabase;
-  let worker: Worker;
+  let worker: ForesightWorker;
   let running: Promise<void>;
   let dispatcher: WorkflowHandle | undefined;
   let server: RunningServer;

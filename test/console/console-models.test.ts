@@ -1,7 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApiKey } from '../../access/api-keys';
@@ -19,6 +18,7 @@ import { launchChromium, pageErrors, screenshot } from '../support/browser';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
 import { startTemporal, testSecretKey, testWorker } from '../support/temporal';
+import type { ForesightWorker } from '../../cli/worker';
 
 const CONSOLE_DIR = path.join(projectRoot, 'console', 'dist');
 const share = (value: number) => new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 }).format(value);
@@ -36,7 +36,7 @@ describe('Console: the Models page (shadow report, reliability, gains, promotion
   this.timeout(180_000);
   let env: TestWorkflowEnvironment;
   let t: TestDatabase;
-  let worker: Worker;
+  let worker: ForesightWorker;
   let running: Promise<void>;
   let server: RunningServer;
   let browser: Browser;

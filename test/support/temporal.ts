@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createActivities } from '../../activities';
-import { config } from '../../lib/config';
+import { createForesightWorker, type ForesightWorker } from '../../cli/worker';
+import { config, DEFAULT_PARTITIONS_PER_WORKER } from '../../lib/config';
 import { DEFAULT_QUALITY_RULES } from '../../quality/rules';
 import { findTemporalCli } from '../../stack/temporal';
 
@@ -24,12 +25,14 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path } } });
 }
 
-/** The production workflows bundle and activities, bound to a test database; test files live in the temp folder. */
-export function testWorker(env: TestWorkflowEnvironment, db: Knex, taskQueue: string, importDir = os.tmpdir()): Promise<Worker> {
-  return Worker.create({
+/**
+ * The production workflows bundle and activities, bound to a test database, as `foresight worker` runs them (the
+ * task queue's Worker and its scoring queue's: cli/worker.ts); test files live in the temp folder.
+ */
+export function testWorker(env: TestWorkflowEnvironment, db: Knex, taskQueue: string, importDir = os.tmpdir()): Promise<ForesightWorker> {
+  return createForesightWorker(createActivities(db, { importDir, qualityRules: DEFAULT_QUALITY_RULES, secretKey: testSecretKey }), {
     connection: env.nativeConnection,
     taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
-    activities: createActivities(db, { importDir, qualityRules: DEFAULT_QUALITY_RULES, secretKey: testSecretKey }),
+    partitionsPerWorker: DEFAULT_PARTITIONS_PER_WORKER,
   });
 }

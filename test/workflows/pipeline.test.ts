@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { withFailureMapping } from '../../activities/failures';
+import { createForesightWorker } from '../../cli/worker';
 import type { GateResult } from '../../quality/gate';
 import type { ScoringRun } from '../../scoring/scoring-runs';
 import { pipelineWorkflow } from '../../workflows';
@@ -57,12 +57,7 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
         failScoringRun: async () => undefined,
       }) as unknown as Activities;
       const taskQueue = `pipeline-mock-${gate}-${Date.now()}`;
-      const worker = await Worker.create({
-        connection: env.nativeConnection,
-        taskQueue,
-        workflowsPath: require.resolve('../../workflows'),
-        activities,
-      });
+      const worker = await createForesightWorker(activities, { connection: env.nativeConnection, taskQueue, partitionsPerWorker: 2 });
       return { result: await worker.runUntil(work(taskQueue)), calls };
     }
 

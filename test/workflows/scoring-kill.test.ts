@@ -1,32 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { projectRoot } from '../../lib/project-root';
 import { scoreCustomers } from '../../scoring/score-customers';
 import { scoringWorkflow } from '../../workflows';
 import type { IngestedShop } from '../support/shop';
 import { runCounts, servedRuns, trainedShop, watchServedRuns } from '../support/scoring';
-import { startTemporal, testSecretKey } from '../support/temporal';
+import { startTemporal } from '../support/temporal';
+import { startWorkerProcess } from '../support/worker-process';
 import { recordHistory } from '../support/histories';
-
-/** `foresight worker` (the built binary) as its own process, on the test database, Temporal server and task queue. */
-function startWorkerProcess(shop: IngestedShop, env: TestWorkflowEnvironment, taskQueue: string): ChildProcess {
-  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'cli', 'main.js'), 'worker'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: shop.url,
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      FORESIGHT_IMPORT_DIR: os.tmpdir(),
-      FORESIGHT_SECRET_KEY: testSecretKey.toString('base64'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr!.on('data', (d: Buffer) => process.env.FORESIGHT_TEST_VERBOSE && process.stderr.write(d));
-  return child;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

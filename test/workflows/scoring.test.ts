@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
+import { NativeConnection } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { createActivities } from '../../activities';
+import { createForesightWorker } from '../../cli/worker';
 import { withFailureMapping } from '../../activities/failures';
 import { DependencyError } from '../../lib/errors';
 import { DEFAULT_QUALITY_RULES } from '../../quality/rules';
@@ -45,10 +47,12 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
         failed: [] as string[],
         inFlight: 0,
         maxInFlight: 0,
+        queues: new Set<string>(),
       };
       const activities = withFailureMapping({
         beginScoringRun: async () => run(6),
         scorePartition: async (input: { partition: number }) => {
+          calls.queues.add(Context.current().info.taskQueue);
           calls.inFlight += 1;
           calls.maxInFlight = Math.max(calls.maxInFlight, calls.inFlight);
           await new Promise((r) => setTimeout(r, 50));
@@ -72,12 +76,7 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
         },
       }) as unknown as Activities;
       const taskQueue = `scoring-mock-${failing}-${maxParallel}-${Date.now()}`;
-      const worker = await Worker.create({
-        connection: env.nativeConnection,
-        taskQueue,
-        workflowsPath: require.resolve('../../workflows'),
-        activities,
-      });
+      const worker = await createForesightWorker(activities, { connection: env.nativeConnection, taskQueue, partitionsPerWorker: 4 });
       const outcome = await worker.runUntil(
         env.client.workflow
           .execute(scoringWorkflow, { taskQueue, workflowId: taskQueue, args: [{ asOf: '2026-07-01', maxParallel }] })
@@ -86,11 +85,12 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
             (error: unknown) => ({ result: undefined, error }),
           ),
       );
-      return { ...outcome, calls };
+      return { ...outcome, calls, taskQueue };
     }
 
-    it('every partition scored, then one publish, then monitoring of the run; never more partitions in flight than maxParallel', async () => {
-      const { result, calls } = await scoreWith(null, 2);
+    it('every partition scored on the scoring task queue, then one publish, then monitoring; never more partitions in flight than maxParallel', async () => {
+      const { result, calls, taskQueue } = await scoreWith(null, 2);
+      expect([...calls.queues]).to.deep.equal([`${taskQueue}-scoring`]);
       expect(result).to.deep.equal({
         runId: 7,
         customers: 60,
@@ -128,15 +128,10 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
     after(async () => {
       for (const c of connections) await c.close();
     });
-    /** A worker of its own connection, as a separate worker process would have. */
+    /** A worker of its own connection, as a separate worker process would have (both of its queues, 2 partitions at once). */
     const worker = async (taskQueue: string, identity: string, activities?: Partial<Activities>) =>
-      Worker.create({
-        connection: connections[connections.push(await NativeConnection.connect({ address: env.address })) - 1]!,
-        taskQueue,
-        identity,
-        workflowsPath: require.resolve('../../workflows'),
-        maxConcurrentActivityTaskExecutions: 2,
-        activities: {
+      createForesightWorker(
+        {
           ...createActivities(shop.db, {
             importDir: '/nonexistent',
             qualityRules: DEFAULT_QUALITY_RULES,
@@ -145,7 +140,13 @@ describe('scoringWorkflow: partitions scored in parallel, published at once', fu
           }),
           ...activities,
         },
-      });
+        {
+          connection: connections[connections.push(await NativeConnection.connect({ address: env.address })) - 1]!,
+          taskQueue,
+          identity,
+          partitionsPerWorker: 2,
+        },
+      );
 
     it('two workers on one task queue share the partitions; exactly one row per customer, published at once', async () => {
       const before = await servedRuns(shop.db);

@@ -18,6 +18,7 @@ import { freePort, until } from '../support/net';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { recordHistory } from '../support/histories';
 import { startTemporal, testSecretKey, testWorker } from '../support/temporal';
+import type { ForesightWorker } from '../../cli/worker';
 
 const alice = { actor: 'alice', role: 'owner' as const };
 
@@ -104,7 +105,7 @@ describe('webhook delivery workflows (real Temporal dev server)', function () {
 
   describe('end to end (real activities, Postgres and HTTP)', () => {
     let t: TestDatabase;
-    let worker: Worker;
+    let worker: ForesightWorker;
     let running: Promise<void>;
     let dispatcher: WorkflowHandle;
     const taskQueue = 'webhooks-real';

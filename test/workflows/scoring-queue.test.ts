@@ -1,0 +1,95 @@
+import type { ChildProcess } from 'node:child_process';
+import { expect } from 'chai';
+import type { WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { scoringWorkflow, webhookDispatchWorkflow } from '../../workflows';
+import { WEBHOOK_DISPATCHER_ID } from '../../workflows/webhook-dispatch';
+import { until } from '../support/net';
+import { runCounts, trainedShop } from '../support/scoring';
+import type { IngestedShop } from '../support/shop';
+import { startTemporal } from '../support/temporal';
+import { startWorkerProcess } from '../support/worker-process';
+
+interface ActivityRun {
+  type: string;
+  taskQueue: string;
+  /** When the worker took the task (its last attempt) and when the server heard it complete, per Temporal's history. */
+  startedAt: number;
+  completedAt: number;
+}
+
+/** Every completed activity of a workflow, as its event history records them. */
+async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const byScheduled = new Map<string, Partial<ActivityRun>>();
+  for (const e of events) {
+    if (e.activityTaskScheduledEventAttributes) {
+      const a = e.activityTaskScheduledEventAttributes;
+      byScheduled.set(String(e.eventId), { type: a.activityType!.name!, taskQueue: a.taskQueue!.name! });
+    } else if (e.activityTaskStartedEventAttributes) {
+      byScheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!.startedAt = tsToMs(e.eventTime);
+    } else if (e.activityTaskCompletedEventAttributes) {
+      byScheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId))!.completedAt = tsToMs(e.eventTime);
+    }
+  }
+  return [...byScheduled.values()].filter((r): r is ActivityRun => r.completedAt !== undefined);
+}
+
+describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_PARTITIONS_PER_WORKER per worker process', function () {
+  this.timeout(600_000);
+  let env: TestWorkflowEnvironment;
+  let shop: IngestedShop;
+  let worker: ChildProcess | undefined;
+  before(async function () {
+    this.timeout(600_000);
+    [env, shop] = await Promise.all([startTemporal(), trainedShop(904)]);
+  });
+  after(async () => {
+    if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    await env?.teardown();
+  });
+
+  it('one `foresight worker` at 1 partition holds one partition at a time, while the main queue still runs the webhook dispatcher', async () => {
+    const taskQueue = `scoring-queue-${process.pid}`;
+    // The dispatcher `foresight worker` would start, passing every 0.2 s instead of every 5 s: its activities are the
+    // main queue's small work that must not wait behind scoring.
+    const dispatcher = await env.client.workflow.start(webhookDispatchWorkflow, {
+      taskQueue,
+      workflowId: WEBHOOK_DISPATCHER_ID,
+      args: [{ pollSeconds: 0.2 }],
+    });
+    worker = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' });
+    const handle = await env.client.workflow.start(scoringWorkflow, {
+      taskQueue,
+      workflowId: 'scoring-one-at-a-time',
+      // Four partitions offered at once: the worker must still take them one by one.
+      args: [{ asOf: shop.exportInstant.toISOString(), partitionSize: 100, maxParallel: 4 }],
+    });
+    const summary = await Promise.race([
+      handle.result(),
+      new Promise<never>((_, reject) => worker!.once('exit', (code) => reject(new Error(`foresight worker exited (${code})`)))),
+    ]);
+    // A dispatcher pass after the run, so that every pass during it is in its history.
+    const runEnd = Date.now();
+    await until('a dispatcher pass after the run', async () =>
+      (await activityRuns(dispatcher)).some((r) => r.type === 'dispatchWebhookEvents' && r.startedAt > runEnd),
+    );
+    await dispatcher.terminate('test over');
+
+    expect(await runCounts(shop.db, summary.runId)).to.deep.equal({ rows: summary.customers, customers: summary.customers });
+    expect(summary.partitions).to.be.at.least(20);
+    const partitions = (await activityRuns(handle)).filter((r) => r.type === 'scorePartition').sort((a, b) => a.startedAt - b.startedAt);
+    expect(partitions).to.have.length(summary.partitions);
+    expect(new Set(partitions.map((p) => p.taskQueue))).to.deep.equal(new Set([`${taskQueue}-scoring`]));
+    // Never two partitions held by the worker at once: each is taken only after the one before it completed.
+    const overlaps = partitions.slice(1).filter((p, i) => p.startedAt < partitions[i]!.completedAt);
+    expect(overlaps, JSON.stringify(partitions)).to.deep.equal([]);
+
+    // The main queue's activities ran while the worker's one partition slot was taken.
+    const passes = (await activityRuns(dispatcher)).filter((r) => r.type === 'dispatchWebhookEvents');
+    expect(new Set(passes.map((p) => p.taskQueue))).to.deep.equal(new Set([taskQueue]));
+    const duringPartition = passes.filter((d) => partitions.some((p) => p.startedAt < d.startedAt && d.completedAt < p.completedAt));
+    expect(duringPartition, JSON.stringify({ passes, partitions })).to.not.deep.equal([]);
+  });
+});
