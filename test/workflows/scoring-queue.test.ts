@@ -50,31 +50,42 @@ describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_
     await env?.teardown();
   });
 
-  it('one `foresight worker` at 1 partition holds one partition at a time, while the main queue still runs the webhook dispatcher', async () => {
+  it('one `foresight worker` at 1 partition takes one partition at a time, while its main queue still runs the webhook dispatcher', async () => {
     const taskQueue = `scoring-queue-${process.pid}`;
-    // The dispatcher `foresight worker` would start, passing every 0.2 s instead of every 5 s: its activities are the
-    // main queue's small work that must not wait behind scoring.
+    // The dispatcher `foresight worker` would start, passing every 0.2 s instead of every 5 s (the dev server fires
+    // timers about once a second): its activities are the main queue's small work that must not wait behind scoring.
     const dispatcher = await env.client.workflow.start(webhookDispatchWorkflow, {
       taskQueue,
       workflowId: WEBHOOK_DISPATCHER_ID,
       args: [{ pollSeconds: 0.2 }],
     });
     worker = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' });
+    const workerExit = new Promise<never>((_, reject) => worker!.once('exit', (code) => reject(new Error(`foresight worker exited (${code})`))));
+    // Partitions record themselves last, in their writing transaction: while this lock is held, the partition the
+    // worker took cannot finish, and its one scoring slot stays taken.
+    const lock = await shop.db.transaction();
+    await lock.raw('lock table scoring_run_partitions in share mode');
     const handle = await env.client.workflow.start(scoringWorkflow, {
       taskQueue,
       workflowId: 'scoring-one-at-a-time',
       // Four partitions offered at once: the worker must still take them one by one.
       args: [{ asOf: shop.exportInstant.toISOString(), partitionSize: 100, maxParallel: 4 }],
     });
-    const summary = await Promise.race([
-      handle.result(),
-      new Promise<never>((_, reject) => worker!.once('exit', (code) => reject(new Error(`foresight worker exited (${code})`)))),
+    const waitingOnLock = () =>
+      shop.db('pg_stat_activity').where({ wait_event_type: 'Lock' }).whereLike('query', 'insert into scoring_run_partitions%').count({ n: '*' });
+    await Promise.race([workerExit, until('a partition waiting for the lock', async () => Number((await waitingOnLock())[0]!.n) > 0)]);
+    const blockedAt = Date.now();
+    await Promise.race([
+      workerExit,
+      until('two dispatcher passes while the partition is held', async () => {
+        const passes = (await activityRuns(dispatcher)).filter((r) => r.type === 'dispatchWebhookEvents' && r.startedAt > blockedAt);
+        return passes.length >= 2;
+      }),
     ]);
-    // A dispatcher pass after the run, so that every pass during it is in its history.
-    const runEnd = Date.now();
-    await until('a dispatcher pass after the run', async () =>
-      (await activityRuns(dispatcher)).some((r) => r.type === 'dispatchWebhookEvents' && r.startedAt > runEnd),
-    );
+    // Still one partition held, no other taken (they wait on the scoring queue); then let the run finish.
+    expect((await waitingOnLock())[0]!.n).to.equal('1');
+    await lock.commit();
+    const summary = await Promise.race([workerExit, handle.result()]);
     await dispatcher.terminate('test over');
 
     expect(await runCounts(shop.db, summary.runId)).to.deep.equal({ rows: summary.customers, customers: summary.customers });
@@ -86,10 +97,11 @@ describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_
     const overlaps = partitions.slice(1).filter((p, i) => p.startedAt < partitions[i]!.completedAt);
     expect(overlaps, JSON.stringify(partitions)).to.deep.equal([]);
 
-    // The main queue's activities ran while the worker's one partition slot was taken.
+    // The main queue's activities were taken and completed while the worker's one partition slot was taken.
+    const held = partitions[0]!;
     const passes = (await activityRuns(dispatcher)).filter((r) => r.type === 'dispatchWebhookEvents');
     expect(new Set(passes.map((p) => p.taskQueue))).to.deep.equal(new Set([taskQueue]));
-    const duringPartition = passes.filter((d) => partitions.some((p) => p.startedAt < d.startedAt && d.completedAt < p.completedAt));
-    expect(duringPartition, JSON.stringify({ passes, partitions })).to.not.deep.equal([]);
+    const duringHeld = passes.filter((d) => held.startedAt < d.startedAt && d.completedAt < held.completedAt);
+    expect(duringHeld.length, JSON.stringify({ passes, held })).to.be.at.least(2);
   });
 });
