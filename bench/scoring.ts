@@ -19,7 +19,7 @@ import { ingestFile } from '../ingestion/ingest-file';
 import { shopIngestionFiles } from '../ingestion/shop-files';
 import { generateShop } from '../datagen/generate';
 import { computeFeatureSnapshot } from '../features/snapshots';
-import { config } from '../lib/config';
+import { config, DEFAULT_PARTITIONS_PER_WORKER } from '../lib/config';
 import { scoreCustomers } from '../scoring/score-customers';
 import type { StageTimes } from '../scoring/stage-times';
 import { databaseUrl, postgresUp } from '../stack/postgres';
@@ -124,7 +124,7 @@ async function main() {
         BENCH_TASK_QUEUE: taskQueue,
         // Two partitions at once per process (the default of `foresight worker`): one computing while the other's
         // rows go to Postgres.
-        BENCH_PARTITIONS_PER_WORKER: '2',
+        BENCH_PARTITIONS_PER_WORKER: String(DEFAULT_PARTITIONS_PER_WORKER),
       });
       try {
         await stage(

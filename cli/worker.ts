@@ -81,7 +81,8 @@ export interface ForesightWorkerOptions {
 /** The Workers of a Foresight worker over `activities` (tests give mocked ones; createWorker the real ones). */
 export async function createForesightWorker(
   activities: Partial<Activities> & Pick<Activities, 'scorePartition'>,
-  options: ForesightWorkerOptions): Promise<ForesightWorker> {
+  options: ForesightWorkerOptions,
+): Promise<ForesightWorker> {
   // Unset options left out, not passed as undefined: the native worker refuses an undefined identity.
   const common = {
     connection: options.connection,

@@ -26,7 +26,8 @@ export function registerWorker(program: Command): void {
       // As the worker role: it writes the data, features, models and scores, but not API keys or the audit trail's past.
       const db = openDb(cfg, 'worker');
       try {
-        const scoring = `"${scoringTaskQueue(cfg.temporal.taskQueue)}" (${cfg.scoring.partitionsPerWorker} partitions at once)`;
+        const n = cfg.scoring.partitionsPerWorker;
+        const scoring = `"${scoringTaskQueue(cfg.temporal.taskQueue)}" (at most ${n} partition${n === 1 ? '' : 's'} at once)`;
         console.log(
           opts.only === 'scoring'
             ? `Scoring worker on task queue ${scoring} (namespace ${cfg.temporal.namespace}); Ctrl-C to stop.`

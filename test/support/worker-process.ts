@@ -7,17 +7,18 @@ import type { IngestedShop } from './shop';
 import { testSecretKey } from './temporal';
 
 /**
- * `foresight worker` (the built binary) as its own process, on the test database, Temporal server and task queue,
- * with `env` added to its environment (e.g. FORESIGHT_SCORING_PARTITIONS_PER_WORKER). Its stderr is shown with
- * FORESIGHT_TEST_VERBOSE=1.
+ * `foresight worker [...args]` (the built binary) as its own process, on the test database, Temporal server and task
+ * queue, with `env` added to its environment (e.g. FORESIGHT_SCORING_PARTITIONS_PER_WORKER). Its stderr is shown
+ * with FORESIGHT_TEST_VERBOSE=1.
  */
 export function startWorkerProcess(
   shop: IngestedShop,
   temporal: TestWorkflowEnvironment,
   taskQueue: string,
   env: NodeJS.ProcessEnv = {},
+  args: string[] = [],
 ): ChildProcess {
-  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'cli', 'main.js'), 'worker'], {
+  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'cli', 'main.js'), 'worker', ...args], {
     env: {
       ...process.env,
       DATABASE_URL: shop.url,

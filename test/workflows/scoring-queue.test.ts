@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { expect } from 'chai';
 import type { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -36,17 +37,22 @@ async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[]> {
   return [...byScheduled.values()].filter((r): r is ActivityRun => r.completedAt !== undefined);
 }
 
+/** Fails once `child` exits (a worker process that dies must fail the test, not hang it). */
+function exited(child: ChildProcess): Promise<never> {
+  return new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`foresight worker exited (${code})`))));
+}
+
 describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_PARTITIONS_PER_WORKER per worker process', function () {
   this.timeout(600_000);
   let env: TestWorkflowEnvironment;
   let shop: IngestedShop;
-  let worker: ChildProcess | undefined;
+  const workers: ChildProcess[] = [];
   before(async function () {
     this.timeout(600_000);
     [env, shop] = await Promise.all([startTemporal(), trainedShop(904)]);
   });
   after(async () => {
-    if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
     await env?.teardown();
   });
 
@@ -59,8 +65,9 @@ describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_
       workflowId: WEBHOOK_DISPATCHER_ID,
       args: [{ pollSeconds: 0.2 }],
     });
-    worker = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' });
-    const workerExit = new Promise<never>((_, reject) => worker!.once('exit', (code) => reject(new Error(`foresight worker exited (${code})`))));
+    const worker = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' });
+    workers.push(worker);
+    const workerExit = exited(worker);
     // Partitions record themselves last, in their writing transaction: while this lock is held, the partition the
     // worker took cannot finish, and its one scoring slot stays taken.
     const lock = await shop.db.transaction();
@@ -72,7 +79,11 @@ describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_
       args: [{ asOf: shop.exportInstant.toISOString(), partitionSize: 100, maxParallel: 4 }],
     });
     const waitingOnLock = () =>
-      shop.db('pg_stat_activity').where({ wait_event_type: 'Lock' }).whereLike('query', 'insert into scoring_run_partitions%').count({ n: '*' });
+      shop
+        .db('pg_stat_activity')
+        .where({ wait_event_type: 'Lock' })
+        .whereLike('query', 'insert into scoring_run_partitions%')
+        .count({ n: '*' });
     await Promise.race([workerExit, until('a partition waiting for the lock', async () => Number((await waitingOnLock())[0]!.n) > 0)]);
     const blockedAt = Date.now();
     await Promise.race([
@@ -103,5 +114,41 @@ describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_
     expect(new Set(passes.map((p) => p.taskQueue))).to.deep.equal(new Set([taskQueue]));
     const duringHeld = passes.filter((d) => held.startedAt < d.startedAt && d.completedAt < held.completedAt);
     expect(duringHeld.length, JSON.stringify({ passes, held })).to.be.at.least(2);
+  });
+
+  it('`foresight worker --only scoring` scores partitions beside a full worker, and polls no other queue', async () => {
+    const taskQueue = `scoring-only-${process.pid}`;
+    const full = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' });
+    const scoringOnly = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' }, ['--only', 'scoring']);
+    workers.push(full, scoringOnly);
+    let said = '';
+    scoringOnly.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+    const summary = await Promise.race([
+      exited(full),
+      exited(scoringOnly),
+      env.client.workflow.execute(scoringWorkflow, {
+        taskQueue,
+        workflowId: 'scoring-beside-scoring-only',
+        args: [{ asOf: shop.exportInstant.toISOString(), partitionSize: 100, maxParallel: 4 }],
+      }),
+    ]);
+    expect(said).to.include(`Scoring worker on task queue "${taskQueue}-scoring" (at most 1 partition at once)`);
+    expect(await runCounts(shop.db, summary.runId)).to.deep.equal({ rows: summary.customers, customers: summary.customers });
+    const scoredBy = await shop.db('scoring_run_partitions').where({ run_id: summary.runId }).distinct('scored_by');
+    expect(scoredBy.map((r) => r.scored_by as string).sort()).to.deep.equal(
+      [`${os.hostname()}:${full.pid}`, `${os.hostname()}:${scoringOnly.pid}`].sort(),
+    );
+    // Its pollers: the scoring queue's only (TaskQueueType 1 is workflow tasks, 2 activity tasks).
+    const pollers = async (queue: string, taskQueueType: 1 | 2) =>
+      (
+        await env.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: queue }, taskQueueType })
+      ).pollers!.map((p) => p.identity!);
+    const identity = `${scoringOnly.pid}@${os.hostname()}`;
+    expect(await pollers(`${taskQueue}-scoring`, 2)).to.include(identity);
+    for (const type of [1, 2] as const) {
+      const main = await pollers(taskQueue, type);
+      expect(main).to.include(`${full.pid}@${os.hostname()}`);
+      expect(main).to.not.include(identity);
+    }
   });
 });
