@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
@@ -10,10 +11,19 @@ import { scoringTaskQueue } from '../workflows/scoring';
 import { WEBHOOK_DISPATCHER_ID } from '../workflows/webhook-dispatch';
 
 let runtimeInstalled = false;
-/** Temporal's own logs at WARN: the CLI prints its own progress and summaries. */
+/**
+ * Temporal's own logs at WARN: the CLI prints its own progress and summaries. Without the warning that a Worker has no
+ * workflows: the scoring Worker has none on purpose.
+ */
 function quietRuntime(): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    logger: new DefaultLogger('WARN', ({ level, timestampNanos, message, meta }) => {
+      if (message.startsWith('No workflows registered')) return;
+      const at = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
+      process.stderr.write(`${at} [${level}] ${message}${meta === undefined ? '' : ` ${inspect(meta)}`}\n`);
+    }),
+  });
   runtimeInstalled = true;
 }
 

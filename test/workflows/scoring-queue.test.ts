@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import type { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig } from '../../lib/config';
+import { ConfigError } from '../../lib/errors';
 import { scoringWorkflow, webhookDispatchWorkflow } from '../../workflows';
 import { WEBHOOK_DISPATCHER_ID } from '../../workflows/webhook-dispatch';
 import { until } from '../support/net';
@@ -36,6 +38,19 @@ async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[]> {
   }
   return [...byScheduled.values()].filter((r): r is ActivityRun => r.completedAt !== undefined);
 }
+
+describe('FORESIGHT_SCORING_PARTITIONS_PER_WORKER', () => {
+  it('defaults to 2, takes a whole number from 1 to 100, and refuses anything else naming the variable', () => {
+    expect(loadConfig({}).scoring.partitionsPerWorker).to.equal(2);
+    expect(loadConfig({ FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' }).scoring.partitionsPerWorker).to.equal(1);
+    expect(loadConfig({ FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '100' }).scoring.partitionsPerWorker).to.equal(100);
+    for (const bad of ['0', '-1', '1.5', 'two', '101', ''])
+      expect(() => loadConfig({ FORESIGHT_SCORING_PARTITIONS_PER_WORKER: bad }), bad)
+        .to.throw(ConfigError)
+        .with.property('message')
+        .that.matches(/FORESIGHT_SCORING_PARTITIONS_PER_WORKER/);
+  });
+});
 
 /** Fails once `child` exits (a worker process that dies must fail the test, not hang it). */
 function exited(child: ChildProcess): Promise<never> {
@@ -122,7 +137,9 @@ describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_
     const scoringOnly = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' }, ['--only', 'scoring']);
     workers.push(full, scoringOnly);
     let said = '';
+    let logged = '';
     scoringOnly.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+    scoringOnly.stderr!.on('data', (d: Buffer) => (logged += d.toString()));
     const summary = await Promise.race([
       exited(full),
       exited(scoringOnly),
@@ -132,6 +149,8 @@ describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_
         args: [{ asOf: shop.exportInstant.toISOString(), partitionSize: 100, maxParallel: 4 }],
       }),
     ]);
+    // A Worker without workflows is what it is meant to be: Temporal's warning about it is not shown.
+    expect(logged).to.not.match(/No workflows registered/);
     expect(said).to.include(`Scoring worker on task queue "${taskQueue}-scoring" (at most 1 partition at once)`);
     expect(await runCounts(shop.db, summary.runId)).to.deep.equal({ rows: summary.customers, customers: summary.customers });
     const scoredBy = await shop.db('scoring_run_partitions').where({ run_id: summary.runId }).distinct('scored_by');
