@@ -7,14 +7,14 @@ import { projectRoot } from './project-root';
  * The one configuration module. Everything configurable comes from the environment, is validated here once,
  * and is documented in the README's configuration table (keep the two in step).
  */
-/** Scoring partitions one worker process runs at once (bench/RESULTS.md, "Two worker processes on one task queue"). */
-export const DEFAULT_PARTITIONS_PER_WORKER = 2;
-
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalString = z
   .string()
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+/** Scoring partitions one worker process runs at once (bench/RESULTS.md, "Two worker processes on one task queue"). */
+export const DEFAULT_PARTITIONS_PER_WORKER = 2;
 
 /** Channel name to the cost of acquiring one customer through it: a decimal string in the shop's currency. */
 const acquisitionCosts = z.record(
