@@ -1,37 +1,49 @@
 /**
- * Features + training + scoring at scale (default 1,000,000 customers): a generated shop's customers, orders and
- * returns are ingested (sessions, items and identities are left out to keep the load step short; session features
- * are then empty), then the real pipeline runs: trainModels (churn on 4 past cutoffs + calibration cutoff, CLV with
- * its backtest, segments, embedding) and scoreCustomers (every customer, SHAP drivers included). Prints the time of
- * each stage and the peak resident memory of this process (Postgres's own memory is not counted).
- * Run: npx tsx bench/pipeline.ts [customers]
+ * A million customers end to end, as the product runs them (default 1,000,000 customers and 2 worker processes):
+ * a generated shop's customers, orders and returns are ingested (sessions, items and identities are left out to keep
+ * the load step short: session features are then empty), one feature snapshot is timed as the unit of work, every
+ * model is trained in this process (trainModels, on the configured sample of purchasers), then the daily pipeline runs
+ * on a Temporal dev server with `foresight worker` processes built from dist/ (what `npm run build` makes and users
+ * run): featureRefreshWorkflow (the data-quality gate, then the snapshot) and scoringWorkflow (partitions on the
+ * scoring task queue, published at once). Prints each stage's seconds, units of the snapshot, throughput and peak
+ * resident memory (this process for ingestion and training; each worker process for the pipeline).
+ * Run from the build, as users run the code: npm run build && node dist/bench/pipeline.js [customers] [workerProcesses]
  */
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { EntityName } from '../ingestion/entities';
 import { ingestFile } from '../ingestion/ingest-file';
 import { shopIngestionFiles } from '../ingestion/shop-files';
-import { scoreCustomers } from '../scoring/score-customers';
-import { trainModels } from '../training/train-models';
 import { generateShop } from '../datagen/generate';
-import { config } from '../lib/config';
 import { computeFeatureSnapshot } from '../features/snapshots';
+import { config } from '../lib/config';
 import { postgresUp } from '../stack/postgres';
+import { findTemporalCli } from '../stack/temporal';
+import { trainModels } from '../training/train-models';
+import { pipelineProgressQuery, pipelineWorkflow, type PipelineProgress } from '../workflows/pipeline';
 import { scratchDatabase } from './scratch-database';
+import { processPeakMiB, stopProcesses, workerProcesses } from './worker-processes';
 
+const DATABASE = 'foresight_bench_pipeline';
+const TASK_QUEUE = 'bench-pipeline';
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 async function main() {
   const customers = Number(process.argv[2] ?? 1_000_000);
+  const workers = Number(process.argv[3] ?? 2);
   const cfg = config();
   await postgresUp(cfg);
-  const stages: [string, number, string][] = [];
-  const stage = async <T>(name: string, work: () => Promise<T>, note: (r: T) => string = () => ''): Promise<T> => {
+  const stages: { name: string; seconds: number; rows?: number; peak: string; note: string }[] = [];
+  const stage = async <T>(name: string, work: () => Promise<T>, note: (r: T) => { rows?: number; note: string }): Promise<T> => {
     const t = Date.now();
     process.stderr.write(`${name}...\n`);
     const result = await work();
-    stages.push([name, (Date.now() - t) / 1000, note(result)]);
-    process.stderr.write(`${name}: ${((Date.now() - t) / 1000).toFixed(1)} s, peak RSS ${peakMiB()} MiB\n`);
+    const seconds = (Date.now() - t) / 1000;
+    stages.push({ name, seconds, peak: `${peakMiB()} MiB (this process)`, ...note(result) });
+    process.stderr.write(`${name}: ${seconds.toFixed(1)} s, peak RSS ${peakMiB()} MiB\n`);
     return result;
   };
 
@@ -39,48 +51,108 @@ async function main() {
   const shop = await stage(
     'generate shop',
     () => generateShop({ customers, seed: 3, outDir }),
-    (s) => `${s.files.orders.rows} order rows`,
+    (s) => ({ note: `${s.files.orders.rows.toLocaleString('en')} order rows` }),
   );
-  const db = await scratchDatabase(cfg, 'foresight_bench_pipeline');
-  const notAfter = new Date(shop.exportInstant);
-  // Only customers, orders and returns (see above), in the shop's dependency order.
+  const db = await scratchDatabase(cfg, DATABASE);
+  const asOf = new Date(shop.exportInstant);
   const loaded: EntityName[] = ['customers', 'orders', 'returns'];
-  for (const [entity, file] of shopIngestionFiles(shop).filter(([entity]) => loaded.includes(entity))) {
+  for (const [entity, file] of shopIngestionFiles(shop).filter(([entity]) => loaded.includes(entity)))
     await stage(
       `ingest ${entity}`,
-      () => ingestFile(db, { entity, file, notAfter }),
-      (s) => `${s.accepted} rows`,
+      () => ingestFile(db, { entity, file, notAfter: asOf }),
+      (s) => ({ rows: s.accepted, note: `${s.accepted.toLocaleString('en')} rows` }),
     );
-  }
   await db.raw('analyze');
-  const asOf = notAfter;
-  const baseline = await stage(
-    'one feature snapshot (baseline unit of work)',
+  const unit = await stage(
+    'one feature snapshot (the unit)',
     () => computeFeatureSnapshot(db, asOf),
-    (s) => `${s.customerCount} customers`,
+    (s) => ({ rows: s.customerCount, note: `${s.customerCount.toLocaleString('en')} customers with an order` }),
   );
-  const training = await stage(
-    'train all models',
+  await stage(
+    'train all models (churn, CLV, segments)',
     () => trainModels(db, { asOf, createdBy: 'bench', promote: true }),
-    (r) => `CLV serving ${r.clvChoice?.model ?? '-'}`,
-  );
-  const scoring = await stage(
-    'score every customer',
-    () => scoreCustomers(db, { asOf }),
-    (s) => `${s.customers} customers`,
+    (r) => ({ note: `${r.models.map((m) => `${m.kind} v${m.version}`).join(', ')}; CLV serving ${r.clvChoice?.model ?? '-'}` }),
   );
   await db.destroy();
 
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const temporalCli = findTemporalCli(cfg);
+  if (!temporalCli) throw new Error('The Temporal CLI is not installed: run `npm run setup`');
+  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCli } } });
+  let children: ChildProcess[] = [];
+  try {
+    children = await workerProcesses(workers, {
+      FORESIGHT_PG_DATABASE: DATABASE,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    });
+    const started = Date.now();
+    const handle = await env.client.workflow.start(pipelineWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: `bench-pipeline-${started}`,
+      args: [{ asOf: asOf.toISOString() }],
+    });
+    // The stage boundaries, from the pipeline's progress query; the workers' peak memory, read before they stop.
+    const stageStarted: Partial<Record<PipelineProgress['stage'], number>> = { refresh: started };
+    const peaks = new Map<number, number>();
+    const watching = setInterval(() => {
+      handle
+        .query(pipelineProgressQuery)
+        .then((p) => (stageStarted[p.stage] ??= Date.now()))
+        .catch(() => undefined);
+      for (const child of children) if (child.pid && child.exitCode === null) peaks.set(child.pid, processPeakMiB(child.pid));
+    }, 200);
+    const result = await handle.result().finally(() => clearInterval(watching));
+    const finished = Date.now();
+    const scoringAt = stageStarted.scoring ?? finished;
+    const workerPeaks = [...peaks.values()].map((m) => `${m} MiB`).join(', ');
+    const refresh = result.refresh.status === 'done' ? result.refresh.result : undefined;
+    const scoring = result.scoring.status === 'done' ? result.scoring.result : undefined;
+    stages.push(
+      {
+        name: 'pipeline: refresh (data-quality gate + feature snapshot)',
+        seconds: (scoringAt - started) / 1000,
+        rows: refresh?.snapshot.customers,
+        peak: `workers ${workerPeaks}`,
+        note: `gate ${refresh?.gate.status ?? '?'}`,
+      },
+      {
+        name: `pipeline: scoring + publish (${workers} worker processes)`,
+        seconds: (finished - scoringAt) / 1000,
+        rows: scoring?.customers,
+        peak: `workers ${workerPeaks}`,
+        note: `run ${scoring?.runId ?? '?'}, ${scoring?.partitions ?? '?'} partitions, monitoring included`,
+      },
+      {
+        name: '**pipeline end to end (refresh + scoring + publish)**',
+        seconds: (finished - started) / 1000,
+        rows: scoring?.customers,
+        peak: `workers ${workerPeaks}`,
+        note: `pipelineWorkflow, ${workers} \`foresight worker\` processes`,
+      },
+    );
+  } finally {
+    await stopProcesses(children);
+    await env.teardown();
+  }
+
+  const unitSeconds = stages.find((s) => s.name.startsWith('one feature snapshot'))!.seconds;
   console.log(
-    `Pipeline benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg()[0]!.toFixed(1)}; ${customers} customers (${baseline.customerCount} with an order)`,
+    `Pipeline benchmark, ${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${customers.toLocaleString('en')} customers ` +
+      `(${unit.customerCount.toLocaleString('en')} with an order); load average at the end ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
   );
-  console.log('| stage | seconds | note |');
-  console.log('|---|---:|---|');
-  for (const [name, seconds, note] of stages) console.log(`| ${name} | ${seconds.toFixed(1)} | ${note} |`);
-  console.log(
-    `peak resident memory of the Node process: ${peakMiB()} MiB; models: ${training.models.map((m) => `${m.kind} v${m.version}`).join(', ')}; scored ${scoring.customers}`,
-  );
+  console.log('| stage | seconds | units | rows or customers/s | peak resident memory | note |');
+  console.log('|---|---:|---:|---:|---|---|');
+  for (const s of stages)
+    console.log(
+      `| ${s.name} | ${s.seconds.toFixed(1)} | ${(s.seconds / unitSeconds).toFixed(1)} | ${
+        s.rows ? Math.round(s.rows / s.seconds).toLocaleString('en') : ''
+      } | ${s.peak} | ${s.note} |`,
+    );
 }
 
 main().catch((err) => {

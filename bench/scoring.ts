@@ -3,13 +3,11 @@
  * ingested, models trained, then every customer is scored four times, each a new published run: in this process one
  * partition after another (scoreCustomers), then by scoringWorkflow on a Temporal dev server with one worker process,
  * two worker processes on the same task queue, and one again (so a change of the machine's load between the runs
- * shows). Each worker is a Node process of its own (bench/scoring-worker-process.ts), as `foresight worker` is. The
+ * shows). Each worker is a `foresight worker` process built from dist/ (bench/worker-processes.ts). The
  * one-feature-snapshot time measured in the same run is the unit each stage is also given in; the in-process run's
  * time is also split by scoring stage (scoring/stage-times.ts).
- * Run: npx tsx bench/scoring.ts [customers]
+ * Run from the build, as users run the code (under tsx it is markedly slower): npm run build && node dist/bench/scoring.js [customers]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -22,44 +20,14 @@ import { computeFeatureSnapshot } from '../features/snapshots';
 import { config, DEFAULT_PARTITIONS_PER_WORKER } from '../lib/config';
 import { scoreCustomers } from '../scoring/score-customers';
 import type { StageTimes } from '../scoring/stage-times';
-import { databaseUrl, postgresUp } from '../stack/postgres';
+import { postgresUp } from '../stack/postgres';
 import { findTemporalCli } from '../stack/temporal';
 import { trainModels } from '../training/train-models';
 import { scoringWorkflow } from '../workflows';
 import { scratchDatabase } from './scratch-database';
+import { stopProcesses, workerProcesses } from './worker-processes';
 
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
-
-/** `count` worker processes on `taskQueue`, resolved once every one of them polls. */
-async function workerProcesses(count: number, env: Record<string, string>): Promise<ChildProcess[]> {
-  const children = Array.from({ length: count }, (_, i) =>
-    spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'scoring-worker-process.ts')], {
-      env: { ...process.env, ...env, BENCH_IDENTITY: `${env.BENCH_TASK_QUEUE}-worker-${i + 1}` },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  );
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve, reject) => {
-          child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-          child.once('exit', (code) => reject(new Error(`a scoring worker process exited with ${code} before it was ready`)));
-        }),
-    ),
-  );
-  return children;
-}
-
-async function stopProcesses(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    }),
-  );
-}
 
 async function main() {
   const customers = Number(process.argv[2] ?? 200_000);
@@ -119,12 +87,12 @@ async function main() {
     for (const [round, workers] of [1, 2, 1].entries()) {
       const taskQueue = `bench-scoring-${round}`;
       const children = await workerProcesses(workers, {
-        BENCH_DATABASE_URL: databaseUrl(cfg, 'foresight_bench_scoring'),
-        BENCH_TEMPORAL_ADDRESS: env.address,
-        BENCH_TASK_QUEUE: taskQueue,
+        FORESIGHT_PG_DATABASE: 'foresight_bench_scoring',
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
         // Two partitions at once per process (the default of `foresight worker`): one computing while the other's
         // rows go to Postgres.
-        BENCH_PARTITIONS_PER_WORKER: String(DEFAULT_PARTITIONS_PER_WORKER),
+        FORESIGHT_SCORING_PARTITIONS_PER_WORKER: String(DEFAULT_PARTITIONS_PER_WORKER),
       });
       try {
         await stage(
