@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
@@ -32,9 +33,24 @@ const migrationSource: Knex.MigrationSource<string> = {
 
 const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
+/**
+ * Applies pending migrations. Processes that start together (workers, the API) take turns on a session advisory lock
+ * held on a connection of its own: knex's own lock makes a second migrator fail ("already locked", or a race on
+ * creating knex_migrations) instead of waiting; the later ones then find nothing to do.
+ */
 export async function migrateLatest(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
-  return applied;
+  const lock = (await db.client.acquireConnection()) as PoolClient;
+  try {
+    await lock.query(`select pg_advisory_lock(hashtext('foresight:migrations'))`);
+    try {
+      const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
+      return applied;
+    } finally {
+      await lock.query(`select pg_advisory_unlock(hashtext('foresight:migrations'))`);
+    }
+  } finally {
+    await db.client.releaseConnection(lock);
+  }
 }
 
 export async function migrateRollbackAll(db: Knex): Promise<string[]> {

@@ -340,6 +340,10 @@ async function ensureLoginRoles(adminUrl: string, passwords: Record<ServiceRole,
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
+    // One process at a time (workers and the API start together): two ALTER ROLEs of one role at once fail with
+    // "tuple concurrently updated". The transaction's advisory lock is released at commit.
+    await client.query('begin');
+    await client.query(`select pg_advisory_xact_lock(hashtext('foresight:login-roles'))`);
     for (const role of Object.keys(DATABASE_ROLES) as ServiceRole[]) {
       const { group, login } = DATABASE_ROLES[role];
       const literal = (await client.query<{ p: string }>('select quote_literal($1) as p', [passwords[role]])).rows[0]!.p;
@@ -348,6 +352,7 @@ async function ensureLoginRoles(adminUrl: string, passwords: Record<ServiceRole,
       await client.query(`alter role ${login} with login nosuperuser nobypassrls password ${literal}`);
       await client.query(`grant ${group} to ${login}`);
     }
+    await client.query('commit');
   } finally {
     await client.end();
   }
@@ -357,9 +362,12 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
+    // CREATE DATABASE cannot run in a transaction: a session lock makes processes starting together take turns.
+    await client.query(`select pg_advisory_lock(hashtext('foresight:create-database'))`);
     const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
     if (exists.rowCount === 0) await client.query(`create database "${database}"`);
   } finally {
+    // Ending the session releases its lock.
     await client.end();
   }
 }

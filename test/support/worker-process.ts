@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { projectRoot } from '../../lib/project-root';
+import { trainedShop } from './scoring';
 import type { IngestedShop } from './shop';
-import { testSecretKey } from './temporal';
+import { startTemporal, testSecretKey } from './temporal';
 
 /**
  * `foresight worker [...args]` (the built binary) as its own process, on the test database, Temporal server and task
@@ -32,4 +33,26 @@ export function startWorkerProcess(
   });
   child.stderr!.on('data', (d: Buffer) => process.env.FORESIGHT_TEST_VERBOSE && process.stderr.write(d));
   return child;
+}
+
+/** What a suite of `foresight worker` processes works with; read it inside the tests (the hooks fill it). */
+export interface WorkerProcessStage {
+  env: TestWorkflowEnvironment;
+  shop: IngestedShop;
+  /** Every worker process the suite starts: each is killed after the suite, if still running. */
+  workers: ChildProcess[];
+}
+
+/** Registers the suite's hooks: a Temporal dev server and a trained shop (seed `seed`) before, every worker killed after. */
+export function workerProcessStage(seed: number): WorkerProcessStage {
+  const stage = { workers: [] as ChildProcess[] } as WorkerProcessStage;
+  before(async function () {
+    this.timeout(600_000);
+    [stage.env, stage.shop] = await Promise.all([startTemporal(), trainedShop(seed)]);
+  });
+  after(async () => {
+    for (const w of stage.workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    await stage.env?.teardown();
+  });
+  return stage;
 }

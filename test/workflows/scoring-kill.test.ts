@@ -1,13 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { expect } from 'chai';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { scoreCustomers } from '../../scoring/score-customers';
 import { scoringWorkflow } from '../../workflows';
-import type { IngestedShop } from '../support/shop';
-import { runCounts, servedRuns, trainedShop, watchServedRuns } from '../support/scoring';
-import { startTemporal } from '../support/temporal';
-import { startWorkerProcess } from '../support/worker-process';
+import { runCounts, servedRuns, watchServedRuns } from '../support/scoring';
+import { startWorkerProcess, workerProcessStage } from '../support/worker-process';
 import { recordHistory } from '../support/histories';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
@@ -22,19 +18,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 describe('scoringWorkflow survives a worker killed mid-run (real worker process, Temporal, Postgres)', function () {
   this.timeout(600_000);
-  let env: TestWorkflowEnvironment;
-  let shop: IngestedShop;
-  const workers: ChildProcess[] = [];
-  before(async function () {
-    this.timeout(600_000);
-    [env, shop] = await Promise.all([startTemporal(), trainedShop(902)]);
-  });
-  after(async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-    await env?.teardown();
-  });
+  const stage = workerProcessStage(902);
 
   it('SIGKILL mid-scoring, a new worker: exactly one row per customer, and readers saw only the previous run until publish', async () => {
+    const { env, shop, workers } = stage;
     const previous = await scoreCustomers(shop.db, { asOf: new Date(shop.exportInstant.getTime() - 86_400_000) });
     const before = await servedRuns(shop.db);
     expect(before).to.deep.equal({ runIds: [previous.runId], rows: previous.customers });

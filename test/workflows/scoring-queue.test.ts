@@ -3,16 +3,13 @@ import os from 'node:os';
 import { expect } from 'chai';
 import type { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { scoringWorkflow, webhookDispatchWorkflow } from '../../workflows';
 import { WEBHOOK_DISPATCHER_ID } from '../../workflows/webhook-dispatch';
 import { until } from '../support/net';
-import { runCounts, trainedShop } from '../support/scoring';
-import type { IngestedShop } from '../support/shop';
-import { startTemporal } from '../support/temporal';
-import { startWorkerProcess } from '../support/worker-process';
+import { runCounts } from '../support/scoring';
+import { startWorkerProcess, workerProcessStage } from '../support/worker-process';
 
 interface ActivityRun {
   type: string;
@@ -59,19 +56,10 @@ function exited(child: ChildProcess): Promise<never> {
 
 describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_PARTITIONS_PER_WORKER per worker process', function () {
   this.timeout(600_000);
-  let env: TestWorkflowEnvironment;
-  let shop: IngestedShop;
-  const workers: ChildProcess[] = [];
-  before(async function () {
-    this.timeout(600_000);
-    [env, shop] = await Promise.all([startTemporal(), trainedShop(904)]);
-  });
-  after(async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-    await env?.teardown();
-  });
+  const stage = workerProcessStage(904);
 
   it('one `foresight worker` at 1 partition takes one partition at a time, while its main queue still runs the webhook dispatcher', async () => {
+    const { env, shop, workers } = stage;
     const taskQueue = `scoring-queue-${process.pid}`;
     // The dispatcher `foresight worker` would start, passing every 0.2 s instead of every 5 s (the dev server fires
     // timers about once a second): its activities are the main queue's small work that must not wait behind scoring.
@@ -132,6 +120,7 @@ describe('scoring partitions on their own task queue, at most FORESIGHT_SCORING_
   });
 
   it('`foresight worker --only scoring` scores partitions beside a full worker, and polls no other queue', async () => {
+    const { env, shop, workers } = stage;
     const taskQueue = `scoring-only-${process.pid}`;
     const full = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' });
     const scoringOnly = startWorkerProcess(shop, env, taskQueue, { FORESIGHT_SCORING_PARTITIONS_PER_WORKER: '1' }, ['--only', 'scoring']);
