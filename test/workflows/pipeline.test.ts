@@ -13,7 +13,7 @@ import type { IngestedShop } from '../support/shop';
 import { trainedShop } from '../support/scoring';
 import { startTemporal, testSecretKey } from '../support/temporal';
 
-describe('pipelineWorkflow: refresh then scoring as business-keyed children; schedules', function () {
+describe('pipelineWorkflow: refresh, scoring, then each active policy as business-keyed children; schedules', function () {
   this.timeout(300_000);
   let env: TestWorkflowEnvironment;
   before(async () => {
@@ -24,8 +24,19 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
   });
 
   describe('branching (mocked activities)', () => {
-    async function withMockWorker<T>(gate: GateResult['status'], work: (taskQueue: string) => Promise<T>) {
+    interface MockWorld {
+      gate?: GateResult['status'];
+      /** The policies with an active version. */
+      policies?: string[];
+      /** The run evaluations would read; default: the run the mocked scoring publishes. */
+      servedRun?: { runId: number; asOf: string };
+    }
+
+    async function withMockWorker<T>(world: MockWorld, work: (taskQueue: string) => Promise<T>) {
+      const gate = world.gate ?? 'pass';
       const calls: string[] = [];
+      let evaluations = 0;
+      let published: { runId: number; asOf: string } | null = null;
       const run: ScoringRun = {
         runId: 1,
         asOf: '',
@@ -46,23 +57,33 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
         },
         beginScoringRun: async (input: { asOf: string }) => {
           calls.push(`score ${input.asOf}`);
+          published = { runId: 1, asOf: input.asOf };
           return { ...run, asOf: input.asOf };
         },
         scorePartition: async () => ({ partition: 0, customers: 5, scoredBy: 'mock' }),
         publishScoringRun: async () => ({ runId: 1, customers: 5 }),
+        policiesToEvaluate: async () => {
+          calls.push('list policies');
+          return { policyKeys: world.policies ?? [], servedRun: world.servedRun ?? published };
+        },
+        evaluatePolicyAndRelease: async (input: { policyKey: string; startedBy: string; scoringRunId?: number }) => {
+          calls.push(`evaluate ${input.policyKey} on run ${input.scoringRunId} by ${input.startedBy}`);
+          evaluations += 1;
+          return { evaluationId: 100 + evaluations, released: 3, approvals: [] };
+        },
         runMonitoring: async (input: { runId: number }) => {
           calls.push(`monitor ${input.runId}`);
           return { reportId: 1, breaches: [], opened: 0, resolved: 0 };
         },
         failScoringRun: async () => undefined,
       }) as unknown as Activities;
-      const taskQueue = `pipeline-mock-${gate}-${Date.now()}`;
+      const taskQueue = `pipeline-mock-${gate}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
       const worker = await createForesightWorker(activities, { connection: env.nativeConnection, taskQueue, partitionsPerWorker: 2 });
       return { result: await worker.runUntil(work(taskQueue)), calls };
     }
 
-    it('runs refresh-<day> then scoring-<day>; the same day again is a no-op', async () => {
-      const { result, calls } = await withMockWorker('pass', async (taskQueue) => {
+    it('runs refresh-<day> then scoring-<day>; no active policy: nothing evaluated; the same day again is a no-op', async () => {
+      const { result, calls } = await withMockWorker({}, async (taskQueue) => {
         const first = await env.client.workflow.execute(pipelineWorkflow, {
           taskQueue,
           workflowId: 'pipeline-2031-07-01',
@@ -81,6 +102,9 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
         'snapshot 2031-07-01T00:00:00.000Z',
         'score 2031-07-01T00:00:00.000Z',
         'monitor 1',
+        'list policies',
+        // The second run: every stage already done; it still looks for active policies (none).
+        'list policies',
       ]);
       expect(result.first.refresh.status).to.equal('done');
       expect(result.first.scoring).to.deep.equal({
@@ -89,10 +113,72 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
       });
       expect(result.again.refresh).to.deep.equal({ status: 'already-done', workflowId: 'refresh-2031-07-01' });
       expect(result.again.scoring).to.deep.equal({ status: 'already-done', workflowId: 'scoring-2031-07-01' });
+      const none = { scoringRunId: null, policies: [], skipped: 'no policy has an active version' };
+      expect(result.first.decisions).to.deep.equal(none);
+      expect(result.again.decisions).to.deep.equal(none);
+    });
+
+    it('evaluates each active policy on the run just published, one after another (policy-<key>-<day>); the same day again evaluates none', async () => {
+      const { result, calls } = await withMockWorker({ policies: ['loyalty', 'retention'] }, async (taskQueue) => {
+        const first = await env.client.workflow.execute(pipelineWorkflow, {
+          taskQueue,
+          workflowId: 'pipeline-2031-07-03',
+          args: [{ asOf: '2031-07-03T00:00:00.000Z' }],
+        });
+        const again = await env.client.workflow.execute(pipelineWorkflow, {
+          taskQueue,
+          workflowId: 'pipeline-scheduled-2031-07-03T02:00:00Z',
+          args: [{ asOf: '2031-07-03T00:00:00.000Z' }],
+        });
+        return { first, again };
+      });
+      expect(calls.filter((c) => !c.startsWith('gate') && !c.startsWith('snapshot'))).to.deep.equal([
+        'score 2031-07-03T00:00:00.000Z',
+        'monitor 1',
+        'list policies',
+        'evaluate loyalty on run 1 by pipeline-2031-07-03',
+        'evaluate retention on run 1 by pipeline-2031-07-03',
+        'list policies',
+      ]);
+      expect(result.first.decisions).to.deep.equal({
+        scoringRunId: 1,
+        skipped: null,
+        policies: [
+          { policyKey: 'loyalty', outcome: { status: 'done', result: { evaluationId: 101, released: 3, pending: 0 } } },
+          { policyKey: 'retention', outcome: { status: 'done', result: { evaluationId: 102, released: 3, pending: 0 } } },
+        ],
+      });
+      expect(result.again.decisions).to.deep.equal({
+        scoringRunId: 1,
+        skipped: null,
+        policies: [
+          { policyKey: 'loyalty', outcome: { status: 'already-done', workflowId: 'policy-loyalty-2031-07-03' } },
+          { policyKey: 'retention', outcome: { status: 'already-done', workflowId: 'policy-retention-2031-07-03' } },
+        ],
+      });
+    });
+
+    it('a day older than the latest published scores is scored but not decided on: evaluations would read the newer run', async () => {
+      const { result, calls } = await withMockWorker(
+        { policies: ['retention'], servedRun: { runId: 7, asOf: '2031-08-01T00:00:00.000Z' } },
+        (taskQueue) =>
+          env.client.workflow.execute(pipelineWorkflow, {
+            taskQueue,
+            workflowId: 'pipeline-2031-07-04',
+            args: [{ asOf: '2031-07-04T00:00:00.000Z' }],
+          }),
+      );
+      expect(result.scoring.status).to.equal('done');
+      expect(result.decisions).to.deep.equal({
+        scoringRunId: null,
+        policies: [],
+        skipped: 'the scores as of 2031-07-04 are not the latest published (run 7 as of 2031-08-01 is): its own pipeline decides on it',
+      });
+      expect(calls.filter((c) => c.startsWith('evaluate'))).to.deep.equal([]);
     });
 
     it('a failed data-quality gate stops the pipeline before scoring', async () => {
-      const { result, calls } = await withMockWorker('fail', (taskQueue) =>
+      const { result, calls } = await withMockWorker({ gate: 'fail' }, (taskQueue) =>
         env.client.workflow
           .execute(pipelineWorkflow, { taskQueue, workflowId: 'pipeline-2031-07-02', args: [{ asOf: '2031-07-02T00:00:00.000Z' }] })
           .catch((err: unknown) => err),
