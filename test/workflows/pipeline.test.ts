@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../activities';
+import { DEFAULT_POLICY_KEY, seedDefaultPolicy } from '../../policy/default-policy';
 import { withFailureMapping } from '../../activities/failures';
 import { createForesightWorker } from '../../cli/worker';
 import type { GateResult } from '../../quality/gate';
@@ -203,8 +204,10 @@ describe('pipelineWorkflow: refresh, scoring, then each active policy as busines
       shop = await trainedShop(903);
     });
 
-    it('foresight run pipeline: gate, snapshot, partitioned scoring published; the same day again starts nothing', async () => {
+    it('foresight run pipeline: gate, snapshot, partitioned scoring published, the active policy evaluated on it; the same day again starts nothing', async () => {
+      const policy = await seedDefaultPolicy(shop.db, { name: 'olivia', role: 'owner' });
       const asOf = shop.exportInstant.toISOString();
+      const day = asOf.slice(0, 10);
       const first = cli(['run', 'pipeline', '--as-of', asOf, '--partition-size', '700']);
       expect(first.status, first.stderr).to.equal(0);
       expect(first.stderr).to.match(/stage: refresh \(refresh-/);
@@ -222,11 +225,51 @@ describe('pipelineWorkflow: refresh, scoring, then each active policy as busines
       const snapshot = await shop.db('feature_snapshot_headers').where({ as_of: asOf }).first('customer_count');
       expect(served).to.deep.equal([{ n: snapshot.customer_count, d: snapshot.customer_count }]);
 
+      // Decisions: the policy's active version on the run just published, started by the day's pipeline.
+      const evaluations = await shop
+        .db('policy_evaluations')
+        .where({ policy_key: DEFAULT_POLICY_KEY })
+        .select(
+          shop.db.raw('evaluation_id::int as evaluation_id'),
+          shop.db.raw('scoring_run_id::int as run_id'),
+          shop.db.raw('version_id::int as version_id'),
+          'started_by',
+        );
+      expect(evaluations).to.have.length(1);
+      expect(evaluations[0]).to.include({ run_id: Number(runs[0]!.run_id), version_id: policy.versionId, started_by: `pipeline-${day}` });
+      const actionsOf = async () =>
+        Number(
+          (
+            await shop
+              .db('actions as a')
+              .join('decisions as d', 'd.decision_id', 'a.decision_id')
+              .where('d.scoring_run_id', runs[0]!.run_id)
+              .count({ n: '*' })
+          )[0]!.n,
+        );
+      const actions = await actionsOf();
+      expect(actions).to.be.greaterThan(0);
+      expect(first.stdout).to.match(
+        new RegExp(`Decisions on scoring run ${runs[0]!.run_id}:\\n  retention: evaluation ${evaluations[0]!.evaluation_id}, \\d+ actions`),
+      );
+
       const again = cli(['run', 'pipeline', '--as-of', asOf]);
       expect(again.status, again.stderr).to.equal(0);
       expect(again.stderr).to.match(/pipeline-\d{4}-\d{2}-\d{2} already ran/);
       expect(await shop.db('scoring_runs').where({ as_of: asOf }).count({ n: '*' })).to.deep.equal([{ n: '1' }]);
-      await recordHistory(env, env.client.workflow.getHandle(`pipeline-${asOf.slice(0, 10)}`), 'pipeline');
+      expect(await shop.db('policy_evaluations').count({ n: '*' })).to.deep.equal([{ n: '1' }]);
+      expect(await actionsOf()).to.equal(actions);
+      await recordHistory(env, env.client.workflow.getHandle(`pipeline-${day}`), 'pipeline-decisions');
+
+      // An earlier day, scored after: evaluations read the latest published scores (the later day's), so it decides nothing.
+      const earlier = new Date(shop.exportInstant.getTime() - 7 * 86_400_000).toISOString();
+      const late = cli(['run', 'pipeline', '--as-of', earlier, '--partition-size', '700']);
+      expect(late.status, late.stderr).to.equal(0);
+      expect(await shop.db('scoring_runs').where({ as_of: earlier, status: 'published' }).count({ n: '*' })).to.deep.equal([{ n: '1' }]);
+      expect(late.stdout).to.include(
+        `Decisions: none (the scores as of ${earlier.slice(0, 10)} are not the latest published (run ${runs[0]!.run_id} as of ${day} is)`,
+      );
+      expect(await shop.db('policy_evaluations').count({ n: '*' })).to.deep.equal([{ n: '1' }]);
     });
 
     it('foresight schedule create|list|pause|unpause|trigger|delete', async () => {
