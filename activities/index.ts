@@ -25,7 +25,15 @@ import type { WrittenPartition } from '../scoring/copy-profiles';
 import { ScoringCache } from '../scoring/model-cache';
 import { scoreCustomers } from '../scoring/score-customers';
 import { scorePartition } from '../scoring/score-partition';
-import { beginScoringRun, failScoringRun, publishScoringRun, type ScoreSummary, type ScoringRun } from '../scoring/scoring-runs';
+import {
+  beginScoringRun,
+  failScoringRun,
+  publishScoringRun,
+  servedScoringRun,
+  type ScoreSummary,
+  type ScoringRun,
+} from '../scoring/scoring-runs';
+import { activePolicyKeys } from '../policy/lifecycle';
 
 /**
  * The activities a Foresight worker registers: thin adapters that call a step. Built around one database handle (no
@@ -175,8 +183,15 @@ export function createActivities(
     async expireActionApprovals(input: { actionIds: number[]; reason: string }): Promise<number[]> {
       return expireActions(db, input);
     },
-    async evaluatePolicyAndRelease(input: { policyKey: string; startedBy: string }) {
-      const evaluation = await heartbeating(() => evaluateAndRelease(db, input.policyKey, { name: input.startedBy, role: null }));
+    /** The policies with an active version, and the scoring run an evaluation would read now (the daily pipeline). */
+    async policiesToEvaluate(): Promise<{ policyKeys: string[]; servedRun: { runId: number; asOf: string } | null }> {
+      return { policyKeys: await activePolicyKeys(db), servedRun: await servedScoringRun(db) };
+    },
+    /** With `scoringRunId`, refused (non-retryable) when the latest published scores are another run's. */
+    async evaluatePolicyAndRelease(input: { policyKey: string; startedBy: string; scoringRunId?: number }) {
+      const evaluation = await heartbeating(() =>
+        evaluateAndRelease(db, input.policyKey, { name: input.startedBy, role: null }, undefined, { scoringRunId: input.scoringRunId }),
+      );
       return { evaluationId: evaluation.evaluationId, released: evaluation.released, approvals: evaluation.approvals };
     },
     async deadLetterWebhookDelivery(input: { deliveryId: number; series: number }): Promise<void> {

@@ -9,7 +9,7 @@ import {
 } from '../approvals/action-approval';
 import { ConflictError } from '../lib/errors';
 import type { Actor } from '../policy/actor';
-import { evaluatePolicy, type Evaluation } from '../policy/evaluate-policy';
+import { evaluatePolicy, type Evaluation, type EvaluationTarget } from '../policy/evaluate-policy';
 import { killSwitchOn } from '../policy/kill-switch';
 import { enqueueEvent } from './outbox';
 
@@ -117,20 +117,28 @@ export async function evaluateAndRelease(
   policyKey: string,
   actor: Actor,
   now = new Date(),
+  target: EvaluationTarget = {},
 ): Promise<Evaluation & { released: number; approvals: ApprovalBatch[] }> {
   let released = 0;
   let approvals: ApprovalBatch[] = [];
-  const evaluation = await evaluatePolicy(db, policyKey, actor, now, async (trx, evaluationId) => {
-    const auto = ids(
-      await trx('actions as a')
-        .join('decisions as d', 'd.decision_id', 'a.decision_id')
-        .where({ 'd.evaluation_id': evaluationId, 'a.status': 'auto_approved' })
-        .orderBy('a.action_id')
-        .select('a.action_id'),
-    );
-    for (const release of (await releaseActions(trx, auto)).values()) if (release.released) released++;
-    approvals = await openEvaluationApprovals(trx, evaluationId);
-  });
+  const evaluation = await evaluatePolicy(
+    db,
+    policyKey,
+    actor,
+    now,
+    async (trx, evaluationId) => {
+      const auto = ids(
+        await trx('actions as a')
+          .join('decisions as d', 'd.decision_id', 'a.decision_id')
+          .where({ 'd.evaluation_id': evaluationId, 'a.status': 'auto_approved' })
+          .orderBy('a.action_id')
+          .select('a.action_id'),
+      );
+      for (const release of (await releaseActions(trx, auto)).values()) if (release.released) released++;
+      approvals = await openEvaluationApprovals(trx, evaluationId);
+    },
+    target,
+  );
   return { ...evaluation, released, approvals };
 }
 

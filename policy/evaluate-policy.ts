@@ -35,10 +35,17 @@ function trace(a: PlannedAction, version: { versionId: number; version: number; 
   };
 }
 
+/** What the caller means to evaluate: `scoringRunId`, the run whose scores it is about (the daily pipeline's run). */
+export interface EvaluationTarget {
+  scoringRunId?: number;
+}
+
 /**
  * Runs the policy's active version on the latest published scores and records, in one transaction, the evaluation,
  * one decision (facts and trace) and one action per customer acted on. Evaluations of one policy are serialised
  * (a transaction-scoped advisory lock: workers may not update policies), so two runs cannot both spend the same budget.
+ * With a target run, the evaluation is refused when the latest published scores are another run's (a newer as-of was
+ * published meanwhile): that run's own evaluation acts on it.
  */
 export async function evaluatePolicy(
   db: Knex,
@@ -46,6 +53,7 @@ export async function evaluatePolicy(
   actor: Actor,
   now = new Date(),
   afterRecord?: AfterRecord,
+  target: EvaluationTarget = {},
 ): Promise<Evaluation> {
   return db.transaction(async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`policy:${policyKey}`]);
@@ -53,6 +61,11 @@ export async function evaluatePolicy(
     if (!version) throw new ConflictError(`Policy ${policyKey} has no active version: approve and activate one first`);
     const { plan, loaded } = await planFromDatabase(trx, version, now);
     if (loaded.scoringRunId === null) throw new ConflictError('There are no published scores to evaluate the policy on');
+    if (target.scoringRunId !== undefined && loaded.scoringRunId !== target.scoringRunId)
+      throw new ConflictError(
+        `scoringRunId: run ${target.scoringRunId} is not the latest published scores (run ${loaded.scoringRunId} is): not evaluated`,
+        { scoringRunId: target.scoringRunId, latest: loaded.scoringRunId },
+      );
     const summary = summarisePlan(plan);
     const [evaluation] = await trx('policy_evaluations')
       .insert({

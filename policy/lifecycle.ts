@@ -56,6 +56,14 @@ export async function activeVersion(db: Knex, policyKey: string): Promise<Policy
   return row ? toVersion(row) : null;
 }
 
+/** The policies that have an active version, by key: what the daily pipeline evaluates. */
+export async function activePolicyKeys(db: Knex): Promise<string[]> {
+  const rows = (await db('policy_versions').where({ status: 'active' }).orderBy('policy_key').select('policy_key')) as {
+    policy_key: string;
+  }[];
+  return rows.map((r) => r.policy_key);
+}
+
 const POLICY_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 
 /**

@@ -155,6 +155,21 @@ export async function beginScoringRun(db: Knex, input: BeginScoringRunInput): Pr
 }
 
 /**
+ * The run readers are served (customer_profiles_latest, migration 20261129000050): the published run of the newest
+ * as-of, the last published among several of that as-of. Null before any run is published.
+ */
+export async function servedScoringRun(db: Knex): Promise<{ runId: number; asOf: string } | null> {
+  const row = (await db('scoring_runs')
+    .whereNotNull('published_at')
+    .orderBy([
+      { column: 'as_of', order: 'desc' },
+      { column: 'published_at', order: 'desc' },
+    ])
+    .first('run_id', 'as_of')) as { run_id: string; as_of: Date } | undefined;
+  return row ? { runId: Number(row.run_id), asOf: row.as_of.toISOString() } : null;
+}
+
+/**
  * Publishes a run in one UPDATE, after checking under the run's lock that every partition is written and the rows
  * are exactly one per customer of the snapshot, each of a customer that exists. Publishing a published run returns its summary (a retried publish).
  */

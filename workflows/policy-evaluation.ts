@@ -8,15 +8,25 @@ const { evaluatePolicyAndRelease } = proxyActivities<Activities>({
   retry: { maximumAttempts: 3 },
 });
 
+export interface PolicyEvaluationInput {
+  policyKey: string;
+  startedBy: string;
+  /** The scoring run the evaluation is for (the daily pipeline's): refused if the latest published scores are another's. */
+  scoringRunId?: number;
+}
+
+export interface PolicyEvaluationResult {
+  evaluationId: number;
+  released: number;
+  pending: number;
+}
+
 /**
  * Evaluates a policy's active version (auto-approved actions get their webhook events in the same transaction), then
  * starts the approval workflows of the actions waiting for a person, a batch of actions each; they outlive this
  * workflow.
  */
-export async function policyEvaluationWorkflow(input: {
-  policyKey: string;
-  startedBy: string;
-}): Promise<{ evaluationId: number; released: number; pending: number }> {
+export async function policyEvaluationWorkflow(input: PolicyEvaluationInput): Promise<PolicyEvaluationResult> {
   const evaluation = await evaluatePolicyAndRelease(input);
   await Promise.all(
     evaluation.approvals.map(({ workflowId, ...batch }) =>

@@ -27,12 +27,14 @@ import { serviceStatus, startService, stopService } from '../../stack/services';
 import { temporalAddress } from '../../stack/temporal';
 import type { PipelineResult } from '../../workflows/pipeline';
 import { pipelineIds } from '../../workflows/pipeline';
+import type { PolicyEvaluationResult } from '../../workflows/policy-evaluation';
 import { decideUpdate, promotionStateQuery } from '../../workflows/promotion';
 import type { RetrainResult } from '../../workflows/retrain';
 import type { ShadowEvaluationResult } from '../../workflows/shadow-evaluation';
 import { monitoringLine, scoringReport } from './models';
 import { fmtInt, fmtSeconds, ingestTable, rejectReasons, table } from '../format';
 import { demoOfferResponse } from './demo-offer-response';
+import { decisionsReport } from './run-scoring';
 import { describeStack } from './stack';
 import { generateReport, generateWithProgress, modeOption } from './generate';
 
@@ -127,7 +129,7 @@ export function registerDemo(program: Command): void {
         const first = await run<RetrainResult>('retrainWorkflow', `retrain-${day(earlier)}`, [{ asOf: earlier, createdBy: 'demo' }]);
         console.log(modelsTable(first.models));
 
-        step(7, `Daily pipeline for ${day(earlier)} (pipelineWorkflow: data-quality gate, snapshot, partitioned scoring)`);
+        step(7, `Daily pipeline for ${day(earlier)} (pipelineWorkflow: data-quality gate, snapshot, partitioned scoring, active policies)`);
         const firstRun = await run<PipelineResult>('pipelineWorkflow', pipelineIds(earlier).pipeline, [{ asOf: earlier }]);
         console.log(pipelineSummary(firstRun));
 
@@ -208,11 +210,11 @@ export function registerDemo(program: Command): void {
         console.log(
           `Policy ${policy.policyKey} v${policy.version} active (drafted by foresight-defaults, approved and activated by demo-owner).`,
         );
-        const evaluation = await run<{ evaluationId: number; released: number; pending: number }>(
-          'policyEvaluationWorkflow',
-          `policy-${policy.policyKey}-${day(exportAt)}`,
-          [{ policyKey: policy.policyKey, startedBy: 'demo' }],
-        );
+        // The pipelines above ran before the policy existed (their decisions stage found no active policy); this is the
+        // evaluation the day's pipeline would have run, under the same business key, so it happens once either way.
+        const evaluation = await run<PolicyEvaluationResult>('policyEvaluationWorkflow', pipelineIds(exportAt).policy(policy.policyKey), [
+          { policyKey: policy.policyKey, startedBy: 'demo' },
+        ]);
         console.log(
           `Evaluation ${evaluation.evaluationId}: ${fmtInt(evaluation.released)} actions approved automatically (low impact) and sent, ` +
             `${fmtInt(evaluation.pending)} waiting for a person in the approval queue.`,
@@ -311,7 +313,8 @@ function pipelineSummary(result: PipelineResult): string {
     result.scoring.status === 'done'
       ? `run ${result.scoring.result.runId} published, ${fmtInt(result.scoring.result.customers)} customers; ${monitoringLine(result.scoring.result.monitoring)}`
       : 'already done';
-  return `refresh-${result.asOf.slice(0, 10)}: ${refresh}\nscoring-${result.asOf.slice(0, 10)}: ${scoring}`;
+  const decisions = result.decisions ? `\n${decisionsReport(result.decisions)}` : '';
+  return `refresh-${result.asOf.slice(0, 10)}: ${refresh}\nscoring-${result.asOf.slice(0, 10)}: ${scoring}${decisions}`;
 }
 
 function shadowHeadline(report: ShadowReport): string {

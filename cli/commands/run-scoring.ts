@@ -4,8 +4,9 @@ import type { Knex } from 'knex';
 import type { Config } from '../../lib/config';
 import { temporalAddress } from '../../stack/temporal';
 import { pipelineWorkflow, scoringWorkflow } from '../../workflows';
-import { pipelineIds, pipelineProgressQuery, type PipelineResult } from '../../workflows/pipeline';
+import { pipelineIds, pipelineProgressQuery, type DecisionsOutcome, type PipelineResult } from '../../workflows/pipeline';
 import { scoringProgressQuery } from '../../workflows/scoring';
+import { fmtInt } from '../format';
 import { dateOption, positiveWholeNumberOption } from '../options';
 import { progress as progressBar, type Progress } from '../progress';
 import { withDatabase } from '../with-db';
@@ -33,6 +34,18 @@ async function followScoring(handle: WorkflowHandle, done: Promise<unknown>): Pr
     await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
   }
   bar?.stop();
+}
+
+/** The pipeline's decisions stage: per policy, what its evaluation released and left waiting, or why none ran. */
+export function decisionsReport(decisions: DecisionsOutcome): string {
+  if (decisions.skipped !== null) return `Decisions: none (${decisions.skipped})`;
+  const lines = decisions.policies.map(({ policyKey, outcome }) =>
+    outcome.status === 'done'
+      ? `  ${policyKey}: evaluation ${outcome.result.evaluationId}, ${fmtInt(outcome.result.released)} actions approved automatically ` +
+        `and released, ${fmtInt(outcome.result.pending)} waiting for approval`
+      : `  ${policyKey}: already done (${outcome.workflowId})`,
+  );
+  return [`Decisions on scoring run ${decisions.scoringRunId}:`, ...lines].join('\n');
 }
 
 /**
@@ -104,7 +117,7 @@ export function registerScoringRuns(run: Command): void {
     },
   );
 
-  common(run.command('pipeline').description('pipelineWorkflow: data-quality gate and feature refresh, then scoring')).action(
+  common(run.command('pipeline').description('pipelineWorkflow: data-quality gate, feature refresh, scoring, active policies')).action(
     async (opts: RunOptions) => {
       await withDatabase(
         async (db, cfg) => {
@@ -127,13 +140,18 @@ export function registerScoringRuns(run: Command): void {
             const done = handle.result() as Promise<PipelineResult>;
             let settled = again;
             void done.finally(() => (settled = true)).catch(() => undefined);
-            let stage = '';
+            let shown = '';
             while (!settled) {
               const p = await handle.query(pipelineProgressQuery).catch(() => undefined);
-              if (p && p.stage !== stage) {
-                stage = p.stage;
-                if (stage !== 'done') console.error(`stage: ${stage} (${p.childWorkflowId})`);
-                if (stage === 'scoring') await followScoring(client.workflow.getHandle(ids.scoring), done);
+              const line = p && p.stage !== 'done' ? `stage: ${p.stage}${p.childWorkflowId ? ` (${p.childWorkflowId})` : ''}` : '';
+              if (p && line !== shown) {
+                shown = line;
+                if (line) console.error(line);
+                if (p.stage === 'scoring') {
+                  // Until the scoring child ends (or, if it is not started yet, the pipeline): the decisions follow.
+                  const scoring = client.workflow.getHandle(ids.scoring);
+                  await followScoring(scoring, Promise.race([scoring.result().catch(() => done), done]));
+                }
               }
               await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
             }
@@ -147,6 +165,7 @@ export function registerScoringRuns(run: Command): void {
               : `Refresh: already done (${refresh.workflowId})`,
           );
           console.log(scoring.status === 'done' ? `\n${scoringReport(scoring.result)}` : `Scoring: already done (${scoring.workflowId})`);
+          if (result.decisions) console.log(`\n${decisionsReport(result.decisions)}`);
         },
         ['postgres', 'temporal'],
       );

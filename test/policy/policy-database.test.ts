@@ -6,9 +6,10 @@ import type { Actor } from '../../policy/actor';
 import { DEFAULT_PARAMETERS, DEFAULT_POLICY_KEY, DEFAULT_RULES, seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
 import { setKillSwitch } from '../../policy/kill-switch';
-import { activate, approve, createDraft, retire } from '../../policy/lifecycle';
+import { activate, activePolicyKeys, approve, createDraft, retire } from '../../policy/lifecycle';
 import { addSuppression } from '../../policy/suppressions';
 import { simulatePolicy } from '../../policy/simulate-policy';
+import { servedScoringRun } from '../../scoring/scoring-runs';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db';
 import { insertScoredCustomers, type ScoredCustomer } from '../support/scored-customers';
 
@@ -206,6 +207,40 @@ describe('policies in Postgres: lifecycle, evaluation, simulation', () => {
       expect(statuses).to.deep.include({ status: 'pending_approval', status_reason: 'kill_switch' });
       expect(await fresh.db('audit_log').where({ action: 'kill_switch.on' }).pluck('actor')).to.deep.equal(['alice']);
     } finally {
+      await fresh.db.destroy();
+    }
+  });
+
+  it("the daily pipeline's view as the worker: active policies and the served run; an evaluation for an older run is refused", async () => {
+    const fresh = await freshDatabase('policy_target');
+    const worker = createDb(urlFor(fresh.name, 'worker'));
+    try {
+      const older = await insertScoredCustomers(fresh.db, population(), new Date('2026-11-01T00:00:00Z'));
+      expect(await activePolicyKeys(worker)).to.deep.equal([]);
+      await seedDefaultPolicy(fresh.db, bob);
+      // A draft of another policy is not evaluated.
+      await createDraft(fresh.db, { policyKey: 'winback', rules: DEFAULT_RULES, parameters: DEFAULT_PARAMETERS }, alice);
+      expect(await activePolicyKeys(worker)).to.deep.equal([DEFAULT_POLICY_KEY]);
+      expect(await servedScoringRun(worker)).to.deep.equal({ runId: older, asOf: '2026-11-01T00:00:00.000Z' });
+
+      // A newer as-of published after: it is what evaluations read, so one meant for the older run is refused.
+      const newer = await insertScoredCustomers(fresh.db, population(), new Date('2026-11-08T00:00:00Z'));
+      expect(await servedScoringRun(worker)).to.deep.equal({ runId: newer, asOf: '2026-11-08T00:00:00.000Z' });
+      const refused = await rejection(
+        evaluatePolicy(worker, DEFAULT_POLICY_KEY, { name: 'worker', role: null }, undefined, undefined, { scoringRunId: older }),
+      );
+      expect(refused).to.be.instanceOf(ConflictError);
+      expect(refused.message).to.equal(`scoringRunId: run ${older} is not the latest published scores (run ${newer} is): not evaluated`);
+      expect(await fresh.db('policy_evaluations').count({ n: '*' })).to.deep.equal([{ n: '0' }]);
+
+      const evaluation = await evaluatePolicy(worker, DEFAULT_POLICY_KEY, { name: 'worker', role: null }, undefined, undefined, {
+        scoringRunId: newer,
+      });
+      expect(await fresh.db('policy_evaluations').where({ evaluation_id: evaluation.evaluationId }).pluck('scoring_run_id')).to.deep.equal([
+        String(newer),
+      ]);
+    } finally {
+      await worker.destroy();
       await fresh.db.destroy();
     }
   });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../activities';
+import { DEFAULT_POLICY_KEY, seedDefaultPolicy } from '../../policy/default-policy';
 import { withFailureMapping } from '../../activities/failures';
 import { createForesightWorker } from '../../cli/worker';
 import type { GateResult } from '../../quality/gate';
@@ -13,7 +14,7 @@ import type { IngestedShop } from '../support/shop';
 import { trainedShop } from '../support/scoring';
 import { startTemporal, testSecretKey } from '../support/temporal';
 
-describe('pipelineWorkflow: refresh then scoring as business-keyed children; schedules', function () {
+describe('pipelineWorkflow: refresh, scoring, then each active policy as business-keyed children; schedules', function () {
   this.timeout(300_000);
   let env: TestWorkflowEnvironment;
   before(async () => {
@@ -24,8 +25,19 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
   });
 
   describe('branching (mocked activities)', () => {
-    async function withMockWorker<T>(gate: GateResult['status'], work: (taskQueue: string) => Promise<T>) {
+    interface MockWorld {
+      gate?: GateResult['status'];
+      /** The policies with an active version. */
+      policies?: string[];
+      /** The run evaluations would read; default: the run the mocked scoring publishes. */
+      servedRun?: { runId: number; asOf: string };
+    }
+
+    async function withMockWorker<T>(world: MockWorld, work: (taskQueue: string) => Promise<T>) {
+      const gate = world.gate ?? 'pass';
       const calls: string[] = [];
+      let evaluations = 0;
+      let published: { runId: number; asOf: string } | null = null;
       const run: ScoringRun = {
         runId: 1,
         asOf: '',
@@ -46,23 +58,33 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
         },
         beginScoringRun: async (input: { asOf: string }) => {
           calls.push(`score ${input.asOf}`);
+          published = { runId: 1, asOf: input.asOf };
           return { ...run, asOf: input.asOf };
         },
         scorePartition: async () => ({ partition: 0, customers: 5, scoredBy: 'mock' }),
         publishScoringRun: async () => ({ runId: 1, customers: 5 }),
+        policiesToEvaluate: async () => {
+          calls.push('list policies');
+          return { policyKeys: world.policies ?? [], servedRun: world.servedRun ?? published };
+        },
+        evaluatePolicyAndRelease: async (input: { policyKey: string; startedBy: string; scoringRunId?: number }) => {
+          calls.push(`evaluate ${input.policyKey} on run ${input.scoringRunId} by ${input.startedBy}`);
+          evaluations += 1;
+          return { evaluationId: 100 + evaluations, released: 3, approvals: [] };
+        },
         runMonitoring: async (input: { runId: number }) => {
           calls.push(`monitor ${input.runId}`);
           return { reportId: 1, breaches: [], opened: 0, resolved: 0 };
         },
         failScoringRun: async () => undefined,
       }) as unknown as Activities;
-      const taskQueue = `pipeline-mock-${gate}-${Date.now()}`;
+      const taskQueue = `pipeline-mock-${gate}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
       const worker = await createForesightWorker(activities, { connection: env.nativeConnection, taskQueue, partitionsPerWorker: 2 });
       return { result: await worker.runUntil(work(taskQueue)), calls };
     }
 
-    it('runs refresh-<day> then scoring-<day>; the same day again is a no-op', async () => {
-      const { result, calls } = await withMockWorker('pass', async (taskQueue) => {
+    it('runs refresh-<day> then scoring-<day>; no active policy: nothing evaluated; the same day again is a no-op', async () => {
+      const { result, calls } = await withMockWorker({}, async (taskQueue) => {
         const first = await env.client.workflow.execute(pipelineWorkflow, {
           taskQueue,
           workflowId: 'pipeline-2031-07-01',
@@ -81,6 +103,9 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
         'snapshot 2031-07-01T00:00:00.000Z',
         'score 2031-07-01T00:00:00.000Z',
         'monitor 1',
+        'list policies',
+        // The second run: every stage already done; it still looks for active policies (none).
+        'list policies',
       ]);
       expect(result.first.refresh.status).to.equal('done');
       expect(result.first.scoring).to.deep.equal({
@@ -89,10 +114,72 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
       });
       expect(result.again.refresh).to.deep.equal({ status: 'already-done', workflowId: 'refresh-2031-07-01' });
       expect(result.again.scoring).to.deep.equal({ status: 'already-done', workflowId: 'scoring-2031-07-01' });
+      const none = { scoringRunId: null, policies: [], skipped: 'no policy has an active version' };
+      expect(result.first.decisions).to.deep.equal(none);
+      expect(result.again.decisions).to.deep.equal(none);
+    });
+
+    it('evaluates each active policy on the run just published, one after another (policy-<key>-<day>); the same day again evaluates none', async () => {
+      const { result, calls } = await withMockWorker({ policies: ['loyalty', 'retention'] }, async (taskQueue) => {
+        const first = await env.client.workflow.execute(pipelineWorkflow, {
+          taskQueue,
+          workflowId: 'pipeline-2031-07-03',
+          args: [{ asOf: '2031-07-03T00:00:00.000Z' }],
+        });
+        const again = await env.client.workflow.execute(pipelineWorkflow, {
+          taskQueue,
+          workflowId: 'pipeline-scheduled-2031-07-03T02:00:00Z',
+          args: [{ asOf: '2031-07-03T00:00:00.000Z' }],
+        });
+        return { first, again };
+      });
+      expect(calls.filter((c) => !c.startsWith('gate') && !c.startsWith('snapshot'))).to.deep.equal([
+        'score 2031-07-03T00:00:00.000Z',
+        'monitor 1',
+        'list policies',
+        'evaluate loyalty on run 1 by pipeline-2031-07-03',
+        'evaluate retention on run 1 by pipeline-2031-07-03',
+        'list policies',
+      ]);
+      expect(result.first.decisions).to.deep.equal({
+        scoringRunId: 1,
+        skipped: null,
+        policies: [
+          { policyKey: 'loyalty', outcome: { status: 'done', result: { evaluationId: 101, released: 3, pending: 0 } } },
+          { policyKey: 'retention', outcome: { status: 'done', result: { evaluationId: 102, released: 3, pending: 0 } } },
+        ],
+      });
+      expect(result.again.decisions).to.deep.equal({
+        scoringRunId: 1,
+        skipped: null,
+        policies: [
+          { policyKey: 'loyalty', outcome: { status: 'already-done', workflowId: 'policy-loyalty-2031-07-03' } },
+          { policyKey: 'retention', outcome: { status: 'already-done', workflowId: 'policy-retention-2031-07-03' } },
+        ],
+      });
+    });
+
+    it('a day older than the latest published scores is scored but not decided on: evaluations would read the newer run', async () => {
+      const { result, calls } = await withMockWorker(
+        { policies: ['retention'], servedRun: { runId: 7, asOf: '2031-08-01T00:00:00.000Z' } },
+        (taskQueue) =>
+          env.client.workflow.execute(pipelineWorkflow, {
+            taskQueue,
+            workflowId: 'pipeline-2031-07-04',
+            args: [{ asOf: '2031-07-04T00:00:00.000Z' }],
+          }),
+      );
+      expect(result.scoring.status).to.equal('done');
+      expect(result.decisions).to.deep.equal({
+        scoringRunId: null,
+        policies: [],
+        skipped: 'the scores as of 2031-07-04 are not the latest published (run 7 as of 2031-08-01 is): its own pipeline decides on it',
+      });
+      expect(calls.filter((c) => c.startsWith('evaluate'))).to.deep.equal([]);
     });
 
     it('a failed data-quality gate stops the pipeline before scoring', async () => {
-      const { result, calls } = await withMockWorker('fail', (taskQueue) =>
+      const { result, calls } = await withMockWorker({ gate: 'fail' }, (taskQueue) =>
         env.client.workflow
           .execute(pipelineWorkflow, { taskQueue, workflowId: 'pipeline-2031-07-02', args: [{ asOf: '2031-07-02T00:00:00.000Z' }] })
           .catch((err: unknown) => err),
@@ -117,8 +204,10 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
       shop = await trainedShop(903);
     });
 
-    it('foresight run pipeline: gate, snapshot, partitioned scoring published; the same day again starts nothing', async () => {
+    it('foresight run pipeline: gate, snapshot, partitioned scoring published, the active policy evaluated on it; the same day again starts nothing', async () => {
+      const policy = await seedDefaultPolicy(shop.db, { name: 'olivia', role: 'owner' });
       const asOf = shop.exportInstant.toISOString();
+      const day = asOf.slice(0, 10);
       const first = cli(['run', 'pipeline', '--as-of', asOf, '--partition-size', '700']);
       expect(first.status, first.stderr).to.equal(0);
       expect(first.stderr).to.match(/stage: refresh \(refresh-/);
@@ -136,11 +225,51 @@ describe('pipelineWorkflow: refresh then scoring as business-keyed children; sch
       const snapshot = await shop.db('feature_snapshot_headers').where({ as_of: asOf }).first('customer_count');
       expect(served).to.deep.equal([{ n: snapshot.customer_count, d: snapshot.customer_count }]);
 
+      // Decisions: the policy's active version on the run just published, started by the day's pipeline.
+      const evaluations = await shop
+        .db('policy_evaluations')
+        .where({ policy_key: DEFAULT_POLICY_KEY })
+        .select(
+          shop.db.raw('evaluation_id::int as evaluation_id'),
+          shop.db.raw('scoring_run_id::int as run_id'),
+          shop.db.raw('version_id::int as version_id'),
+          'started_by',
+        );
+      expect(evaluations).to.have.length(1);
+      expect(evaluations[0]).to.include({ run_id: Number(runs[0]!.run_id), version_id: policy.versionId, started_by: `pipeline-${day}` });
+      const actionsOf = async () =>
+        Number(
+          (
+            await shop
+              .db('actions as a')
+              .join('decisions as d', 'd.decision_id', 'a.decision_id')
+              .where('d.scoring_run_id', runs[0]!.run_id)
+              .count({ n: '*' })
+          )[0]!.n,
+        );
+      const actions = await actionsOf();
+      expect(actions).to.be.greaterThan(0);
+      expect(first.stdout).to.match(
+        new RegExp(`Decisions on scoring run ${runs[0]!.run_id}:\\n  retention: evaluation ${evaluations[0]!.evaluation_id}, \\d+ actions`),
+      );
+
       const again = cli(['run', 'pipeline', '--as-of', asOf]);
       expect(again.status, again.stderr).to.equal(0);
       expect(again.stderr).to.match(/pipeline-\d{4}-\d{2}-\d{2} already ran/);
       expect(await shop.db('scoring_runs').where({ as_of: asOf }).count({ n: '*' })).to.deep.equal([{ n: '1' }]);
-      await recordHistory(env, env.client.workflow.getHandle(`pipeline-${asOf.slice(0, 10)}`), 'pipeline');
+      expect(await shop.db('policy_evaluations').count({ n: '*' })).to.deep.equal([{ n: '1' }]);
+      expect(await actionsOf()).to.equal(actions);
+      await recordHistory(env, env.client.workflow.getHandle(`pipeline-${day}`), 'pipeline-decisions');
+
+      // An earlier day, scored after: evaluations read the latest published scores (the later day's), so it decides nothing.
+      const earlier = new Date(shop.exportInstant.getTime() - 7 * 86_400_000).toISOString();
+      const late = cli(['run', 'pipeline', '--as-of', earlier, '--partition-size', '700']);
+      expect(late.status, late.stderr).to.equal(0);
+      expect(await shop.db('scoring_runs').where({ as_of: earlier, status: 'published' }).count({ n: '*' })).to.deep.equal([{ n: '1' }]);
+      expect(late.stdout).to.include(
+        `Decisions: none (the scores as of ${earlier.slice(0, 10)} are not the latest published (run ${runs[0]!.run_id} as of ${day} is)`,
+      );
+      expect(await shop.db('policy_evaluations').count({ n: '*' })).to.deep.equal([{ n: '1' }]);
     });
 
     it('foresight schedule create|list|pause|unpause|trigger|delete', async () => {

@@ -21,8 +21,13 @@ describe('workflow replay over recorded histories', function () {
     expect(files).to.include.members(['retrain.json', 'shadow-evaluation.json', 'promotion-approved.json', 'promotion-expired.json']);
   });
 
-  it('has a history of each scoring-side workflow (scoring, scoring with a killed worker, pipeline)', () => {
-    expect(files).to.include.members(['scoring.json', 'scoring-worker-killed.json', 'pipeline.json']);
+  it('has a history of each scoring-side workflow (scoring, scoring with a killed worker, pipeline before and with decisions)', () => {
+    expect(files).to.include.members([
+      'scoring.json',
+      'scoring-worker-killed.json',
+      'pipeline-before-decisions.json',
+      'pipeline-decisions.json',
+    ]);
   });
 
   it('has histories of webhook deliveries: retried, paused, dead-lettered and replayed (test/workflows/webhook-delivery.test.ts)', () => {
