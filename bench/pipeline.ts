@@ -8,10 +8,13 @@
  * scoring task queue, published at once). Prints each stage's seconds, units of the snapshot, throughput and peak
  * resident memory (this process for ingestion and training; each worker process for the pipeline).
  * Run from the build, as users run the code: npm run build && node dist/bench/pipeline.js [customers] [workerProcesses]
+ * [--reuse] (--reuse: the shop and models of the previous run are kept; only the unit and the pipeline run again).
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Knex } from 'knex';
 import os from 'node:os';
 import path from 'node:path';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { EntityName } from '../ingestion/entities';
@@ -20,10 +23,11 @@ import { shopIngestionFiles } from '../ingestion/shop-files';
 import { generateShop } from '../datagen/generate';
 import { computeFeatureSnapshot } from '../features/snapshots';
 import { config } from '../lib/config';
-import { postgresUp } from '../stack/postgres';
+import { createDb } from '../lib/db';
+import { databaseUrl, postgresUp } from '../stack/postgres';
 import { findTemporalCli } from '../stack/temporal';
 import { trainModels } from '../training/train-models';
-import { pipelineProgressQuery, pipelineWorkflow, type PipelineProgress } from '../workflows/pipeline';
+import { pipelineWorkflow } from '../workflows/pipeline';
 import { scratchDatabase } from './scratch-database';
 import { processPeakMiB, stopProcesses, workerProcesses } from './worker-processes';
 
@@ -32,8 +36,10 @@ const TASK_QUEUE = 'bench-pipeline';
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 async function main() {
-  const customers = Number(process.argv[2] ?? 1_000_000);
-  const workers = Number(process.argv[3] ?? 2);
+  const [customersArg, workersArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const customers = Number(customersArg ?? 1_000_000);
+  const workers = Number(workersArg ?? 2);
+  const reuse = process.argv.includes('--reuse');
   const cfg = config();
   await postgresUp(cfg);
   const stages: { name: string; seconds: number; rows?: number; peak: string; note: string }[] = [];
@@ -47,32 +53,43 @@ async function main() {
     return result;
   };
 
-  const outDir = path.join(os.tmpdir(), `foresight-bench-pipeline-${customers}`);
-  const shop = await stage(
-    'generate shop',
-    () => generateShop({ customers, seed: 3, outDir }),
-    (s) => ({ note: `${s.files.orders.rows.toLocaleString('en')} order rows` }),
-  );
-  const db = await scratchDatabase(cfg, DATABASE);
-  const asOf = new Date(shop.exportInstant);
-  const loaded: EntityName[] = ['customers', 'orders', 'returns'];
-  for (const [entity, file] of shopIngestionFiles(shop).filter(([entity]) => loaded.includes(entity)))
-    await stage(
-      `ingest ${entity}`,
-      () => ingestFile(db, { entity, file, notAfter: asOf }),
-      (s) => ({ rows: s.accepted, note: `${s.accepted.toLocaleString('en')} rows` }),
+  let db: Knex;
+  let asOf: Date;
+  if (reuse) {
+    // The shop, its ingestion and models of an earlier run of this bench: only the unit and the pipeline are run.
+    db = createDb(databaseUrl(cfg, DATABASE));
+    const exported = await db('ingest_batches').max({ at: 'exported_at' }).first();
+    if (!exported?.at) throw new Error(`--reuse: ${DATABASE} holds no ingested shop; run without --reuse first`);
+    asOf = new Date(exported.at as Date);
+  } else {
+    const outDir = path.join(os.tmpdir(), `foresight-bench-pipeline-${customers}`);
+    const shop = await stage(
+      'generate shop',
+      () => generateShop({ customers, seed: 3, outDir }),
+      (s) => ({ note: `${s.files.orders.rows.toLocaleString('en')} order rows` }),
     );
-  await db.raw('analyze');
+    db = await scratchDatabase(cfg, DATABASE);
+    asOf = new Date(shop.exportInstant);
+    const loaded: EntityName[] = ['customers', 'orders', 'returns'];
+    for (const [entity, file] of shopIngestionFiles(shop).filter(([entity]) => loaded.includes(entity)))
+      await stage(
+        `ingest ${entity}`,
+        () => ingestFile(db, { entity, file, notAfter: asOf }),
+        (s) => ({ rows: s.accepted, note: `${s.accepted.toLocaleString('en')} rows` }),
+      );
+    await db.raw('analyze');
+  }
   const unit = await stage(
     'one feature snapshot (the unit)',
     () => computeFeatureSnapshot(db, asOf),
     (s) => ({ rows: s.customerCount, note: `${s.customerCount.toLocaleString('en')} customers with an order` }),
   );
-  await stage(
-    'train all models (churn, CLV, segments)',
-    () => trainModels(db, { asOf, createdBy: 'bench', promote: true }),
-    (r) => ({ note: `${r.models.map((m) => `${m.kind} v${m.version}`).join(', ')}; CLV serving ${r.clvChoice?.model ?? '-'}` }),
-  );
+  if (!reuse)
+    await stage(
+      'train all models (churn, CLV, segments)',
+      () => trainModels(db, { asOf, createdBy: 'bench', promote: true }),
+      (r) => ({ note: `${r.models.map((m) => `${m.kind} v${m.version}`).join(', ')}; CLV serving ${r.clvChoice?.model ?? '-'}` }),
+    );
   await db.destroy();
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -92,42 +109,93 @@ async function main() {
       workflowId: `bench-pipeline-${started}`,
       args: [{ asOf: asOf.toISOString() }],
     });
-    // The stage boundaries, from the pipeline's progress query; the workers' peak memory, read before they stop.
-    const stageStarted: Partial<Record<PipelineProgress['stage'], number>> = { refresh: started };
+    // The workers' peak memory, read while they run (no workflow queries: they would queue behind busy workers).
     const peaks = new Map<number, number>();
     const watching = setInterval(() => {
-      handle
-        .query(pipelineProgressQuery)
-        .then((p) => (stageStarted[p.stage] ??= Date.now()))
-        .catch(() => undefined);
       for (const child of children) if (child.pid && child.exitCode === null) peaks.set(child.pid, processPeakMiB(child.pid));
     }, 200);
     const result = await handle.result().finally(() => clearInterval(watching));
     const finished = Date.now();
-    const scoringAt = stageStarted.scoring ?? finished;
-    // The decisions stage (policy evaluation) finds no active policy in this bench: it is timed, not measured.
-    const scoredAt = stageStarted.decisions ?? finished;
+    // Each stage's time from the pipeline's history: its child initiated → completed (an absent child counts 0).
+    const spans = new Map<string, { from: number; to: number }>();
+    for (const event of (await handle.fetchHistory()).events ?? []) {
+      const at = tsToMs(event.eventTime);
+      const initiated = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      if (initiated) spans.set(initiated, { from: at, to: at });
+      const completed = event.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId;
+      if (completed && spans.has(completed)) spans.get(completed)!.to = at;
+    }
+    const stageSeconds = (prefix: string) =>
+      [...spans].filter(([id]) => id.startsWith(prefix)).reduce((sum, [, span]) => sum + (span.to - span.from) / 1000, 0);
+    // Inside scoring, from its own history: each activity type's span, first scheduled → last completed.
+    const scoringId = [...spans.keys()].find((id) => id.startsWith('scoring-'));
+    const activitySpans = new Map<string, { from: number; to: number }>();
+    if (scoringId) {
+      const scheduled = new Map<string, string>();
+      for (const event of (await env.client.workflow.getHandle(scoringId).fetchHistory()).events ?? []) {
+        const at = tsToMs(event.eventTime);
+        const type = event.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (type) {
+          scheduled.set(String(event.eventId), type);
+          const span = activitySpans.get(type);
+          if (span) span.from = Math.min(span.from, at);
+          else activitySpans.set(type, { from: at, to: at });
+        }
+        const completedOf = event.activityTaskCompletedEventAttributes?.scheduledEventId;
+        const completedType = completedOf ? scheduled.get(String(completedOf)) : undefined;
+        if (completedType) activitySpans.get(completedType)!.to = Math.max(activitySpans.get(completedType)!.to, at);
+      }
+    }
+    const activitySeconds = (type: string) => {
+      const span = activitySpans.get(type);
+      return span ? (span.to - span.from) / 1000 : 0;
+    };
     const workerPeaks = [...peaks.values()].map((m) => `${m} MiB`).join(', ');
     const refresh = result.refresh.status === 'done' ? result.refresh.result : undefined;
     const scoring = result.scoring.status === 'done' ? result.scoring.result : undefined;
     stages.push(
       {
         name: 'pipeline: refresh (data-quality gate + feature snapshot)',
-        seconds: (scoringAt - started) / 1000,
+        seconds: stageSeconds('refresh-'),
         rows: refresh?.snapshot.customers,
         peak: `workers ${workerPeaks}`,
         note: `gate ${refresh?.gate.status ?? '?'}`,
       },
       {
         name: `pipeline: scoring + publish (${workers} worker processes)`,
-        seconds: (scoredAt - scoringAt) / 1000,
+        seconds: stageSeconds('scoring-'),
         rows: scoring?.customers,
         peak: `workers ${workerPeaks}`,
         note: `run ${scoring?.runId ?? '?'}, ${scoring?.partitions ?? '?'} partitions, monitoring included`,
       },
       {
+        name: '— scoring: begin the run (champions, partitions)',
+        seconds: activitySeconds('beginScoringRun'),
+        peak: '',
+        note: 'beginScoringRun',
+      },
+      {
+        name: '— scoring: the partitions, first scheduled to last written',
+        seconds: activitySeconds('scorePartition'),
+        rows: scoring?.customers,
+        peak: '',
+        note: "scorePartition: read the partition's features, predict, drivers, COPY (and each worker's CLV summary once)",
+      },
+      {
+        name: '— scoring: publish',
+        seconds: activitySeconds('publishScoringRun'),
+        peak: '',
+        note: 'publishScoringRun: counts, the customers check, one UPDATE',
+      },
+      {
+        name: '— scoring: monitoring of the run',
+        seconds: activitySeconds('runMonitoring'),
+        peak: '',
+        note: 'runMonitoring: PSI per feature and of the scores, segment migration, coverage, freshness, alerts',
+      },
+      {
         name: 'pipeline: decisions (no active policy here)',
-        seconds: (finished - scoredAt) / 1000,
+        seconds: stageSeconds('policy-'),
         peak: `workers ${workerPeaks}`,
         note: result.decisions ? `skipped: ${result.decisions.skipped ?? 'none'}` : '',
       },
