@@ -72,8 +72,8 @@ export async function runMonitoring(db: Knex, runId: number, now = new Date()): 
       { column: 'published_at', order: 'desc' },
     ])
     .first('run_id', 'as_of', 'model_versions')) as RunRow | undefined;
-  const current = await runData(db, run);
-  const reference = previous ? await runData(db, previous) : null;
+  // Both runs at once: Postgres reads one while this process parses the other.
+  const [current, reference] = await Promise.all([runData(db, run), previous ? runData(db, previous) : null]);
   const sources = (
     await db.raw<{ rows: { source: string; latest: Date | null }[] }>(
       `select entity as source, max(latest_event_at) filter (where latest_event_at <= :asOf) as latest
