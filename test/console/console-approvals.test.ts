@@ -13,7 +13,7 @@ import { DEFAULT_PARAMETERS, DEFAULT_POLICY_KEY, DEFAULT_RULES } from '../../pol
 import { createDraft } from '../../policy/lifecycle';
 import { policyEvaluationWorkflow } from '../../workflows/policy-evaluation';
 import { webhookDispatchWorkflow } from '../../workflows/webhook-dispatch';
-import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { launchChromium, screenshot, signedIn } from '../support/browser';
 import { activeQueuingPolicy, subscribedReceiver } from '../support/approval-queue';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { memoryLogger } from '../support/http';
@@ -93,15 +93,9 @@ describe('Console: approvals, decision record, policies and webhooks in headless
   });
 
   async function signIn(role: Role): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('API key').fill(keys[role]);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('who').waitFor();
-    return { page, errors };
+    const opened = await signedIn(browser, server.url, keys[role]);
+    contexts.push(opened.page.context());
+    return opened;
   }
 
   const navItems = (page: Page) => page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents();

@@ -8,7 +8,7 @@ import { startServer, type RunningServer } from '../../api/server';
 import { projectRoot } from '../../lib/project-root';
 import { DEFAULT_POLICY_KEY, seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
-import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { launchChromium, screenshot, signedIn } from '../support/browser';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { memoryLogger } from '../support/http';
 import { insertScoredCustomers } from '../support/scored-customers';
@@ -93,14 +93,7 @@ describe('Web console: customer search, timeline, scores over runs and decision 
     );
 
   async function signIn(): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: LOCALE });
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('who').waitFor();
-    return { page, errors };
+    return signedIn(browser, server.url, key, { viewport: { width: 1280, height: 900 }, locale: LOCALE });
   }
 
   it('finds by email and external id; shows the timeline, the scores over runs and a decision record in place', async () => {

@@ -13,7 +13,7 @@ import { policyImpact } from '../../monitoring/impact';
 import { seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
 import { financeViews } from '../../scoring/finance-views';
-import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { launchChromium, screenshot, signedIn } from '../support/browser';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { memoryLogger } from '../support/http';
 import { insertScoredCustomers } from '../support/scored-customers';
@@ -103,14 +103,7 @@ describe('Web console: Impact and Finance pages', function () {
   });
 
   async function signIn(role: string): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', acceptDownloads: true });
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('API key').fill(keys[role]!);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('who').waitFor();
-    return { page, errors };
+    return signedIn(browser, server.url, keys[role]!, { acceptDownloads: true });
   }
 
   async function downloaded(page: Page, button: string): Promise<{ name: string; text: string }> {

@@ -14,7 +14,7 @@ import { projectRoot } from '../../lib/project-root';
 import { seedDefaultPolicy } from '../../policy/default-policy';
 import { scoreCustomers } from '../../scoring/score-customers';
 import { trainModels } from '../../training/train-models';
-import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { launchChromium, screenshot, signedIn } from '../support/browser';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
 
@@ -75,15 +75,9 @@ describe('Web console: insights, threshold tuning, version diffs and the paramet
   });
 
   async function signIn(role: Role, locale = 'en-US'): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('API key').fill(keys[role]);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('who').waitFor();
-    return { page, errors };
+    const opened = await signedIn(browser, server.url, keys[role], { locale });
+    contexts.push(opened.page.context());
+    return opened;
   }
 
   const api = async (path: string, role: Role = 'owner') => (await call(server.url, 'GET', path, { key: keys[role] })).body;

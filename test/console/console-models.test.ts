@@ -14,7 +14,7 @@ import { projectRoot } from '../../lib/project-root';
 import type { Role } from '../../lib/roles';
 import { trainModels } from '../../training/train-models';
 import { shadowEvaluationWorkflow } from '../../workflows/shadow-evaluation';
-import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { launchChromium, screenshot, signedIn } from '../support/browser';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
 import { startTemporal, testSecretKey, testWorker } from '../support/temporal';
@@ -92,15 +92,9 @@ describe('Console: the Models page (shadow report, reliability, gains, promotion
   });
 
   async function signIn(role: Role): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('API key').fill(keys[role]);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('who').waitFor();
-    return { page, errors };
+    const opened = await signedIn(browser, server.url, keys[role]);
+    contexts.push(opened.page.context());
+    return opened;
   }
 
   const api = async (method: string, path: string, role: Role, json?: unknown) => call(server.url, method, path, { key: keys[role], json });

@@ -7,7 +7,7 @@ import { createApp } from '../../api/app';
 import { startServer, type RunningServer } from '../../api/server';
 import { projectRoot } from '../../lib/project-root';
 import { runMonitoring } from '../../monitoring/run-monitoring';
-import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { launchChromium, screenshot, signedIn } from '../support/browser';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
 import { insertFeatureSnapshot, insertScoredCustomers, registerMonitoredFeatures, type ScoredCustomer } from '../support/scored-customers';
@@ -99,14 +99,8 @@ describe('Web console: the Monitoring page', function () {
   });
 
   async function signIn(role: 'owner' | 'viewer'): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('API key').fill(keys[role]);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('who').waitFor();
+    const { page, errors } = await signedIn(browser, server.url, keys[role]);
+    contexts.push(page.context());
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Monitoring' }).click();
     await page.getByTestId('report').waitFor();
     await page.getByTestId('calibration').waitFor({ state: 'attached' });

@@ -14,7 +14,7 @@ import { shopIngestionFiles } from '../../ingestion/shop-files';
 import { projectRoot } from '../../lib/project-root';
 import { scoreCustomers } from '../../scoring/score-customers';
 import { trainModels } from '../../training/train-models';
-import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { launchChromium, pageErrors, screenshot, signedIn } from '../support/browser';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { call, memoryLogger } from '../support/http';
 
@@ -85,11 +85,8 @@ describe('Web console in headless Chromium', function () {
   }
 
   async function signIn(role: Role, locale?: string): Promise<{ page: Page; errors: string[] }> {
-    const opened = await open(locale);
-    await opened.page.goto(`${server.url}/`);
-    await opened.page.getByLabel('API key').fill(keys[role]);
-    await opened.page.getByRole('button', { name: 'Sign in' }).click();
-    await opened.page.getByTestId('who').waitFor();
+    const opened = await signedIn(browser, server.url, keys[role], { locale });
+    contexts.push(opened.page.context());
     return opened;
   }
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../../lib/project-root';
-import { launchChromium, pageErrors, screenshot } from '../support/browser';
+import { launchChromium, screenshot, signedIn } from '../support/browser';
 import { freePort } from '../support/net';
 
 const BINARY = path.join(projectRoot, 'dist', 'cli', 'main.js');
@@ -110,14 +110,8 @@ describe('foresight demo (README command 1), end to end through the built binary
     this.timeout(300_000);
     const browser = await launchChromium();
     try {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await context.newPage();
-      const errors = pageErrors(page);
       const base = `http://127.0.0.1:${apiPort}`;
-      await page.goto(`${base}/`);
-      await page.getByLabel('API key').fill(key('owner'));
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByTestId('who').waitFor();
+      const { page, errors } = await signedIn(browser, base, key('owner'));
       const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
       const hrefs = await Promise.all((await links.all()).map((link) => link.getAttribute('href')));
       const paths = hrefs.filter((h): h is string => h !== null && !h.endsWith('/customers'));

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { projectRoot } from '../../lib/project-root';
 
 /** Where the browser tests keep their screenshots (gitignored; CI may upload the folder). */
@@ -38,6 +38,26 @@ export function pageErrors(page: Page): string[] {
   });
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
   return errors;
+}
+
+/**
+ * The console at `url` in a new browser context (1280 × 800, en-US, unless `options` say otherwise), signed in with
+ * `key`: resolved once the console shows who is signed in. The page's errors are collected from the start.
+ */
+export async function signedIn(
+  browser: Browser,
+  url: string,
+  key: string,
+  options: BrowserContextOptions = {},
+): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', ...options });
+  const page = await context.newPage();
+  const errors = pageErrors(page);
+  await page.goto(`${url}/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('who').waitFor();
+  return { page, errors };
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
