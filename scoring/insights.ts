@@ -89,7 +89,7 @@ export async function scoringInsights(db: Knex, options: { runs: number }): Prom
     }>(
       `select s.run_id, grouping(s.segment) = 1 as all_segments, s.segment, d->>'feature' as feature,
               count(distinct s.customer_id)::int as n, avg((d->>'contribution')::float8) as mean
-         from customer_risk_scores s cross join lateral jsonb_array_elements(s.churn_drivers) d
+         from customer_risk_scores s cross join lateral json_array_elements(s.churn_drivers) d
         where s.run_id = any(:runIds::bigint[]) and (d->>'contribution')::float8 > 0
         group by grouping sets ((s.run_id, d->>'feature'), (s.run_id, s.segment, d->>'feature'))`,
       { runIds },

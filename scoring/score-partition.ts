@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { FEATURE_VERSION } from '../features/catalog';
-import { loadFeatureMatrix } from '../features/snapshots';
+import { loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
 import { NotFoundError } from '../lib/errors';
 import { copyPartition, profileLines, type WrittenPartition } from './copy-profiles';
 import type { ScoringCache } from './model-cache';
@@ -19,6 +19,20 @@ export interface ScorePartitionInput {
   times?: StageTimes;
 }
 
+/** Customers predicted at a time while the COPY of the ones before goes on. */
+const PREDICTION_SLICE = 2000;
+
+/** Rows [start, end) of a feature matrix, sharing its values. */
+function featureRows(matrix: FeatureMatrix, start: number, end: number): FeatureMatrix {
+  return {
+    customerIds: matrix.customerIds.slice(start, end),
+    featureNames: matrix.featureNames,
+    X: matrix.X.subarray(start * matrix.ncol, end * matrix.ncol),
+    nrow: end - start,
+    ncol: matrix.ncol,
+  };
+}
+
 /** Scores one partition of a running run with the run's models and writes it (scoring/copy-profiles.ts). */
 export async function scorePartition(db: Knex, cache: ScoringCache, input: ScorePartitionInput): Promise<WrittenPartition> {
   const run = await getScoringRun(db, input.runId);
@@ -32,27 +46,38 @@ export async function scorePartition(db: Knex, cache: ScoringCache, input: Score
     cache.clvSummary(db, asOf),
   ]);
   if (times) times['load features'] = (times['load features'] ?? 0) + performance.now() - loading;
-  const summary = alignSummary(runSummary, matrix.customerIds);
   input.onProgress?.(0, matrix.nrow);
   const latestEventAt = run.latestEventAt ? new Date(run.latestEventAt) : null;
   return cache.withModels(db, run.modelVersions, async (models) => {
-    // The whole partition at once, so native predictions stay batched.
-    const profiles = predictProfiles({ models, matrix, clvSummary: summary, asOf, latestEventAt, times });
-    // Lines made while the COPY stream asks for them, so Postgres writes while the next are made.
-    const documents: StageTimes = {};
+    // Profiles made a slice at a time as the COPY stream asks for lines, so Postgres writes one slice while the next
+    // is predicted (on a core pair, the Node core and the Postgres core work at once); a slice keeps native
+    // predictions batched.
+    const stageTimes: StageTimes = {};
     function* lines(): Generator<string> {
-      const made = profileLines(run.runId, profiles);
-      for (;;) {
-        const next = timed(documents, 'documents', () => made.next());
-        if (next.done) return;
-        yield next.value;
+      for (let start = 0; start < matrix.nrow; start += PREDICTION_SLICE) {
+        const slice = featureRows(matrix, start, Math.min(start + PREDICTION_SLICE, matrix.nrow));
+        const profiles = predictProfiles({
+          models,
+          matrix: slice,
+          clvSummary: alignSummary(runSummary, slice.customerIds),
+          asOf,
+          latestEventAt,
+          times: stageTimes,
+        });
+        const made = profileLines(run.runId, profiles);
+        for (;;) {
+          const next = timed(stageTimes, 'documents', () => made.next());
+          if (next.done) break;
+          yield next.value;
+        }
       }
     }
     const copying = performance.now();
     const written = await copyPartition(db, { runId: run.runId, partition }, { customers: matrix.nrow, lines: lines() }, input);
     if (times) {
-      addStageTimes(times, documents);
-      times.copy = (times.copy ?? 0) + performance.now() - copying - (documents.documents ?? 0);
+      addStageTimes(times, stageTimes);
+      const computing = Object.values(stageTimes).reduce((sum, ms) => sum + ms, 0);
+      times.copy = (times.copy ?? 0) + performance.now() - copying - computing;
     }
     input.onProgress?.(matrix.nrow, matrix.nrow);
     return written;

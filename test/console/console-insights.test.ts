@@ -103,7 +103,7 @@ describe('Web console: insights, threshold tuning, version diffs and the paramet
     const [top] = (
       await t.db.raw(
         `select d->>'feature' as feature, count(distinct s.customer_id)::float8 / (select count(*) from customer_risk_scores where run_id = :run) as share
-           from customer_risk_scores s cross join lateral jsonb_array_elements(s.churn_drivers) d
+           from customer_risk_scores s cross join lateral json_array_elements(s.churn_drivers) d
           where s.run_id = :run and (d->>'contribution')::float8 > 0
           group by 1 order by 2 desc, 1 limit 1`,
         { run: latestRun },
