@@ -23,7 +23,8 @@ async function retype(knex: Knex, type: 'json' | 'jsonb'): Promise<void> {
   for (const column of DOCUMENTS) {
     await knex.raw(`alter table customer_risk_scores alter column ${column} drop default`);
     await knex.raw(`alter table customer_risk_scores alter column ${column} type ${type} using ${column}::${type}`);
-    if (defaults[column]) await knex.raw(`alter table customer_risk_scores alter column ${column} set default ${defaults[column]}::${type}`);
+    if (defaults[column])
+      await knex.raw(`alter table customer_risk_scores alter column ${column} set default ${defaults[column]}::${type}`);
   }
   await knex.raw(`create view ${VIEW} as ${definition}`);
   await knex.raw(`grant select on ${VIEW} to foresight_api, foresight_worker`);
