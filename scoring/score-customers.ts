@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import os from 'node:os';
 import { ScoringCache } from './model-cache';
-import { scorePartition } from './score-partition';
+import { predictionSlice, scorePartition } from './score-partition';
 import type { StageTimes } from './stage-times';
 import { beginScoringRun, failScoringRun, publishScoringRun, type ScoreSummary } from './scoring-runs';
 
@@ -15,6 +15,8 @@ export interface ScoreCustomersInput {
   onProgress?: (done: number, total: number) => void;
   /** Where to add the time of each stage, if anywhere. */
   times?: StageTimes;
+  /** Customers predicted at a time within a partition (scoring/score-partition.ts PREDICTION_SLICE). */
+  predictionSlice?: number;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface ScoreCustomersInput {
  * until then, and still is if this fails. scoringWorkflow does the same across workers.
  */
 export async function scoreCustomers(db: Knex, input: ScoreCustomersInput): Promise<ScoreSummary> {
+  predictionSlice(input.predictionSlice);
   const startedAt = Date.now();
   const run = await beginScoringRun(db, { asOf: input.asOf, runKey: `in-process-${randomUUID()}`, partitionSize: input.partitionSize });
   const cache = new ScoringCache();
@@ -35,6 +38,7 @@ export async function scoreCustomers(db: Knex, input: ScoreCustomersInput): Prom
         scoredBy: `${os.hostname()}:${process.pid}`,
         attempt: 1,
         times: input.times,
+        predictionSlice: input.predictionSlice,
       });
       done += written.customers;
       input.onProgress?.(done, run.customersExpected);

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { FEATURE_VERSION } from '../features/catalog';
 import { loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
-import { NotFoundError } from '../lib/errors';
+import { NotFoundError, ValidationError } from '../lib/errors';
 import { copyPartition, profileLines, type WrittenPartition } from './copy-profiles';
 import type { ScoringCache } from './model-cache';
 import { alignSummary, predictProfiles } from './predict-profiles';
@@ -17,10 +17,23 @@ export interface ScorePartitionInput {
   onProgress?: (done: number, total: number) => void;
   /** Where to add the time of each stage, if anywhere. */
   times?: StageTimes;
+  /** Customers predicted at a time while the COPY writes the ones before (default PREDICTION_SLICE). */
+  predictionSlice?: number;
 }
 
-/** Customers predicted at a time while the COPY of the ones before goes on. */
-const PREDICTION_SLICE = 2000;
+/**
+ * Customers predicted at a time while the COPY writes the ones before: enough to keep native predictions batched,
+ * few enough that Postgres starts writing early and a slice's profiles die young.
+ */
+export const PREDICTION_SLICE = 2000;
+
+/** The slice size asked for (PREDICTION_SLICE by default), refused unless a positive whole number. */
+export function predictionSlice(asked: number | undefined): number {
+  const size = asked ?? PREDICTION_SLICE;
+  if (!(Number.isSafeInteger(size) && size >= 1))
+    throw new ValidationError(`predictionSlice must be a positive whole number of customers, got ${size}`, 'predictionSlice');
+  return size;
+}
 
 /** Rows [start, end) of a feature matrix, sharing its values. */
 function featureRows(matrix: FeatureMatrix, start: number, end: number): FeatureMatrix {
@@ -40,6 +53,7 @@ export async function scorePartition(db: Knex, cache: ScoringCache, input: Score
   if (!partition) throw new NotFoundError(`Scoring run ${input.runId} has no partition ${input.partition}`);
   const asOf = new Date(run.asOf);
   const { times } = input;
+  const sliceSize = predictionSlice(input.predictionSlice);
   const loading = performance.now();
   const [matrix, runSummary] = await Promise.all([
     loadFeatureMatrix(db, asOf, FEATURE_VERSION, { customerIdRange: partition }),
@@ -54,8 +68,8 @@ export async function scorePartition(db: Knex, cache: ScoringCache, input: Score
     // predictions batched.
     const stageTimes: StageTimes = {};
     function* lines(): Generator<string> {
-      for (let start = 0; start < matrix.nrow; start += PREDICTION_SLICE) {
-        const slice = featureRows(matrix, start, Math.min(start + PREDICTION_SLICE, matrix.nrow));
+      for (let start = 0; start < matrix.nrow; start += sliceSize) {
+        const slice = featureRows(matrix, start, Math.min(start + sliceSize, matrix.nrow));
         const profiles = predictProfiles({
           models,
           matrix: slice,
