@@ -12,21 +12,30 @@ import type { Knex } from 'knex';
  * customer_profiles_latest selects these columns, and a view's column cannot change type: it is dropped and created
  * again from its own definition, with its grants (read-only for both roles, migration 20261125000006).
  */
-const DOCUMENTS = ['churn_drivers', 'rfm', 'coverage', 'model_versions'];
+/** The document columns, with the empty document each defaults to (rfm has no default). */
+const DOCUMENTS = [
+  { column: 'churn_drivers', empty: '[]' },
+  { column: 'rfm', empty: null },
+  { column: 'coverage', empty: '{}' },
+  { column: 'model_versions', empty: '{}' },
+];
 const VIEW = 'customer_profiles_latest';
 
 async function retype(knex: Knex, type: 'json' | 'jsonb'): Promise<void> {
   const definition = (await knex.raw<{ rows: { definition: string }[] }>(`select pg_get_viewdef(?::regclass) as definition`, [VIEW]))
     .rows[0]!.definition;
   await knex.raw(`drop view ${VIEW}`);
-  const defaults: Record<string, string> = { churn_drivers: "'[]'", coverage: "'{}'", model_versions: "'{}'" };
-  for (const column of DOCUMENTS) {
-    await knex.raw(`alter table customer_risk_scores alter column ${column} drop default`);
-    await knex.raw(`alter table customer_risk_scores alter column ${column} type ${type} using ${column}::${type}`);
-    if (defaults[column])
-      await knex.raw(`alter table customer_risk_scores alter column ${column} set default ${defaults[column]}::${type}`);
-  }
+  // One statement, so the table is rewritten once, not once per column. A default cannot be cast to the new type
+  // implicitly: each column's is dropped and set again around the change.
+  const actions = DOCUMENTS.flatMap(({ column, empty }) => [
+    ...(empty ? [`alter column ${column} drop default`] : []),
+    `alter column ${column} type ${type} using ${column}::${type}`,
+    ...(empty ? [`alter column ${column} set default '${empty}'::${type}`] : []),
+  ]);
+  await knex.raw(`alter table customer_risk_scores ${actions.join(', ')}`);
   await knex.raw(`create view ${VIEW} as ${definition}`);
+  // Default privileges would give the worker role more on a new view than it had: read-only, as before.
+  await knex.raw(`revoke all on ${VIEW} from foresight_api, foresight_worker`);
   await knex.raw(`grant select on ${VIEW} to foresight_api, foresight_worker`);
 }
 
