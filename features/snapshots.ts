@@ -30,6 +30,25 @@ export interface FeatureSnapshotSummary {
   featureVersion: string;
   population: Population;
   customerCount: number;
+  /** True when ensureFeatureSnapshot found the snapshot on record still current and did not compute it. */
+  reused?: boolean;
+}
+
+/**
+ * The state of every ingestion batch (id, status, rows accepted, times ingested, last ingested), hashed; null while a
+ * batch is running or failed part-way (its rows may still change). Every write to the source tables goes through a
+ * batch (ingestion/ingest-file.ts), so an unchanged fingerprint means unchanged data.
+ */
+export async function sourcesFingerprint(db: Knex): Promise<string | null> {
+  const row = (
+    await db.raw<{ rows: { fingerprint: string | null; unsettled: boolean }[] }>(
+      `select md5(coalesce(string_agg(concat_ws(':', batch_id, status, rows_accepted, times_ingested, last_ingested_at), ','
+                  order by batch_id), '')) as fingerprint,
+              coalesce(bool_or(status <> 'completed'), false) as unsettled
+         from ingest_batches`,
+    )
+  ).rows[0]!;
+  return row.unsettled ? null : row.fingerprint;
 }
 
 /** Computes (or recomputes, replacing it atomically) the snapshot of (asOf, featureVersion). */
@@ -48,6 +67,9 @@ export async function computeFeatureSnapshot(
 
   const customerCount = await db.transaction(async (trx) => {
     await registerFeatureSet(trx, featureVersion);
+    // Taken before the snapshot's own statement, which sees at least as much: a batch committed in between changes
+    // the fingerprint from this one, so the snapshot is never taken for current when it is not.
+    const fingerprint = await sourcesFingerprint(trx);
     // Upserting the header first locks it, so concurrent computations of one snapshot run one after the other.
     await trx.raw(
       `insert into feature_snapshot_headers (as_of, feature_version, population, customer_count)
@@ -62,10 +84,35 @@ export async function computeFeatureSnapshot(
       { ...query.bindings, feature_version: featureVersion },
     );
     const count = inserted.rowCount as number;
-    await trx('feature_snapshot_headers').where(key).update({ customer_count: count });
+    await trx('feature_snapshot_headers').where(key).update({ customer_count: count, sources_fingerprint: fingerprint });
     return count;
   });
   return { asOf, featureVersion, population, customerCount };
+}
+
+/**
+ * The snapshot of (asOf, this build's feature version) for `population`: the one on record when it was computed from
+ * the data as it still is (same sources fingerprint, same population), else computed now. For steps that need a
+ * current snapshot (training's segments, shadow evaluation) right after another step made it.
+ */
+export async function ensureFeatureSnapshot(
+  db: Knex,
+  asOf: Date,
+  options: ComputeFeatureSnapshotOptions = {},
+): Promise<FeatureSnapshotSummary> {
+  const featureVersion = options.featureVersion ?? FEATURE_VERSION;
+  const population = options.population ?? 'purchasers';
+  const [header, fingerprint] = await Promise.all([
+    db('feature_snapshot_headers')
+      .where({ as_of: asOfParameter(asOf), feature_version: featureVersion })
+      .first('population', 'customer_count', 'sources_fingerprint') as Promise<
+      { population: Population; customer_count: number; sources_fingerprint: string | null } | undefined
+    >,
+    sourcesFingerprint(db),
+  ]);
+  if (header && fingerprint !== null && header.sources_fingerprint === fingerprint && header.population === population)
+    return { asOf, featureVersion, population, customerCount: header.customer_count, reused: true };
+  return computeFeatureSnapshot(db, asOf, options);
 }
 
 async function registerFeatureSet(trx: Knex.Transaction, featureVersion: string): Promise<void> {

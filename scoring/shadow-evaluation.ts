@@ -4,7 +4,7 @@ import { DAYS_PER_MONTH, DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_CLV_HORIZON_MONTHS,
 import { FEATURE_VERSION } from '../features/catalog';
 import { clvSummary } from '../features/clv-summary';
 import { featuresAsOf } from '../features/features-as-of';
-import { computeFeatureSnapshot, loadFeatureMatrix } from '../features/snapshots';
+import { ensureFeatureSnapshot, loadFeatureMatrix } from '../features/snapshots';
 import { loadChurnLabels } from '../features/churn-labels';
 import { ServedChurnModel } from '../models/churn/candidates';
 import { changedLabels, topOverlap } from '../models/evaluation/agreement';
@@ -60,7 +60,7 @@ export async function evaluateCandidate(db: Knex, input: ShadowEvaluationInput):
   if (!asOfText) throw new ValidationError(`Model ${candidate.modelId} has no training as-of: give the snapshot's as-of`, 'asOf');
   const asOf = new Date(asOfText);
 
-  await computeFeatureSnapshot(db, asOf);
+  await ensureFeatureSnapshot(db, asOf);
   const matrix = await loadFeatureMatrix(db, asOf, FEATURE_VERSION);
   if (matrix.nrow === 0) throw new ValidationError(`No customer had bought by ${asOf.toISOString()}: nothing to score`, 'asOf');
   const common = { matrix, clvSummary: await clvSummary(db, { asOf }), asOf, latestEventAt: await latestEventAt(db, asOf) };
@@ -203,7 +203,7 @@ async function churnBacktest(
 ): Promise<ShadowReport['backtest']> {
   const horizonDays = (candidate.parameters.horizonDays as number | undefined) ?? DEFAULT_CHURN_HORIZON_DAYS;
   const cutoff = new Date(asOf.getTime() - horizonDays * MS_PER_DAY);
-  await computeFeatureSnapshot(db, cutoff);
+  await ensureFeatureSnapshot(db, cutoff);
   const matrix = await loadFeatureMatrix(db, cutoff, FEATURE_VERSION);
   if (matrix.nrow === 0) throw new ValidationError(`No customer had bought by the backtest cutoff ${cutoff.toISOString()}`, 'asOf');
   const y = await loadChurnLabels(db, cutoff, horizonDays, matrix.customerIds, { dataAsOf: asOf });

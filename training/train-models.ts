@@ -9,7 +9,7 @@ import { trainClvModel, type ClvServingDecision } from './clv-training';
 import { BehaviourEmbedding } from '../models/embeddings/behaviour';
 import { FEATURE_VERSION } from '../features/catalog';
 import { chooseTrainingSample, type TrainingSample } from '../features/training-sample';
-import { computeFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
+import { ensureFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
 import { findByTrainingRun, getChampion, registerModel, type RegisteredModel } from '../registry/model-registry';
@@ -110,13 +110,15 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
 
   // Segments and embedding on the scoring snapshot itself.
   if (await toTrain('segments')) {
-    const matrix = await steps.time(
+    const { matrix } = await steps.time(
       'segments: feature snapshot',
       async () => {
-        await computeFeatureSnapshot(db, asOf);
-        return loadFeatureMatrix(db, asOf, FEATURE_VERSION);
+        // The scoring snapshot itself; not computed again when the data has not changed since it was (the daily
+        // pipeline's refresh usually made it).
+        const snapshot = await ensureFeatureSnapshot(db, asOf);
+        return { matrix: await loadFeatureMatrix(db, asOf, FEATURE_VERSION), reused: snapshot.reused === true };
       },
-      (m) => `${m.nrow} customers`,
+      ({ matrix, reused }) => `${matrix.nrow} customers${reused ? ', snapshot on record reused (no ingestion since)' : ''}`,
     );
     const previous = await getChampion(db, 'segments');
     // Cluster ids are matched to the champion's centroids so they stay stable; a champion stored in a format this build
