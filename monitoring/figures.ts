@@ -1,6 +1,6 @@
 import type { FeatureMatrix } from '../features/types';
-import { psi } from '../models/evaluation/psi';
-import { segmentMigration, type SegmentMigration } from '../models/segments/migration';
+import { psiAgainst, psiBins, type PsiBins } from '../models/evaluation/psi';
+import { segmentMigrationOfPairs, segmentPairs, type SegmentMigration, type SegmentPair } from '../models/segments/migration';
 import { RFM_SEGMENTS } from '../models/segments/rfm-segments';
 import { THRESHOLDS, type AlertKind } from './thresholds';
 
@@ -15,7 +15,8 @@ export interface RunData {
   churn: Float64Array;
   /** The churn model that gave `churn` (registry id), or null when unknown. */
   churnModelId: number | null;
-  segments: Map<string, string>;
+  /** Customer → segment, when loaded (monitoring counts the pairs of two runs in the database instead). */
+  segments?: Map<string, string>;
   confidence: Map<string, number>;
   /** Customers with a profile in the run (churn holds only those with a probability). */
   profiles: number;
@@ -76,26 +77,66 @@ function finite(values: ArrayLike<number>, stride = 1, offset = 0): Float64Array
 /** Feature j's finite values (the matrix is row-major). */
 const column = (matrix: FeatureMatrix, j: number): Float64Array => finite(matrix.X, matrix.ncol, j);
 
-function featurePsi(current: FeatureMatrix | null, reference: FeatureMatrix | null): Record<string, number | null> {
+/**
+ * What a run keeps with its report for the next run to compare with (monitoring_reports.bins): its own distributions as
+ * PSI bins, so the next run's monitoring need not reload this run's snapshot and scores.
+ */
+export interface RunBins {
+  /** Per feature of the run's snapshot; null where the feature has no value. Empty when the snapshot is gone. */
+  features: Record<string, PsiBins | null>;
+  churn: PsiBins | null;
+}
+
+export function runBins(run: RunData): RunBins {
+  const features: Record<string, PsiBins | null> = {};
+  run.matrix?.featureNames.forEach((name, j) => {
+    const values = column(run.matrix!, j);
+    features[name] = values.length === 0 ? null : psiBins(values);
+  });
+  const churn = finite(run.churn);
+  return { features, churn: churn.length === 0 ? null : psiBins(churn) };
+}
+
+/** The previous published run as a run is compared with it. */
+export interface RunReference {
+  runId: number;
+  /** The churn model that scored it, or null when unknown. */
+  churnModelId: number | null;
+  bins: RunBins;
+  /** Its customers' segments against the current run's, counted (null: absent from that run). */
+  segmentPairs: SegmentPair[];
+}
+
+/** A reference from both runs' data in memory (segments loaded). */
+export function referenceFrom(reference: RunData, current: RunData): RunReference {
+  return {
+    runId: reference.runId,
+    churnModelId: reference.churnModelId,
+    bins: runBins(reference),
+    segmentPairs: segmentPairs(reference.segments ?? new Map(), current.segments ?? new Map()),
+  };
+}
+
+function featurePsi(current: FeatureMatrix | null, reference: RunBins | null): Record<string, number | null> {
   if (!current) return {};
   const out: Record<string, number | null> = {};
   current.featureNames.forEach((name, j) => {
-    const r = reference?.featureNames.indexOf(name) ?? -1;
-    if (!reference || r < 0) return void (out[name] = null);
-    const [expected, actual] = [column(reference, r), column(current, j)];
-    out[name] = expected.length === 0 || actual.length === 0 ? null : psi(expected, actual);
+    const bins = reference?.features[name] ?? null;
+    if (!bins) return void (out[name] = null);
+    const actual = column(current, j);
+    out[name] = actual.length === 0 ? null : psiAgainst(bins, actual);
   });
   return out;
 }
 
-function changedShare(before: Map<string, string>, after: Map<string, string>): number | null {
+/** Share of the customers segmented in both runs whose segment changed. */
+function changedShare(pairs: readonly SegmentPair[]): number | null {
   let both = 0;
   let changed = 0;
-  for (const [id, segment] of after) {
-    const earlier = before.get(id);
-    if (earlier === undefined) continue;
-    both++;
-    if (earlier !== segment) changed++;
+  for (const pair of pairs) {
+    if (pair.before === null || pair.after === null) continue;
+    both += pair.customers;
+    if (pair.before !== pair.after) changed += pair.customers;
   }
   return both === 0 ? null : changed / both;
 }
@@ -107,7 +148,7 @@ function changedShare(before: Map<string, string>, after: Map<string, string>): 
  */
 export function monitoringFigures(input: {
   current: RunData;
-  reference: RunData | null;
+  reference: RunReference | null;
   snapshotCustomers: number;
   sources: { source: string; latestEventAt: Date | null }[];
   /** The newest completed export (ingest_batches.exported_at), or null before any. */
@@ -115,12 +156,12 @@ export function monitoringFigures(input: {
   now: Date;
 }): MonitoringFigures {
   const { current, reference } = input;
-  const byFeature = featurePsi(current.matrix, reference?.matrix ?? null);
+  const byFeature = featurePsi(current.matrix, reference?.bins ?? null);
   const worst = Object.entries(byFeature)
     .filter((e): e is [string, number] => e[1] !== null)
     .sort((a, b) => b[1] - a[1])[0];
   const scores = finite(current.churn);
-  const referenceScores = reference ? finite(reference.churn) : new Float64Array();
+  const referenceScores = reference?.bins.churn ?? null;
   const confidenceTotal = [...current.confidence.values()].reduce((a, b) => a + b, 0);
   return {
     runId: current.runId,
@@ -129,11 +170,9 @@ export function monitoringFigures(input: {
     featurePsi: byFeature,
     worstFeature: worst ? { feature: worst[0], psi: worst[1] } : null,
     scorePsi:
-      scores.length > 0 && referenceScores.length > 0 && reference?.churnModelId === current.churnModelId
-        ? psi(referenceScores, scores)
-        : null,
-    segmentChangeShare: reference ? changedShare(reference.segments, current.segments) : null,
-    segmentMigration: reference ? segmentMigration(reference.segments, current.segments, RFM_SEGMENTS) : null,
+      scores.length > 0 && referenceScores && reference?.churnModelId === current.churnModelId ? psiAgainst(referenceScores, scores) : null,
+    segmentChangeShare: reference ? changedShare(reference.segmentPairs) : null,
+    segmentMigration: reference ? segmentMigrationOfPairs(reference.segmentPairs, RFM_SEGMENTS) : null,
     coverage: input.snapshotCustomers > 0 ? scores.length / input.snapshotCustomers : null,
     confidenceMix: Object.fromEntries([...current.confidence].map(([level, n]) => [level, confidenceTotal ? n / confidenceTotal : 0])),
     sourceFreshness: Object.fromEntries(

@@ -4,7 +4,8 @@ import { loadFeatureMatrix } from '../features/snapshots';
 import type { FeatureMatrix } from '../features/types';
 import { NotFoundError } from '../lib/errors';
 import { syncAlerts, type Alert } from './alerts';
-import { breaches, monitoringFigures, type MonitoringFigures, type RunData } from './figures';
+import type { SegmentPair } from '../models/segments/migration';
+import { breaches, monitoringFigures, runBins, type MonitoringFigures, type RunBins, type RunData, type RunReference } from './figures';
 
 export interface MonitoringReport {
   reportId: number;
@@ -30,26 +31,52 @@ interface RunRow {
 }
 
 async function runData(db: Knex, run: RunRow): Promise<RunData> {
-  const rows = (await db('customer_risk_scores')
-    .where({ run_id: run.run_id })
-    .select('customer_id', 'churn_probability', 'segment', 'confidence')) as {
-    customer_id: string;
-    churn_probability: number | null;
-    segment: string | null;
-    confidence: string;
-  }[];
-  const confidence = new Map<string, number>();
-  for (const r of rows) confidence.set(r.confidence, (confidence.get(r.confidence) ?? 0) + 1);
+  const [rows, confidenceRows, matrix] = await Promise.all([
+    db('customer_risk_scores').where({ run_id: run.run_id }).whereNotNull('churn_probability').pluck('churn_probability') as Promise<
+      number[]
+    >,
+    db('customer_risk_scores')
+      .where({ run_id: run.run_id })
+      .groupBy('confidence')
+      .select('confidence', db.raw('count(*)::int as n')) as Promise<{ confidence: string; n: number }[]>,
+    snapshotOf(db, run.as_of),
+  ]);
   return {
     runId: Number(run.run_id),
     asOf: run.as_of,
-    matrix: await snapshotOf(db, run.as_of),
-    churn: Float64Array.from(rows.filter((r) => r.churn_probability !== null).map((r) => r.churn_probability!)),
+    matrix,
+    churn: Float64Array.from(rows),
     churnModelId: run.model_versions?.churn?.modelId ?? null,
-    segments: new Map(rows.filter((r) => r.segment !== null).map((r) => [r.customer_id, r.segment!])),
-    confidence,
-    profiles: rows.length,
+    confidence: new Map(confidenceRows.map((r) => [r.confidence, r.n])),
+    profiles: confidenceRows.reduce((sum, r) => sum + r.n, 0),
   };
+}
+
+/** Where each customer's segment went from one run to the other, counted in the database. */
+async function segmentPairsOf(db: Knex, beforeRunId: number, afterRunId: number): Promise<SegmentPair[]> {
+  const { rows } = await db.raw<{ rows: SegmentPair[] }>(
+    `select a.segment as before, b.segment as after, count(*)::int as customers
+       from (select customer_id, segment from customer_risk_scores where run_id = :before and segment is not null) a
+       full join (select customer_id, segment from customer_risk_scores where run_id = :after and segment is not null) b
+         on b.customer_id = a.customer_id
+      group by 1, 2`,
+    { before: beforeRunId, after: afterRunId },
+  );
+  return rows;
+}
+
+/**
+ * The previous run as the current one is compared with it: its own bins as kept with its report, or, for a run
+ * monitored before reports kept them, computed from its snapshot and scores.
+ */
+async function referenceOf(db: Knex, previous: RunRow, currentRunId: number): Promise<RunReference> {
+  const runId = Number(previous.run_id);
+  const [kept, segmentPairs] = await Promise.all([
+    db('monitoring_reports').where({ run_id: runId }).first('bins') as Promise<{ bins: RunBins | null } | undefined>,
+    segmentPairsOf(db, runId, currentRunId),
+  ]);
+  const bins = kept?.bins ?? runBins(await runData(db, previous));
+  return { runId, churnModelId: previous.model_versions?.churn?.modelId ?? null, bins, segmentPairs };
 }
 
 /**
@@ -72,8 +99,9 @@ export async function runMonitoring(db: Knex, runId: number, now = new Date()): 
       { column: 'published_at', order: 'desc' },
     ])
     .first('run_id', 'as_of', 'model_versions')) as RunRow | undefined;
-  // Both runs at once: Postgres reads one while this process parses the other.
-  const [current, reference] = await Promise.all([runData(db, run), previous ? runData(db, previous) : null]);
+  // The previous run's side is read while this process bins the current run.
+  const [current, reference] = await Promise.all([runData(db, run), previous ? referenceOf(db, previous, runId) : null]);
+  const bins = runBins(current);
   const sources = (
     await db.raw<{ rows: { source: string; latest: Date | null }[] }>(
       `select entity as source, max(latest_event_at) filter (where latest_event_at <= :asOf) as latest
@@ -100,6 +128,7 @@ export async function runMonitoring(db: Knex, runId: number, now = new Date()): 
         as_of: run.as_of,
         reference_run_id: reference?.runId ?? null,
         figures: JSON.stringify(figures),
+        bins: JSON.stringify(bins),
         breaches: found.map((b) => b.kind),
         created_at: now,
       })

@@ -15,21 +15,45 @@ export interface PsiOptions {
 }
 
 /**
- * PSI of `actual` against `expected` (the reference: e.g. the champion's scores), over the reference's quantile
- * bins, so each bin holds about the same share of the reference. Tied reference values share one bin edge, so a
- * reference with few distinct values gives fewer bins.
+ * A reference distribution as PSI reads it: the inner edges of its quantile bins (a value falls in the first bin whose
+ * edge is above it) and how many of its values fall in each bin. Plain numbers, so a run can keep its own with its
+ * report and the next run compare with it without reloading the values.
  */
-export function psi(expected: NumberArray, actual: NumberArray, options: PsiOptions = {}): number {
+export interface PsiBins {
+  edges: number[];
+  counts: number[];
+}
+
+/**
+ * The reference's quantile bins, so each holds about the same share of it. Tied reference values share one bin edge,
+ * so a reference with few distinct values gives fewer bins.
+ */
+export function psiBins(expected: NumberArray, options: PsiOptions = {}): PsiBins {
   const bins = options.bins ?? 10;
   if (!(Number.isSafeInteger(bins) && bins >= 2)) throw new ValidationError(`bins must be a whole number from 2, got ${bins}`, 'bins');
   requireNonEmpty(expected, 'expected');
-  requireNonEmpty(actual, 'actual');
   requireFinite(expected, 'expected');
-  requireFinite(actual, 'actual');
   const sorted = Float64Array.from(expected).sort();
-  // Inner edges: a value v falls in the first bin whose edge is above it.
   const edges = [...new Set(Array.from({ length: bins - 1 }, (_, k) => sorted[Math.floor(((k + 1) * sorted.length) / bins)]!))];
-  const binOf = (v: number) => {
+  return { edges, counts: Array.from(binCounts(edges, expected)) };
+}
+
+/** PSI of `actual` against a reference's bins (psiBins). */
+export function psiAgainst(reference: PsiBins, actual: NumberArray): number {
+  requireNonEmpty(actual, 'actual');
+  requireFinite(actual, 'actual');
+  return psiOfCounts(reference.counts, binCounts(reference.edges, actual));
+}
+
+/** PSI of `actual` against `expected` (the reference: e.g. the champion's scores), over the reference's quantile bins. */
+export function psi(expected: NumberArray, actual: NumberArray, options: PsiOptions = {}): number {
+  return psiAgainst(psiBins(expected, options), actual);
+}
+
+function binCounts(edges: readonly number[], values: NumberArray): Float64Array {
+  const counts = new Float64Array(edges.length + 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     let lo = 0;
     let hi = edges.length;
     while (lo < hi) {
@@ -37,14 +61,9 @@ export function psi(expected: NumberArray, actual: NumberArray, options: PsiOpti
       if (v < edges[mid]!) hi = mid;
       else lo = mid + 1;
     }
-    return lo;
-  };
-  const count = (values: NumberArray) => {
-    const counts = new Float64Array(edges.length + 1);
-    for (let i = 0; i < values.length; i++) counts[binOf(values[i]!)]! += 1;
-    return counts;
-  };
-  return psiOfCounts(count(expected), count(actual));
+    counts[lo]! += 1;
+  }
+  return counts;
 }
 
 /** PSI of two categorical distributions (e.g. segments), given as counts per category. */
@@ -57,8 +76,12 @@ export function categoricalPsi(expected: ReadonlyMap<string, number>, actual: Re
   );
 }
 
-function psiOfCounts(expected: Float64Array, actual: Float64Array): number {
-  const total = (counts: Float64Array) => counts.reduce((a, b) => a + b, 0);
+function psiOfCounts(expected: ArrayLike<number>, actual: ArrayLike<number>): number {
+  const total = (counts: ArrayLike<number>) => {
+    let sum = 0;
+    for (let i = 0; i < counts.length; i++) sum += counts[i]!;
+    return sum;
+  };
   const [te, ta] = [total(expected), total(actual)];
   if (te === 0) throw new ValidationError('expected has no rows', 'expected');
   if (ta === 0) throw new ValidationError('actual has no rows', 'actual');

@@ -21,6 +21,13 @@ export interface SegmentMigration {
   customers: number;
 }
 
+/** How many customers were in segment `before` at the earlier date and `after` at the later (null: absent then). */
+export interface SegmentPair {
+  before: string | null;
+  after: string | null;
+  customers: number;
+}
+
 /**
  * `segmentOrder` fixes the order (and presence, even when empty) of known segments, e.g. RFM_SEGMENTS, so
  * matrices of different dates line up; other segments follow in alphabetical order.
@@ -30,7 +37,26 @@ export function segmentMigration(
   after: ReadonlyMap<string, string>,
   segmentOrder: readonly string[] = [],
 ): SegmentMigration {
-  const present = new Set([...before.values(), ...after.values()]);
+  return segmentMigrationOfPairs(segmentPairs(before, after), segmentOrder);
+}
+
+/** The pairs of two customer → segment maps, counted. */
+export function segmentPairs(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): SegmentPair[] {
+  const counts = new Map<string, SegmentPair>();
+  const add = (earlier: string | null, later: string | null) => {
+    const key = JSON.stringify([earlier, later]);
+    const pair = counts.get(key);
+    if (pair) pair.customers++;
+    else counts.set(key, { before: earlier, after: later, customers: 1 });
+  };
+  for (const [customerId, earlier] of before) add(earlier, after.get(customerId) ?? null);
+  for (const [customerId, later] of after) if (!before.has(customerId)) add(null, later);
+  return [...counts.values()];
+}
+
+/** The migration matrix from counted pairs (segmentPairs, or a database's count of the same). */
+export function segmentMigrationOfPairs(pairs: readonly SegmentPair[], segmentOrder: readonly string[] = []): SegmentMigration {
+  const present = new Set(pairs.flatMap((p) => [p.before, p.after]).filter((s): s is string => s !== null));
   for (const reserved of [NEW_CUSTOMERS, GONE_CUSTOMERS]) {
     if (present.has(reserved) || segmentOrder.includes(reserved)) {
       throw new ValidationError(`"${reserved}" is reserved for customers entering or leaving`, 'segment');
@@ -43,13 +69,9 @@ export function segmentMigration(
   const rowOf = new Map(from.map((label, i) => [label, i]));
   const columnOf = new Map(to.map((label, j) => [label, j]));
   const counts = from.map(() => new Array<number>(to.length).fill(0));
-
-  for (const [customerId, earlier] of before) {
-    const later = after.get(customerId) ?? GONE_CUSTOMERS;
-    counts[rowOf.get(earlier)!][columnOf.get(later)!]++;
-  }
-  for (const [customerId, later] of after) {
-    if (!before.has(customerId)) counts[rowOf.get(NEW_CUSTOMERS)!][columnOf.get(later)!]++;
+  for (const pair of pairs) {
+    if (pair.before === null && pair.after === null) continue;
+    counts[rowOf.get(pair.before ?? NEW_CUSTOMERS)!]![columnOf.get(pair.after ?? GONE_CUSTOMERS)!]! += pair.customers;
   }
 
   const shares = counts.map((row) => {

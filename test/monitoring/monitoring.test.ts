@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { createApiKey } from '../../access/api-keys';
 import { createApp } from '../../api/app';
 import { startServer, type RunningServer } from '../../api/server';
-import { breaches, monitoringFigures, type RunData } from '../../monitoring/figures';
+import { breaches, monitoringFigures, referenceFrom, type RunData } from '../../monitoring/figures';
 import { runMonitoring } from '../../monitoring/run-monitoring';
 import { DEFAULT_POLICY_KEY, seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
@@ -92,6 +92,18 @@ describe('monitoring after scoring runs: drift alerts hold automatic approval un
     // Monitoring the same run again (a retried activity) replaces its report and opens no second alert.
     const again = await runMonitoring(worker, drifted.runId, new Date(day.getTime() + DAY_MS));
     expect(again.opened).to.have.length(0);
+    // The previous run is compared through the bins it kept with its report; without them (a report written before
+    // reports kept them) it is read again: the same figures either way.
+    const referenceRunId = drifted.report.figures.referenceRunId!;
+    const kept = (await t.db('monitoring_reports').where({ run_id: referenceRunId }).first('bins')) as { bins: { features: object } };
+    expect(Object.keys(kept.bins.features)).to.include('days_since_last_order');
+    await t.db('monitoring_reports').where({ run_id: referenceRunId }).update({ bins: null });
+    const reread = await runMonitoring(worker, drifted.runId, new Date(day.getTime() + DAY_MS));
+    expect(reread.figures).to.deep.equal(drifted.report.figures);
+    await t
+      .db('monitoring_reports')
+      .where({ run_id: referenceRunId })
+      .update({ bins: JSON.stringify(kept.bins) });
     const open = await t.db('alerts').where({ status: 'open' });
     expect(open.map((a) => a.kind)).to.deep.equal(['feature_drift']);
     expect(open[0].detail.features).to.have.key('days_since_last_order');
@@ -200,7 +212,14 @@ describe('score drift compares runs of the same churn model only', () => {
   const low = Array.from({ length: 500 }, (_, i) => 0.05 + (0.2 * i) / 500);
   const high = low.map((p) => p + 0.6);
   const figures = (current: RunData, reference: RunData) =>
-    monitoringFigures({ current, reference, snapshotCustomers: 500, sources: [], newestDataAt: current.asOf, now: current.asOf });
+    monitoringFigures({
+      current,
+      reference: referenceFrom(reference, current),
+      snapshotCustomers: 500,
+      sources: [],
+      newestDataAt: current.asOf,
+      now: current.asOf,
+    });
 
   it('raises score_drift when one model’s scores shift between runs', () => {
     const f = figures(run(2, 7, high), run(1, 7, low));
