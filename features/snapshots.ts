@@ -51,17 +51,22 @@ export async function sourcesFingerprint(db: Knex): Promise<string | null> {
   return row.unsettled ? null : row.fingerprint;
 }
 
+/** The options with their defaults; a feature version other than this build's is refused (compute or reuse alike). */
+function snapshotOptions(options: ComputeFeatureSnapshotOptions): { featureVersion: string; population: Population } {
+  const featureVersion = options.featureVersion ?? FEATURE_VERSION;
+  if (featureVersion !== FEATURE_VERSION) {
+    throw new ValidationError(`This build computes feature version ${FEATURE_VERSION}, not ${featureVersion}`, 'featureVersion');
+  }
+  return { featureVersion, population: options.population ?? 'purchasers' };
+}
+
 /** Computes (or recomputes, replacing it atomically) the snapshot of (asOf, featureVersion). */
 export async function computeFeatureSnapshot(
   db: Knex,
   asOf: Date,
   options: ComputeFeatureSnapshotOptions = {},
 ): Promise<FeatureSnapshotSummary> {
-  const featureVersion = options.featureVersion ?? FEATURE_VERSION;
-  if (featureVersion !== FEATURE_VERSION) {
-    throw new ValidationError(`This build computes feature version ${FEATURE_VERSION}, not ${featureVersion}`, 'featureVersion');
-  }
-  const population = options.population ?? 'purchasers';
+  const { featureVersion, population } = snapshotOptions(options);
   const query = featureQuery(asOf, population);
   const key = { as_of: query.bindings.as_of, feature_version: featureVersion };
 
@@ -100,8 +105,7 @@ export async function ensureFeatureSnapshot(
   asOf: Date,
   options: ComputeFeatureSnapshotOptions = {},
 ): Promise<FeatureSnapshotSummary> {
-  const featureVersion = options.featureVersion ?? FEATURE_VERSION;
-  const population = options.population ?? 'purchasers';
+  const { featureVersion, population } = snapshotOptions(options);
   const [header, fingerprint] = await Promise.all([
     db('feature_snapshot_headers')
       .where({ as_of: asOfParameter(asOf), feature_version: featureVersion })
