@@ -42,16 +42,18 @@ export function segmentMigration(
 
 /** The pairs of two customer → segment maps, counted. */
 export function segmentPairs(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): SegmentPair[] {
-  const counts = new Map<string, SegmentPair>();
+  // By earlier segment, then later: a lookup per customer, no key built (the CLI counts a million customers this way).
+  const counts = new Map<string | null, Map<string | null, SegmentPair>>();
   const add = (earlier: string | null, later: string | null) => {
-    const key = JSON.stringify([earlier, later]);
-    const pair = counts.get(key);
+    let row = counts.get(earlier);
+    if (!row) counts.set(earlier, (row = new Map()));
+    const pair = row.get(later);
     if (pair) pair.customers++;
-    else counts.set(key, { before: earlier, after: later, customers: 1 });
+    else row.set(later, { before: earlier, after: later, customers: 1 });
   };
   for (const [customerId, earlier] of before) add(earlier, after.get(customerId) ?? null);
   for (const [customerId, later] of after) if (!before.has(customerId)) add(null, later);
-  return [...counts.values()];
+  return [...counts.values()].flatMap((row) => [...row.values()]);
 }
 
 /** The migration matrix from counted pairs (segmentPairs, or a database's count of the same). */
