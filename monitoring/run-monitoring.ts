@@ -38,6 +38,7 @@ async function runData(db: Knex, run: RunRow): Promise<RunData> {
     db('customer_risk_scores')
       .where({ run_id: run.run_id })
       .groupBy('confidence')
+      .orderBy('confidence')
       .select('confidence', db.raw('count(*)::int as n')) as Promise<{ confidence: string; n: number }[]>,
     snapshotOf(db, run.as_of),
   ]);
@@ -99,7 +100,8 @@ export async function runMonitoring(db: Knex, runId: number, now = new Date()): 
       { column: 'published_at', order: 'desc' },
     ])
     .first('run_id', 'as_of', 'model_versions')) as RunRow | undefined;
-  // The previous run's side is read while this process bins the current run.
+  // Both runs at once: Postgres counts the segment pairs (and reads the previous run, if its report kept no bins) while
+  // this process reads the current run.
   const [current, reference] = await Promise.all([runData(db, run), previous ? referenceOf(db, previous, runId) : null]);
   const bins = runBins(current);
   const sources = (
