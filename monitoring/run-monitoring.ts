@@ -4,7 +4,7 @@ import { loadFeatureMatrix } from '../features/snapshots';
 import type { FeatureMatrix } from '../features/types';
 import { NotFoundError } from '../lib/errors';
 import { syncAlerts, type Alert } from './alerts';
-import type { SegmentPair } from '../models/segments/migration';
+import { segmentPairsOfRuns } from '../scoring/segment-pairs';
 import { breaches, monitoringFigures, runBins, type MonitoringFigures, type RunBins, type RunData, type RunReference } from './figures';
 
 export interface MonitoringReport {
@@ -53,19 +53,6 @@ async function runData(db: Knex, run: RunRow): Promise<RunData> {
   };
 }
 
-/** Where each customer's segment went from one run to the other, counted in the database. */
-async function segmentPairsOf(db: Knex, beforeRunId: number, afterRunId: number): Promise<SegmentPair[]> {
-  const { rows } = await db.raw<{ rows: SegmentPair[] }>(
-    `select a.segment as before, b.segment as after, count(*)::int as customers
-       from (select customer_id, segment from customer_risk_scores where run_id = :before and segment is not null) a
-       full join (select customer_id, segment from customer_risk_scores where run_id = :after and segment is not null) b
-         on b.customer_id = a.customer_id
-      group by 1, 2`,
-    { before: beforeRunId, after: afterRunId },
-  );
-  return rows;
-}
-
 /**
  * The previous run as the current one is compared with it: its own bins as kept with its report, or, for a run
  * monitored before reports kept them, computed from its snapshot and scores.
@@ -74,7 +61,7 @@ async function referenceOf(db: Knex, previous: RunRow, currentRunId: number): Pr
   const runId = Number(previous.run_id);
   const [kept, segmentPairs] = await Promise.all([
     db('monitoring_reports').where({ run_id: runId }).first('bins') as Promise<{ bins: RunBins | null } | undefined>,
-    segmentPairsOf(db, runId, currentRunId),
+    segmentPairsOfRuns(db, runId, currentRunId),
   ]);
   const bins = kept?.bins ?? runBins(await runData(db, previous));
   return { runId, churnModelId: previous.model_versions?.churn?.modelId ?? null, bins, segmentPairs };

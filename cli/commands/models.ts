@@ -9,7 +9,8 @@ import { trainModels, type TrainModelsResult } from '../../training/train-models
 import { listModels, MODEL_STATUSES, type ModelStatus } from '../../registry/model-registry';
 import { changeModelStatus } from '../../registry/model-status';
 import { profileDocument } from '../../scoring/profile-document';
-import { segmentMigration } from '../../models/segments/migration';
+import { segmentMigrationOfPairs } from '../../models/segments/migration';
+import { publishedRunAt, segmentPairsOfRuns } from '../../scoring/segment-pairs';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
 import { NotFoundError, ValidationError } from '../../lib/errors';
@@ -115,21 +116,16 @@ export function registerModels(program: Command): Command {
     .requiredOption('--to <time>', 'as-of of the later scoring run')
     .action(async (opts: { from: string; to: string }) => {
       await withDatabase(async (db) => {
-        const segmentsAt = async (option: '--from' | '--to', value: string) => {
+        const runAt = async (option: '--from' | '--to', value: string) => {
           const asOf = dateOption(value, option);
-          const run = await db('scoring_runs')
-            .where({ as_of: asOf.toISOString() })
-            .whereNotNull('published_at')
-            .orderBy('published_at', 'desc')
-            .first('run_id');
-          if (!run)
+          const runId = await publishedRunAt(db, asOf);
+          if (runId === undefined)
             throw new NotFoundError(
               `No published scoring run as of ${asOf.toISOString()} (${option}); see: select as_of from scoring_runs where published_at is not null`,
             );
-          const rows = await db('customer_risk_scores').where({ run_id: run.run_id }).select('customer_id', 'segment');
-          return new Map(rows.map((r) => [r.customer_id as string, r.segment as string]));
+          return runId;
         };
-        const m = segmentMigration(await segmentsAt('--from', opts.from), await segmentsAt('--to', opts.to));
+        const m = segmentMigrationOfPairs(await segmentPairsOfRuns(db, await runAt('--from', opts.from), await runAt('--to', opts.to)));
         console.log(
           table(
             ['from \\ to', ...m.to],
