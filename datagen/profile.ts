@@ -88,7 +88,9 @@ export function drawProfile(index: number, shop: Shop, rng: Rng): CustomerProfil
     acquisitionChannel,
     marketingOptIn: rng.chance(traits.marketingOptIn),
     signupDay: signupDay(index, shop, country, rng),
-    purchasesPerYear: buysAgain ? rng.gammaWithMean(traits.purchasesPerYear.mean, traits.purchasesPerYear.shape) : 0,
+    purchasesPerYear: buysAgain
+      ? rng.gammaWithMean(traits.purchasesPerYear.mean, traits.purchasesPerYear.shape) * shop.purchaseRateScale
+      : 0,
     dropoutsPerYear: buysAgain ? rng.gammaWithMean(traits.dropoutsPerYear.mean, traits.dropoutsPerYear.shape) : Number.POSITIVE_INFINITY,
     meanOrderValue: rng.gammaWithMean(traits.meanOrderValue.mean, traits.meanOrderValue.shape),
     returnPropensity: rng.betaWithMean(traits.returnPropensity, 12),

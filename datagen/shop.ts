@@ -20,6 +20,8 @@ export interface Shop {
   readonly horizonEndSecond: number;
   /** Cumulative weights over CUSTOMER_TYPES. */
   readonly typeCumulative: readonly number[];
+  /** Multiplies each customer's repeat-purchase rate (options.purchaseRateScale). */
+  readonly purchaseRateScale: number;
   readonly catalog: Catalog;
   /** Digits in the numeric part of customer ids: at least 7 (C0000001). */
   readonly idDigits: number;
@@ -44,6 +46,7 @@ export function buildShop(options: GenerateOptions): Shop {
     exportSecond,
     horizonEndSecond: exportSecond + options.horizonDays * SECONDS_PER_DAY,
     typeCumulative: cumulativeWeights(CUSTOMER_TYPES.map((type) => options.typeMix[type])),
+    purchaseRateScale: options.purchaseRateScale,
     // The catalogue uses its own stream at index 0; customers draw from other streams.
     catalog: drawCatalog(deriveRng(options.seed, 0, STREAM.catalog)),
     idDigits: Math.max(7, String(options.customers).length),

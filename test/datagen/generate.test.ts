@@ -545,6 +545,24 @@ describe('datagen: generateShop', function () {
       const truth = (await readTable(only.outDir, 'ground_truth.csv')).rows;
       expect(new Set(truth.map((gt) => gt.latent_type))).to.deep.equal(new Set(['one_timer']));
     });
+
+    it('scales how often customers buy, and nothing else about them', async function () {
+      const base = await run('rate-1', { customers: 800, seed: 6, typeMix: { loyal: 1 } });
+      const doubled = await run('rate-2', { customers: 800, seed: 6, typeMix: { loyal: 1 }, purchaseRateScale: 2 });
+      // The same customers, types, signups and dropouts: the scale changes no draw.
+      expect(await readFile(join(doubled.outDir, 'customers.csv'), 'utf8')).to.equal(
+        await readFile(join(base.outDir, 'customers.csv'), 'utf8'),
+      );
+      const truthOf = async (dir: string) => (await readTable(dir, 'ground_truth.csv')).rows;
+      const [one, two] = [await truthOf(base.outDir), await truthOf(doubled.outDir)];
+      expect(two.map((r) => [r.customer_id, r.latent_type, r.dropout_at])).to.deep.equal(
+        one.map((r) => [r.customer_id, r.latent_type, r.dropout_at]),
+      );
+      two.forEach((r, i) => expect(Number(r.purchases_per_year)).to.be.closeTo(2 * Number(one[i]!.purchases_per_year), 0.002));
+      // Repeat orders about double (each customer's first order is not a repeat).
+      const repeats = (s: GenerateSummary) => s.files.orders.rows - s.customers;
+      expect(repeats(doubled) / repeats(base)).to.be.within(1.8, 2.2);
+    });
   });
 
   describe('session modes', function () {
@@ -674,6 +692,8 @@ describe('datagen: generateShop', function () {
       ['impossible date', { asOf: '2026-02-30' }, 'asOf'],
       ['zero horizon', { horizonDays: 0 }, 'horizonDays'],
       ['short history', { historyDays: 7 }, 'historyDays'],
+      ['zero purchase rate scale', { purchaseRateScale: 0 }, 'purchaseRateScale'],
+      ['purchase rate scale above 10', { purchaseRateScale: 11 }, 'purchaseRateScale'],
       ['lower-case currency', { currency: 'eur' }, 'currency'],
       ['unknown type', { typeMix: { vip: 1 } as never }, 'typeMix'],
       ['negative type weight', { typeMix: { loyal: -1 } }, 'typeMix.loyal'],
