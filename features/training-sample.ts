@@ -40,10 +40,13 @@ export async function chooseTrainingSample(db: Knex, asOf: Date, maxCustomers: n
   if (!(Number.isSafeInteger(maxCustomers) && maxCustomers >= 1)) {
     throw new ValidationError(`trainingSampleCustomers must be a positive whole number (got ${maxCustomers})`, 'trainingSampleCustomers');
   }
+  // Grouped rather than count(distinct), which sorts every order; the sampled customers are looked up one by one in
+  // the (customer_id, ordered_at) index instead of scanning every order again (20 M orders: 10.4 s for both before).
   const purchasers = Number(
     (
       await db.raw<{ rows: { n: string }[] }>(
-        `select count(distinct customer_id) as n from orders where status = 'completed' and ordered_at <= ?::timestamptz`,
+        `select count(*) as n
+           from (select customer_id from orders where status = 'completed' and ordered_at <= ?::timestamptz group by customer_id) purchased`,
         [asOf.toISOString()],
       )
     ).rows[0]!.n,
@@ -53,9 +56,10 @@ export async function chooseTrainingSample(db: Knex, asOf: Date, maxCustomers: n
   const hashBelow = Math.floor(rate * 2 ** 32);
   const sampled = await db.raw<{ rows: { n: string }[] }>(
     `with ${TRAINING_SAMPLE_CTE}
-     select count(distinct o.customer_id) as n
-       from orders o
-      where o.status = 'completed' and o.ordered_at <= :as_of::timestamptz${andInTrainingSample('o.customer_id')}`,
+     select count(*) as n
+       from training_sample s
+      where exists (select 1 from orders o
+                     where o.customer_id = s.customer_id and o.status = 'completed' and o.ordered_at <= :as_of::timestamptz)`,
     { sample_hash_below: hashBelow, as_of: asOf.toISOString() },
   );
   return { hashBelow, rate, purchasers, customers: Number(sampled.rows[0]!.n) };
