@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { ValidationError } from '../lib/errors';
 import { MS_PER_DAY } from '../lib/horizons';
 import { andInTrainingSample, sampleBindings, TRAINING_SAMPLE_CTE, type TrainingSample } from './training-sample';
+import { sampleDb } from './sample-copies';
 
 /**
  * The per-customer repeat-purchase summary that the BG/NBD and Gamma-Gamma models (and the historical-average
@@ -225,7 +226,7 @@ export async function clvSummary(db: Knex, options: ClvSummaryOptions): Promise<
   };
   const { sample } = options;
   const result = sample
-    ? await db.raw(SAMPLED_SUMMARY_SQL, { ...bindings, ...sampleBindings(sample) })
+    ? await sampleDb(db, sample).raw(SAMPLED_SUMMARY_SQL, { ...bindings, ...sampleBindings(sample) })
     : await db.raw(SUMMARY_SQL, bindings);
   const rows = result.rows as SummaryRow[];
 
@@ -305,7 +306,7 @@ export async function purchaseHistories(db: Knex, asOf: Date, sample: TrainingSa
   if (!(asOf instanceof Date) || Number.isNaN(asOf.getTime())) throw new ValidationError('asOf must be a valid date', 'asOf');
   const asOfBinding = { as_of: asOf.toISOString() };
   const result = sample
-    ? await db.raw(SAMPLED_HISTORIES_SQL, { ...asOfBinding, ...sampleBindings(sample) })
+    ? await sampleDb(db, sample).raw(SAMPLED_HISTORIES_SQL, { ...asOfBinding, ...sampleBindings(sample) })
     : await db.raw(HISTORIES_SQL, asOfBinding);
   const rows = result.rows as {
     customer_id: string;

@@ -3,6 +3,7 @@ import { FEATURE_NAMES } from './catalog';
 import type { FeatureMatrix } from './types';
 import { featureQuery } from './sql';
 import type { TrainingSample } from './training-sample';
+import { sampleDb } from './sample-copies';
 
 interface FeatureRow {
   customer_id: string;
@@ -23,7 +24,7 @@ export async function featuresAsOf(
   sample: TrainingSample | null = null,
 ): Promise<FeatureMatrix> {
   const query = featureQuery(asOf, 'any_event', sample);
-  const rows = (await db.raw(query.sql, query.bindings)).rows as FeatureRow[];
+  const rows = (await sampleDb(db, sample).raw(query.sql, query.bindings)).rows as FeatureRow[];
   const ncol = FEATURE_NAMES.length;
   const rowOf = new Map(customerIds.map((id, i) => [id, i]));
   const X = new Float32Array(customerIds.length * ncol).fill(Number.NaN);

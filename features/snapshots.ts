@@ -4,6 +4,7 @@ import { ConflictError, ForesightError, NotFoundError, ValidationError } from '.
 import { FEATURE_NAMES, FEATURE_VERSION } from './catalog';
 import { asOfParameter, featureQuery, featureQuerySql, POPULATIONS, type Population } from './sql';
 import type { TrainingSample } from './training-sample';
+import { sampleDb } from './sample-copies';
 import type { FeatureMatrix } from './types';
 
 export type { FeatureMatrix } from './types';
@@ -217,7 +218,7 @@ export async function loadFeatureMatrix(
 export async function sampledFeatureMatrix(db: Knex, asOf: Date, sample: TrainingSample): Promise<FeatureMatrix> {
   const query = featureQuery(asOf, 'purchasers', sample);
   const rows = (
-    await db.raw<{ rows: PackedRow[] }>(
+    await sampleDb(db, sample).raw<{ rows: PackedRow[] }>(
       `select customer_id, array_send("values") as packed from (${query.sql}) features order by customer_id`,
       query.bindings,
     )

@@ -9,6 +9,7 @@ import { trainClvModel, type ClvServingDecision } from './clv-training';
 import { BehaviourEmbedding } from '../models/embeddings/behaviour';
 import { FEATURE_VERSION } from '../features/catalog';
 import { chooseTrainingSample, type TrainingSample } from '../features/training-sample';
+import { openSampleCopies } from '../features/sample-copies';
 import { ensureFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
@@ -85,79 +86,101 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
     return done === undefined;
   };
 
-  // A large shop's churn and CLV models learn from the same seeded sample of customers (recorded in their metrics).
+  // A large shop's churn and CLV models learn from the same seeded sample of customers (recorded in their metrics),
+  // read from copies of the sample's rows (features/sample-copies.ts) until training ends.
   let sample: Promise<TrainingSample | null> | undefined;
+  let copies: { close: () => Promise<void> } | undefined;
   const trainingSample = () =>
-    (sample ??= steps.time(
-      'training sample',
-      () => chooseTrainingSample(db, asOf, input.trainingSampleCustomers ?? config().training.sampleCustomers),
-      (s) => (s ? `${s.customers} of ${s.purchasers} purchasers` : 'everyone'),
-    ));
-
-  // Churn: the candidate that wins a rolling-origin bake-off on this shop's own history serves.
-  if (await toTrain('churn'))
-    registered.push(
-      await trainChurn(db, asOf, churnHorizonDays, createdBy, input.promote ?? false, trainingRun, steps, await trainingSample()),
-    );
-
-  // CLV: which model serves is decided by the rolling-origin bake-off ending one horizon back, on outcomes already
-  // observed; the models are then fitted as of asOf, and a probabilistic fit flagged now falls back to the best of the rest.
-  if (await toTrain('clv')) {
-    const clv = await trainClvModel(db, asOf, clvHorizonDays, clvHorizonMonths, createdBy, trainingRun, steps, await trainingSample());
-    clvChoice = clv.choice;
-    registered.push(await keep(db, clv.model, input.promote ?? false, createdBy));
+    (sample ??= steps
+      .time(
+        'training sample',
+        () => chooseTrainingSample(db, asOf, input.trainingSampleCustomers ?? config().training.sampleCustomers),
+        (s) => (s ? `${s.customers} of ${s.purchasers} purchasers` : 'everyone'),
+      )
+      .then(async (chosen) => {
+        if (chosen)
+          copies = await steps.time(
+            'training sample: copies of its rows',
+            () => openSampleCopies(db, chosen),
+            ({ rows }) =>
+              Object.entries(rows)
+                .map(([table, n]) => `${table} ${n}`)
+                .join(', '),
+          );
+        return chosen;
+      }));
+  try {
+    return await trainKinds();
+  } finally {
+    await copies?.close();
   }
 
-  // Segments and embedding on the scoring snapshot itself.
-  if (await toTrain('segments')) {
-    const { matrix } = await steps.time(
-      'segments: feature snapshot',
-      async () => {
-        // The scoring snapshot itself; not computed again when the data has not changed since it was (the daily
-        // pipeline's refresh usually made it).
-        const snapshot = await ensureFeatureSnapshot(db, asOf);
-        return { matrix: await loadFeatureMatrix(db, asOf, FEATURE_VERSION), reused: snapshot.reused === true };
-      },
-      ({ matrix, reused }) => `${matrix.nrow} customers${reused ? ', snapshot on record reused (no ingestion since)' : ''}`,
-    );
-    const previous = await getChampion(db, 'segments');
-    // Cluster ids are matched to the champion's centroids so they stay stable; a champion stored in a format this build
-    // cannot read (an older envelope) cannot be matched, and the new clusters start their own ids (recorded below).
-    let previousClusters: BehaviourClusters | undefined;
-    let clusterIdsMatchedTo: number | string | null = null;
-    if (previous) {
-      try {
-        previousClusters = SegmentsBundle.fromJSON(previous.artifact).clusters;
-        clusterIdsMatchedTo = previous.modelId;
-      } catch (err) {
-        if (!(err instanceof ValidationError)) throw err;
-        clusterIdsMatchedTo = `not matched: champion ${previous.modelId} is unreadable (${err.message})`;
-      }
+  async function trainKinds(): Promise<TrainModelsResult> {
+    // Churn: the candidate that wins a rolling-origin bake-off on this shop's own history serves.
+    if (await toTrain('churn'))
+      registered.push(
+        await trainChurn(db, asOf, churnHorizonDays, createdBy, input.promote ?? false, trainingRun, steps, await trainingSample()),
+      );
+
+    // CLV: which model serves is decided by the rolling-origin bake-off ending one horizon back, on outcomes already
+    // observed; the models are then fitted as of asOf, and a probabilistic fit flagged now falls back to the best of the rest.
+    if (await toTrain('clv')) {
+      const clv = await trainClvModel(db, asOf, clvHorizonDays, clvHorizonMonths, createdBy, trainingRun, steps, await trainingSample());
+      clvChoice = clv.choice;
+      registered.push(await keep(db, clv.model, input.promote ?? false, createdBy));
     }
-    const rfm = steps.timeSync('segments: RFM', () => new RfmModel().fit(matrix));
-    const clusters = steps.timeSync('segments: k-means', () =>
-      new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters }),
-    );
-    const embedding = steps.timeSync('segments: behaviour embedding', () => new BehaviourEmbedding().fit(matrix));
-    const segments = await registerModel(db, {
-      kind: 'segments',
-      parameters: { clusterSample: CLUSTER_SAMPLE },
-      featureVersion: FEATURE_VERSION,
-      trainingTo: asOf,
-      metrics: {
-        customers: matrix.nrow,
-        clusterIdsMatchedTo,
-        clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })),
-      },
-      artifact: new SegmentsBundle(rfm, clusters, embedding).toJSON(),
-      createdBy,
-      trainingRun,
-    });
-    registered.push(await keep(db, segments, input.promote ?? false, createdBy));
-  }
 
-  return {
-    models: registered.map(({ modelId, kind, version, status, metrics }) => ({ modelId, kind, version, status, metrics })),
-    clvChoice,
-  };
+    // Segments and embedding on the scoring snapshot itself.
+    if (await toTrain('segments')) {
+      const { matrix } = await steps.time(
+        'segments: feature snapshot',
+        async () => {
+          // The scoring snapshot itself; not computed again when the data has not changed since it was (the daily
+          // pipeline's refresh usually made it).
+          const snapshot = await ensureFeatureSnapshot(db, asOf);
+          return { matrix: await loadFeatureMatrix(db, asOf, FEATURE_VERSION), reused: snapshot.reused === true };
+        },
+        ({ matrix, reused }) => `${matrix.nrow} customers${reused ? ', snapshot on record reused (no ingestion since)' : ''}`,
+      );
+      const previous = await getChampion(db, 'segments');
+      // Cluster ids are matched to the champion's centroids so they stay stable; a champion stored in a format this build
+      // cannot read (an older envelope) cannot be matched, and the new clusters start their own ids (recorded below).
+      let previousClusters: BehaviourClusters | undefined;
+      let clusterIdsMatchedTo: number | string | null = null;
+      if (previous) {
+        try {
+          previousClusters = SegmentsBundle.fromJSON(previous.artifact).clusters;
+          clusterIdsMatchedTo = previous.modelId;
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          clusterIdsMatchedTo = `not matched: champion ${previous.modelId} is unreadable (${err.message})`;
+        }
+      }
+      const rfm = steps.timeSync('segments: RFM', () => new RfmModel().fit(matrix));
+      const clusters = steps.timeSync('segments: k-means', () =>
+        new BehaviourClusters().fit(sampleRows(matrix, CLUSTER_SAMPLE, 42), { previous: previousClusters }),
+      );
+      const embedding = steps.timeSync('segments: behaviour embedding', () => new BehaviourEmbedding().fit(matrix));
+      const segments = await registerModel(db, {
+        kind: 'segments',
+        parameters: { clusterSample: CLUSTER_SAMPLE },
+        featureVersion: FEATURE_VERSION,
+        trainingTo: asOf,
+        metrics: {
+          customers: matrix.nrow,
+          clusterIdsMatchedTo,
+          clusters: clusters.clusters.map((c) => ({ id: c.id, size: c.size, description: c.description })),
+        },
+        artifact: new SegmentsBundle(rfm, clusters, embedding).toJSON(),
+        createdBy,
+        trainingRun,
+      });
+      registered.push(await keep(db, segments, input.promote ?? false, createdBy));
+    }
+
+    return {
+      models: registered.map(({ modelId, kind, version, status, metrics }) => ({ modelId, kind, version, status, metrics })),
+      clvChoice,
+    };
+  }
 }

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { addDays } from '../../features/churn-labels';
-import { clvSummary } from '../../features/clv-summary';
+import { clvSummary, purchaseHistories } from '../../features/clv-summary';
+import { openSampleCopies, sampleDb } from '../../features/sample-copies';
+import { createDb } from '../../lib/db';
+import { StepTimings } from '../../training/step-timings';
+import { urlFor } from '../support/db';
 import { chooseTrainingSample, type TrainingSample } from '../../features/training-sample';
 import { DEFAULT_CHURN_HORIZON_DAYS } from '../../lib/horizons';
 import { scoreCustomers } from '../../scoring/score-customers';
@@ -89,10 +93,51 @@ describe('training/training sample of a large shop', function () {
     });
   });
 
+  it("reads the same rows from copies of the sample's rows, made by the worker role, and the full tables once they are closed", async () => {
+    const worker = createDb(urlFor(shop.name, 'worker'));
+    try {
+      const cutoff = addDays(shop.exportInstant, -2 * DEFAULT_CHURN_HORIZON_DAYS);
+      const asOf = addDays(shop.exportInstant, -365);
+      const read = async () => {
+        const rows = await new ChurnRowsCache(worker, DEFAULT_CHURN_HORIZON_DAYS, shop.exportInstant, undefined, sample).rows(cutoff);
+        return {
+          rows: { ids: rows.customerIds, X: [...rows.X], y: [...rows.y] },
+          histories: await purchaseHistories(worker, cutoff, sample),
+          summary: await clvSummary(worker, { asOf, holdoutDays: 365, sample }),
+        };
+      };
+      const fromFullTables = await read();
+
+      const copies = await openSampleCopies(worker, sample);
+      const copied = sampleDb(worker, sample);
+      expect(copied).to.not.equal(worker);
+      // The copies hold exactly the sampled customers and their orders, and stand in for the tables on their connection.
+      const customers = (await shop.db('customers').pluck('customer_id')) as string[];
+      const sampledCustomers = customers.filter((id) => inSample(id, sample));
+      const ordersOf = (await shop.db('orders').select('customer_id')) as { customer_id: string }[];
+      const sampledOrders = ordersOf.filter((o) => inSample(o.customer_id, sample)).length;
+      expect(copies.rows.customers).to.equal(sampledCustomers.length);
+      expect(copies.rows.orders).to.equal(sampledOrders);
+      expect(sampledOrders).to.be.within(1, ordersOf.length / 2);
+      expect(Number((await copied('orders').count({ n: '*' }))[0]!.n)).to.equal(sampledOrders);
+      expect(Number((await worker('orders').count({ n: '*' }))[0]!.n)).to.equal(ordersOf.length);
+      const fromCopies = await read();
+      expect(fromCopies).to.deep.equal(fromFullTables);
+
+      await copies.close();
+      expect(sampleDb(worker, sample)).to.equal(worker);
+      expect(await read()).to.deep.equal(fromFullTables);
+    } finally {
+      await worker.destroy();
+    }
+  });
+
   describe('trainModels above the threshold, then scoring', () => {
     let trained: TrainModelsResult;
+    const timings = new StepTimings();
     before(async () => {
       trained = await trainModels(shop.db, {
+        timings,
         asOf: shop.exportInstant,
         createdBy: 'test',
         promote: true,
@@ -102,6 +147,7 @@ describe('training/training sample of a large shop', function () {
     });
 
     it('records the sample in the churn and CLV models and fits churn on the sampled purchasers of each cutoff only', async () => {
+      expect(timings.steps.find((s) => s.step === 'training sample: copies of its rows')?.note).to.match(/^customers \d+, orders \d+,/);
       const churn = trained.models.find((m) => m.kind === 'churn')!;
       const clv = trained.models.find((m) => m.kind === 'clv')!;
       expect(churn.metrics.trainingSample).to.deep.equal(sample);
