@@ -5,7 +5,7 @@ import { customerIdHash, type TrainingSample } from './training-sample';
  * Copies of a training sample's rows, so that training's dozens of sampled statements (a feature snapshot and purchase
  * histories per churn cutoff, a CLV summary per backtest origin) each scan the sample's tenth of the orders instead of
  * all of them: at 20 M orders a cutoff's purchase histories took 6.2 s over every order and 1.1 s over the copy, and
- * the copies themselves about 10 s, once per training.
+ * the copies themselves 4.2 s, once per training (bench/RESULTS.md, `--shop=heavy`).
  *
  * The copies are temporary tables named like the tables they copy, on one connection of their own: Postgres looks a
  * session's temporary tables up first, so the sampled statements run unchanged on that connection. They still filter by
