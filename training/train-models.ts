@@ -10,6 +10,7 @@ import { BehaviourEmbedding } from '../models/embeddings/behaviour';
 import { FEATURE_VERSION } from '../features/catalog';
 import { chooseTrainingSample, type TrainingSample } from '../features/training-sample';
 import { openSampleCopies } from '../features/sample-copies';
+import { log } from '../lib/log';
 import { ensureFeatureSnapshot, loadFeatureMatrix, type FeatureMatrix } from '../features/snapshots';
 import { BehaviourClusters } from '../models/segments/kmeans';
 import { RfmModel } from '../models/segments/rfm';
@@ -98,14 +99,22 @@ export async function trainModels(db: Knex, input: TrainModelsInput): Promise<Tr
         (s) => (s ? `${s.customers} of ${s.purchasers} purchasers` : 'everyone'),
       )
       .then(async (chosen) => {
+        // Without copies (a database that refuses temporary tables, say) the same statements read the full tables:
+        // the same rows, only slower, so training goes on and says so.
         if (chosen)
           copies = await steps.time(
             'training sample: copies of its rows',
-            () => openSampleCopies(db, chosen),
-            ({ rows }) =>
-              Object.entries(rows)
-                .map(([table, n]) => `${table} ${n}`)
-                .join(', '),
+            () =>
+              openSampleCopies(db, chosen).catch((err: unknown) => {
+                log.warn({ err }, 'could not copy the training sample; its statements read the full tables');
+                return undefined;
+              }),
+            (made) =>
+              made
+                ? Object.entries(made.rows)
+                    .map(([table, n]) => `${table} ${n}`)
+                    .join(', ')
+                : 'not made: the full tables are read',
           );
         return chosen;
       }));

@@ -166,4 +166,30 @@ describe('training/training sample of a large shop', function () {
       expect((await runCounts(shop.db, scored.runId)).customers).to.equal(everyone.length);
     });
   });
+
+  it('trains from the full tables, and says so, where the database refuses temporary tables', async () => {
+    await shop.db.raw(`revoke temporary on database ${shop.name} from public`);
+    const worker = createDb(urlFor(shop.name, 'worker'));
+    try {
+      await openSampleCopies(worker, sample).then(
+        () => expect.fail('copies made without the TEMPORARY privilege'),
+        (err: Error) => expect(err.message).to.match(/permission denied/),
+      );
+      const steps = new StepTimings();
+      const result = await trainModels(worker, {
+        asOf: shop.exportInstant,
+        createdBy: 'test',
+        kinds: ['clv'],
+        trainingSampleCustomers: THRESHOLD,
+        timings: steps,
+      });
+      expect(steps.steps.find((s) => s.step === 'training sample: copies of its rows')?.note).to.equal(
+        'not made: the full tables are read',
+      );
+      expect(result.models.map((m) => [m.kind, m.metrics.trainingSample])).to.deep.equal([['clv', sample]]);
+    } finally {
+      await worker.destroy();
+      await shop.db.raw(`grant temporary on database ${shop.name} to public`);
+    }
+  });
 });
