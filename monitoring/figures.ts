@@ -1,6 +1,6 @@
 import type { FeatureMatrix } from '../features/types';
 import { psiAgainst, psiBins, type PsiBins } from '../models/evaluation/psi';
-import { segmentMigrationOfPairs, segmentPairs, type SegmentMigration, type SegmentPair } from '../models/segments/migration';
+import { segmentMigrationOfPairs, type SegmentMigration, type SegmentPair } from '../models/segments/migration';
 import { RFM_SEGMENTS } from '../models/segments/rfm-segments';
 import { THRESHOLDS, type AlertKind } from './thresholds';
 
@@ -15,8 +15,6 @@ export interface RunData {
   churn: Float64Array;
   /** The churn model that gave `churn` (registry id), or null when unknown. */
   churnModelId: number | null;
-  /** Customer → segment, when loaded (monitoring counts the pairs of two runs in the database instead). */
-  segments?: Map<string, string>;
   confidence: Map<string, number>;
   /** Customers with a profile in the run (churn holds only those with a probability). */
   profiles: number;
@@ -105,16 +103,6 @@ export interface RunReference {
   bins: RunBins;
   /** Its customers' segments against the current run's, counted (null: absent from that run). */
   segmentPairs: SegmentPair[];
-}
-
-/** A reference from both runs' data in memory (segments loaded). */
-export function referenceFrom(reference: RunData, current: RunData): RunReference {
-  return {
-    runId: reference.runId,
-    churnModelId: reference.churnModelId,
-    bins: runBins(reference),
-    segmentPairs: segmentPairs(reference.segments ?? new Map(), current.segments ?? new Map()),
-  };
 }
 
 function featurePsi(current: FeatureMatrix | null, reference: RunBins | null): Record<string, number | null> {

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { createApiKey } from '../../access/api-keys';
 import { createApp } from '../../api/app';
 import { startServer, type RunningServer } from '../../api/server';
-import { breaches, monitoringFigures, referenceFrom, type RunData } from '../../monitoring/figures';
+import { breaches, monitoringFigures, runBins, type RunData } from '../../monitoring/figures';
 import { runMonitoring } from '../../monitoring/run-monitoring';
 import { DEFAULT_POLICY_KEY, seedDefaultPolicy } from '../../policy/default-policy';
 import { evaluatePolicy } from '../../policy/evaluate-policy';
@@ -180,7 +180,6 @@ describe('stale scores are measured against the newest data, not the wall clock'
     matrix: null,
     churn: Float64Array.of(0.5),
     churnModelId: 1,
-    segments: new Map(),
     confidence: new Map(),
     profiles: 1,
   };
@@ -205,7 +204,6 @@ describe('score drift compares runs of the same churn model only', () => {
     matrix: null,
     churn: Float64Array.from(churn),
     churnModelId,
-    segments: new Map(),
     confidence: new Map(),
     profiles: churn.length,
   });
@@ -214,7 +212,8 @@ describe('score drift compares runs of the same churn model only', () => {
   const figures = (current: RunData, reference: RunData) =>
     monitoringFigures({
       current,
-      reference: referenceFrom(reference, current),
+      // The previous run as monitoring reads it: its kept bins; no segments in these runs.
+      reference: { runId: reference.runId, churnModelId: reference.churnModelId, bins: runBins(reference), segmentPairs: [] },
       snapshotCustomers: 500,
       sources: [],
       newestDataAt: current.asOf,
