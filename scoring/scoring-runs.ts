@@ -169,6 +169,16 @@ export async function servedScoringRun(db: Knex): Promise<{ runId: number; asOf:
   return row ? { runId: Number(row.run_id), asOf: row.as_of.toISOString() } : null;
 }
 
+/** The newest published scoring run of an as-of, if any. */
+export async function publishedRunAt(db: Knex, asOf: Date): Promise<number | undefined> {
+  const run = (await db('scoring_runs')
+    .where({ as_of: asOf.toISOString() })
+    .whereNotNull('published_at')
+    .orderBy('published_at', 'desc')
+    .first('run_id')) as { run_id: string } | undefined;
+  return run && Number(run.run_id);
+}
+
 /**
  * Publishes a run in one UPDATE, after checking under the run's lock that every partition is written and the rows
  * are exactly one per customer of the snapshot, each of a customer that exists. Publishing a published run returns its summary (a retried publish).

@@ -16,13 +16,3 @@ export async function segmentPairsOfRuns(db: Knex, beforeRunId: number, afterRun
   );
   return rows;
 }
-
-/** The newest published scoring run of an as-of, if any. */
-export async function publishedRunAt(db: Knex, asOf: Date): Promise<number | undefined> {
-  const run = (await db('scoring_runs')
-    .where({ as_of: asOf.toISOString() })
-    .whereNotNull('published_at')
-    .orderBy('published_at', 'desc')
-    .first('run_id')) as { run_id: string } | undefined;
-  return run && Number(run.run_id);
-}

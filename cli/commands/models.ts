@@ -10,7 +10,8 @@ import { listModels, MODEL_STATUSES, type ModelStatus } from '../../registry/mod
 import { changeModelStatus } from '../../registry/model-status';
 import { profileDocument } from '../../scoring/profile-document';
 import { segmentMigrationOfPairs } from '../../models/segments/migration';
-import { publishedRunAt, segmentPairsOfRuns } from '../../scoring/segment-pairs';
+import { segmentPairsOfRuns } from '../../scoring/segment-pairs';
+import { publishedRunAt } from '../../scoring/scoring-runs';
 import { config } from '../../lib/config';
 import { createDb, migrateLatest } from '../../lib/db';
 import { NotFoundError, ValidationError } from '../../lib/errors';

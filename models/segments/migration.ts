@@ -42,7 +42,7 @@ export function segmentMigration(
 
 /** The pairs of two customer → segment maps, counted. */
 export function segmentPairs(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): SegmentPair[] {
-  // By earlier segment, then later: a lookup per customer, no key built (the CLI counts a million customers this way).
+  // By earlier segment, then later: a lookup per customer, no key built.
   const counts = new Map<string | null, Map<string | null, SegmentPair>>();
   const add = (earlier: string | null, later: string | null) => {
     let row = counts.get(earlier);
